@@ -1,0 +1,76 @@
+"""The one checkpoint format, used by trials, resume and evaluation.
+
+A checkpoint folder holds `model.keras` (architecture, weights, optimizer state; loaded in Keras'
+safe mode), `state.json` (schema version, epoch, early-stopping state) and, for early-stopping
+trials, `best_weights.npz` (the weights of the best epoch so far, plain arrays, no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.keras"
+STATE_FILE = "state.json"
+BEST_WEIGHTS_FILE = "best_weights.npz"
+
+
+@dataclass
+class TrialState:
+    epoch: int  # epochs completed
+    variant: str = ""
+    early_stopping: dict = field(default_factory=dict)  # best, wait, best_epoch
+    history: list[dict] = field(default_factory=list)  # one metrics dict per epoch
+    schema_version: int = SCHEMA_VERSION
+
+
+def write_json_atomic(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serializable: {type(value).__name__}")
+
+
+def save(directory: Path, model, state: TrialState, best_weights: list[np.ndarray] | None = None) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save(directory / MODEL_FILE)
+    if best_weights is not None:
+        np.savez(directory / BEST_WEIGHTS_FILE, *best_weights)
+    write_json_atomic(directory / STATE_FILE, asdict(state))
+
+
+def load_state(directory: Path) -> TrialState:
+    raw = json.loads((Path(directory) / STATE_FILE).read_text(encoding="utf-8"))
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"checkpoint {directory} has schema {raw.get('schema_version')}, expected {SCHEMA_VERSION}")
+    return TrialState(**raw)
+
+
+def load_model(directory: Path, compile: bool = True):
+    """Load `model.keras` in safe mode (never an .h5, which ignores it)."""
+    import keras
+
+    return keras.models.load_model(Path(directory) / MODEL_FILE, compile=compile, safe_mode=True)
+
+
+def load_best_weights(directory: Path) -> list[np.ndarray] | None:
+    path = Path(directory) / BEST_WEIGHTS_FILE
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as arrays:
+        return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]

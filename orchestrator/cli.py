@@ -1,0 +1,114 @@
+"""The `gg-train` command line: parse flags, call one library function, print.
+
+Only config and errors are imported at module level, so `gg-train --help` never loads TensorFlow
+or Ray. A `GGError` becomes one line on stderr and exit code 2; `GG_DEBUG=1` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from orchestrator.config import load_config, parse_override
+from orchestrator.errors import DataError, GGError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Train regularization variants in parallel with Ray Tune; evaluate the winner once on held-out data.")
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Experiment YAML (default: built-in quickstart settings).")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set training.epochs=30 (repeatable).")]
+
+
+@app.callback()
+def _root() -> None:
+    """gg-train: why is my model's test accuracy low, and which regularization fixes it?"""
+
+
+def _fail(err: GGError) -> None:
+    if os.environ.get("GG_DEBUG"):
+        raise err
+    typer.echo(err.one_line(), err=True)
+    raise typer.Exit(2)
+
+
+def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[str]:
+    sets = []
+    if data is not None:
+        suffix = data.suffix.lower()
+        if suffix not in (".csv", ".npz"):
+            raise DataError(f"cannot tell the format of '{data}' from its suffix {suffix or '(none)'}", "pass a .csv or .npz file")
+        sets += [f"data.source={suffix[1:]}", f"data.path={data}"]
+    if label is not None:
+        sets.append(f"data.label={label}")
+    return sets
+
+
+def _flag_overrides(**flags) -> list[str]:
+    keys = {
+        "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
+        "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
+        "address": "resources.address", "runs_dir": "output.runs_dir",
+    }
+    return [f"{keys[k]}={v}" for k, v in flags.items() if v is not None]
+
+
+@app.command()
+def launch(
+    config: ConfigOpt = None,
+    data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv with a header row, or an .npz with X and y.")] = None,
+    label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Experiment name (default: config name + timestamp).")] = None,
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where experiments live (default ./runs).")] = None,
+    gpus: Annotated[Optional[int], typer.Option(help="GPUs the experiment may use (default: all there are; 0 = CPU only).")] = None,
+    gpus_per_trial: Annotated[Optional[int], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1).")] = None,
+    cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs per trial.")] = None,
+    samples: Annotated[Optional[int], typer.Option(help="Trials per variant.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster instead of starting one here.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Train every regularization variant, pick the best on validation data, test it once."""
+    try:
+        sets = _data_overrides(data, label) + _flag_overrides(
+            epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
+            cpus_per_trial=cpus_per_trial, address=address, runs_dir=runs_dir,
+        ) + list(set_ or [])
+        cfg = load_config(config, [parse_override(s) for s in sets])
+        from rich.console import Console
+
+        from orchestrator import experiments
+        from orchestrator.launch import launch as run_launch
+        from orchestrator.report import summary_table
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console)
+    except GGError as err:
+        _fail(err)
+        return
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130)
+    console.print(summary_table(result.report))
+    best = result.report.get("best")
+    if best is None:
+        typer.echo("no trial produced a usable model; see report.json for the errors", err=True)
+        raise typer.Exit(1)
+    console.print(f"best: {best['variant']} ({best['trial_id']}), test accuracy {best['test']['accuracy']:.3f} "
+                  f"— chosen on validation, tested once", highlight=False)
+    console.print(f"report: {result.report_path}\nmodel:  {result.exp_dir / best['model']}\n"
+                  f"took {result.seconds:.0f} s", highlight=False)
+
+
+def main() -> None:
+    app(prog_name="gg-train")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

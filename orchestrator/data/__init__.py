@@ -1,0 +1,41 @@
+"""Data: read a source, encode labels, split deterministically, and describe every split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orchestrator.config import DataConfig
+from orchestrator.data.dataset import Dataset, Split, array_hash
+from orchestrator.data.sources import RawData, read_source
+from orchestrator.data.split import stratified_split
+from orchestrator.errors import DataError
+
+__all__ = ["Dataset", "Split", "array_hash", "load_dataset"]
+
+
+def _encode_labels(raw: RawData) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    labels = raw.y if raw.y_test is None else np.concatenate([raw.y, raw.y_test])
+    try:
+        classes, codes = np.unique(labels, return_inverse=True)
+    except TypeError:
+        classes, codes = np.unique(labels.astype(str), return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"the labels hold a single class ({classes[0]!r}); nothing to learn", "check the label column, or add rows of the other classes")
+    codes = codes.astype(np.int32)
+    y, y_test = codes[: len(raw.y)], (codes[len(raw.y):] if raw.y_test is not None else None)
+    unseen = set(np.unique(y_test).tolist()) - set(np.unique(y).tolist()) if y_test is not None else set()
+    if unseen:
+        raise DataError(f"the test set has classes never seen in training: {[str(classes[c]) for c in sorted(unseen)]}", "give the training data examples of every class")
+    return y, y_test, [str(c) for c in classes]
+
+
+def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
+    """Read, validate and split the configured data; every failure is one `DataError` line."""
+    raw = read_source(cfg, seed)
+    y, y_test, class_names = _encode_labels(raw)
+    train, val, test = stratified_split(raw.x, y, cfg.split, seed, with_test=raw.x_test is None)
+    splits = [Split(raw.x[i], y[i]) for i in (train, val)]
+    test_split = Split(raw.x[test], y[test]) if test is not None else Split(raw.x_test, y_test)
+    if len(test_split) == 0:
+        raise DataError("the test set is empty", "give X_test/y_test some rows, or leave them out")
+    return Dataset(splits[0], splits[1], test_split, class_names, raw.feature_names, raw.source, test_given=test is None)

@@ -1,0 +1,78 @@
+"""What the rest of gg-train sees of the data: three labelled splits, the class names, and hashes.
+
+Labels are integers 0..K-1 (`class_names[k]` is the original label), features are float32. The
+hashes identify each split exactly, so a manifest can prove what was trained and tested on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def array_hash(*arrays: np.ndarray) -> str:
+    """sha256 of the arrays' dtype, shape and bytes: equal iff the data is equal."""
+    digest = hashlib.sha256()
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Split:
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def hash(self) -> str:
+        return array_hash(self.x, self.y)
+
+    def class_counts(self, n_classes: int) -> list[int]:
+        return np.bincount(self.y, minlength=n_classes).astype(int).tolist()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    train: Split
+    val: Split
+    test: Split
+    class_names: list[str]
+    feature_names: list[str]
+    source: str
+    test_given: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def task(self) -> str:
+        return "binary" if self.n_classes == 2 else "multiclass"
+
+    def scaling(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of the training split only: the Normalization layer inside the model."""
+        return self.train.x.mean(axis=0), self.train.x.var(axis=0)
+
+    def describe(self) -> dict:
+        splits = {"train": self.train, "val": self.val, "test": self.test}
+        return {
+            "source": self.source,
+            "task": self.task,
+            "n_features": int(self.train.x.shape[1]),
+            "feature_names": self.feature_names,
+            "class_names": self.class_names,
+            "test_given": self.test_given,
+            "n_train": len(self.train),
+            "n_val": len(self.val),
+            "n_test": len(self.test),
+            "class_counts": {k: s.class_counts(self.n_classes) for k, s in splits.items()},
+            "hashes": {k: s.hash for k, s in splits.items()},
+        }

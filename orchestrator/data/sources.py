@@ -1,0 +1,146 @@
+"""Readers for the data sources: built-in synthetic data, CSV with a header, NPZ.
+
+Each returns raw features and labels (and a user-given test set, if any) after checking what would
+otherwise fail deep inside a trial: missing columns, text in feature columns, NaN or infinite
+values. NPZ files are read with `allow_pickle=False`: a data file never runs code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from orchestrator.config import DataConfig
+from orchestrator.errors import DataError
+
+
+@dataclass
+class RawData:
+    x: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    source: str
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+def synthetic(cfg: DataConfig, seed: int) -> RawData:
+    """A small, noisy binary problem: an unregularized 128-64 network memorizes its training rows."""
+    from sklearn.datasets import make_classification
+
+    s = cfg.synthetic
+    x, y = make_classification(
+        n_samples=s.n_samples,
+        n_features=s.n_features,
+        n_informative=s.n_informative,
+        n_redundant=0,
+        n_classes=2,
+        flip_y=s.label_noise,
+        class_sep=s.class_sep,
+        random_state=seed,
+    )
+    names = [f"x{i}" for i in range(s.n_features)]
+    return RawData(x.astype(np.float32), y, names, f"synthetic(n={s.n_samples}, noise={s.label_noise}, seed={seed})")
+
+
+def _require_file(path: Path, kind: str) -> None:
+    if not path.exists():
+        raise DataError(f"data file '{path}' not found", f"pass an existing {kind} file with --data")
+    if not path.is_file():
+        raise DataError(f"data path '{path}' is not a file", f"pass a {kind} file with --data")
+
+
+def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        col = int(np.argmax(bad.any(axis=0)))
+        raise DataError(
+            f"{where}: feature '{names[col]}' has {int(bad[:, col].sum())} NaN or infinite values "
+            f"({int(bad.sum())} in all)",
+            "impute or drop those rows before training",
+        )
+
+
+def read_csv(cfg: DataConfig) -> RawData:
+    import pandas as pd
+
+    path = Path(cfg.path)
+    _require_file(path, "CSV")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"cannot parse CSV '{path}': {str(exc).splitlines()[0]}", "check that it is a comma-separated file with a header row") from None
+    if cfg.label not in frame.columns:
+        shown = ", ".join(map(str, frame.columns[:12])) + (" …" if len(frame.columns) > 12 else "")
+        raise DataError(f"label column '{cfg.label}' is not in {path} (columns: {shown})", "pass the right name with --label COLUMN")
+    labels = frame.pop(cfg.label)
+    if labels.isna().any():
+        raise DataError(f"label column '{cfg.label}' has {int(labels.isna().sum())} empty values", "drop the unlabelled rows")
+    if frame.shape[1] == 0:
+        raise DataError(f"{path} has no feature columns besides '{cfg.label}'", "add numeric feature columns")
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            sample = frame[column].dropna().astype(str).head(1).tolist()
+            raise DataError(
+                f"feature column '{column}' is not numeric (e.g. {sample[0]!r})" if sample else f"feature column '{column}' is not numeric",
+                "encode it as numbers or drop the column",
+            )
+    names = [str(c) for c in frame.columns]
+    x = frame.to_numpy(dtype=np.float64)
+    _check_finite(x, names, str(path))
+    y = labels.to_numpy()
+    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+        y = y.astype(np.int64)
+    return RawData(x.astype(np.float32), y, names, f"csv:{path.name}")
+
+
+def _npz_array(archive, key: str, path: Path) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError:
+        raise DataError(f"'{key}' in {path} holds Python objects, which gg-train does not unpickle", "save plain numeric arrays with numpy.savez") from None
+
+
+def read_npz(cfg: DataConfig) -> RawData:
+    path = Path(cfg.path)
+    _require_file(path, "NPZ")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read NPZ '{path}': {exc}", "save it with numpy.savez(path, X=..., y=...)") from None
+    if not hasattr(archive, "files"):
+        raise DataError(f"'{path}' is a single .npy array, not an .npz archive", "save it with numpy.savez(path, X=..., y=...)")
+    with archive:
+        missing = [k for k in ("X", "y") if k not in archive.files]
+        if missing:
+            raise DataError(f"{path} lacks array(s) {missing} (has {archive.files})", "save it with numpy.savez(path, X=features, y=labels)")
+        has_test = "X_test" in archive.files or "y_test" in archive.files
+        if has_test and not {"X_test", "y_test"} <= set(archive.files):
+            raise DataError(f"{path} has only one of X_test / y_test", "save both, or neither")
+        arrays = {k: _npz_array(archive, k, path) for k in (["X", "y", "X_test", "y_test"] if has_test else ["X", "y"])}
+    x, y = arrays["X"], arrays["y"]
+    for key in [k for k in arrays if k.startswith("X")]:
+        arr = arrays[key]
+        if arr.ndim != 2 or arr.dtype.kind not in "biuf":
+            raise DataError(f"{key} in {path} must be a 2-D numeric array, got shape {arr.shape} dtype {arr.dtype}", "reshape to (rows, features) numbers")
+    names = [f"x{i}" for i in range(x.shape[1])]
+    for xs, ys, what in [(x, y, "X/y")] + ([(arrays["X_test"], arrays["y_test"], "X_test/y_test")] if has_test else []):
+        if ys.ndim != 1 or len(ys) != len(xs):
+            raise DataError(f"{what} in {path}: labels must be 1-D with one per row, got {ys.shape} for {xs.shape[0]} rows", "save y as a 1-D array")
+        _check_finite(xs.astype(np.float64), names, f"{path} {what}")
+    if has_test and arrays["X_test"].shape[1] != x.shape[1]:
+        raise DataError(f"X_test has {arrays['X_test'].shape[1]} features but X has {x.shape[1]}", "give both the same columns")
+    return RawData(
+        x.astype(np.float32), y, names, f"npz:{path.name}",
+        arrays["X_test"].astype(np.float32) if has_test else None, arrays["y_test"] if has_test else None,
+    )
+
+
+def read_source(cfg: DataConfig, seed: int) -> RawData:
+    if cfg.source == "synthetic":
+        return synthetic(cfg, seed)
+    if cfg.source == "csv":
+        return read_csv(cfg)
+    return read_npz(cfg)

@@ -1,0 +1,44 @@
+"""A deterministic, stratified train/validation/test split (scikit-learn's, seeded).
+
+The test split is cut first and only here, on the driver; trials get train and validation alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from orchestrator.config import SplitConfig
+from orchestrator.errors import DataError
+
+
+def _check_enough(y: np.ndarray, fractions: list[float], what: str) -> None:
+    counts = np.bincount(y)
+    n_classes = int((counts > 0).sum())
+    need = max(math.ceil(n_classes / min(fractions)), 3 * n_classes, 10)
+    if len(y) < need:
+        raise DataError(f"{what} has {len(y)} rows; the {'/'.join(f'{f:g}' for f in fractions)} split needs at least {need}", "add rows or change data.split")
+    rare = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
+    if counts[rare] < len(fractions):
+        raise DataError(f"class {rare} has only {counts[rare]} row(s); a stratified split needs at least {len(fractions)}", "add rows of that class or drop it")
+
+
+def stratified_split(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int, with_test: bool = True):
+    """Return (train, val, test) index arrays, or (train, val, None) when the test set is given."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    if with_test:
+        _check_enough(y, [split.train, split.val, split.test], "the data")
+        rest, test = train_test_split(index, test_size=split.test, stratify=y, random_state=seed)
+    else:
+        share = split.val / (split.train + split.val)
+        _check_enough(y, [1 - share, share], "the data")
+        rest, test = index, None
+    val_share = split.val / (split.train + split.val)
+    try:
+        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"cannot split the data: {exc}", "add rows or change data.split") from None
+    return np.sort(train), np.sort(val), (np.sort(test) if test is not None else None)

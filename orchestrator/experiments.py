@@ -1,0 +1,97 @@
+"""The experiment folder `runs/<name>/`: created only after every input has been checked, never
+over an existing one (unless asked), and its state files written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from orchestrator.checkpoint import write_json_atomic
+from orchestrator.errors import ExperimentError
+
+MANIFEST = "manifest.json"
+CONFIG_FILE = "experiment.yaml"
+REPORT = "report.json"
+SCHEMA_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def default_name(config_name: str) -> str:
+    return f"{config_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
+    """Validate `name` and return its folder under `runs_dir`; nothing is created here."""
+    if not _NAME.match(name) or ".." in name:
+        raise ExperimentError(
+            f"experiment name {name!r} is not allowed: it must stay inside the runs folder",
+            "use letters, digits, '.', '_' and '-', starting with a letter or digit (no '/' or '..')",
+        )
+    runs = Path(runs_dir).resolve()
+    target = (runs / name).resolve()
+    if target.parent != runs:
+        raise ExperimentError(f"experiment name {name!r} would escape {runs}", "pick a plain name")
+    if runs.exists() and not runs.is_dir():
+        raise ExperimentError(f"runs folder {runs} is a file", "pass a folder with --runs-dir")
+    if target.exists() and not overwrite:
+        raise ExperimentError(f"experiment '{name}' already exists in {runs}", "pick another --name, or pass --overwrite to replace it")
+    return target
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for dist in ("gg-train", "tensorflow", "keras", "ray", "numpy", "scikit-learn"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def create(target: Path, config_yaml: str, manifest: dict) -> Path:
+    """Write the folder under a temporary name, then rename it into place (no half-made folder)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        (staging / CONFIG_FILE).write_text(config_yaml, encoding="utf-8")
+        write_json_atomic(staging / MANIFEST, {
+            "schema_version": SCHEMA_VERSION,
+            "name": target.name,
+            "status": "running",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": sys.argv,
+            "versions": _versions(),
+            **manifest,
+        })
+        if target.exists():  # --overwrite, and every check has passed
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+
+
+def update_manifest(folder: Path, **changes) -> dict:
+    manifest = read_manifest(folder)
+    manifest.update(changes)
+    if changes.get("status") in ("finished", "failed", "interrupted"):
+        manifest["ended"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json_atomic(folder / MANIFEST, manifest)
+    return manifest

@@ -1,0 +1,194 @@
+"""Ray behind one door: start or join Ray, check resources, build and run the Tuner.
+
+A local Ray advertises 127.0.0.1, has no dashboard, and keeps Ray's token authentication on (its
+sockets still listen on every interface; the token is what protects them). Results leave this
+module as plain `TrialOutcome`s so evaluation and reporting never import Ray.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ray import tune
+
+from orchestrator.config import ExperimentConfig
+from orchestrator.errors import ClusterError
+from orchestrator.tuning_types import TrialOutcome
+
+WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+# Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
+DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0"}
+
+
+def connect(address: str | None) -> bool:
+    """Start a local Ray or join `address`; returns True when this call started it (so it stops it)."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
+    common = dict(logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": WORKER_ENV})
+    try:
+        if address:
+            ray.init(address=address, **common)
+        else:
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        if address:
+            raise ClusterError(
+                f"cannot join the Ray cluster at '{address}': {first}",
+                "check the address (host:6379 or ray://host:10001), that the cluster is up, and that RAY_AUTH_TOKEN holds its token",
+            ) from None
+        raise ClusterError(f"cannot start a local Ray instance: {first}", "run `ray stop` and try again; GG_DEBUG=1 shows details") from None
+    return True
+
+
+def disconnect() -> None:
+    import ray
+
+    ray.shutdown()
+
+
+def available() -> dict[str, float]:
+    import ray
+
+    resources = ray.cluster_resources()
+    return {"CPU": float(resources.get("CPU", 0)), "GPU": float(resources.get("GPU", 0))}
+
+
+@dataclass(frozen=True)
+class Plan:
+    gpus: int
+    gpus_per_trial: int
+    cpus_per_trial: float
+    max_concurrent: int
+
+    def trial_resources(self) -> dict[str, float]:
+        return {"cpu": self.cpus_per_trial, "gpu": self.gpus_per_trial if self.gpus else 0}
+
+
+def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str = "this machine") -> Plan:
+    """Check the request against what Ray sees, before anything trains; the numbers go in the message."""
+    res = config.resources
+    have_gpus, have_cpus = int(have["GPU"]), have["CPU"]
+    gpus = have_gpus if res.gpus is None else res.gpus
+    if gpus > have_gpus:
+        raise ClusterError(f"--gpus {gpus} asked for, but {where} has {have_gpus} GPU(s)", f"use --gpus {have_gpus} or fewer")
+    if gpus and res.gpus_per_trial > gpus:
+        raise ClusterError(f"--gpus-per-trial {res.gpus_per_trial} is more than --gpus {gpus}", f"use --gpus-per-trial {gpus} or fewer")
+    if res.cpus_per_trial > have_cpus:
+        raise ClusterError(f"--cpus-per-trial {res.cpus_per_trial:g} is more than the {have_cpus:g} CPUs {where} has", f"use --cpus-per-trial {have_cpus:g} or fewer")
+    by_cpu = int(have_cpus // res.cpus_per_trial)
+    concurrent = min(by_cpu, gpus // res.gpus_per_trial) if gpus else by_cpu
+    return Plan(gpus=gpus, gpus_per_trial=res.gpus_per_trial if gpus else 0, cpus_per_trial=res.cpus_per_trial, max_concurrent=max(1, concurrent))
+
+
+class ProgressCallback(tune.Callback):
+    """Forwards Tune's trial events, as plain dicts, to a printer that knows nothing of Ray."""
+
+    def __init__(self, on_event: Callable[[str, dict], None]) -> None:
+        self.on_event = on_event
+
+    def __getstate__(self) -> dict:
+        # The Tuner pickles its callbacks into tuner.pkl; the printer (a console, a lock) stays behind.
+        return {"on_event": None}
+
+    def _emit(self, kind: str, info: dict) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, info)
+
+    @staticmethod
+    def _info(trial, result: dict | None = None) -> dict:
+        return {"trial": trial_name(trial), "variant": trial.config.get("variant"), "result": dict(result or trial.last_result or {})}
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self._emit("start", self._info(trial))
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self._emit("result", self._info(trial, result))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._emit("complete", self._info(trial))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._emit("error", self._info(trial))
+
+
+def trial_name(trial) -> str:
+    return f"{trial.config['variant']}_{trial.trial_id}"
+
+
+HPARAM_KEYS = ("learning_rate", "hidden", "l2", "dropout", "patience", "batch_size", "seed")
+
+
+def _status(metrics: dict, error) -> str:
+    if error is not None:
+        return "errored"
+    if metrics.get("diverged"):
+        return "diverged"
+    if metrics.get("early_stopped"):
+        return "early_stopping"
+    if not metrics.get("final"):
+        return "stopped_early"
+    return "completed"
+
+
+def outcomes(results) -> list[TrialOutcome]:
+    """ResultGrid → TrialOutcomes, in a stable order (variant, trial id)."""
+    out = []
+    for result in results:
+        config, metrics = result.config or {}, dict(result.metrics or {})
+        history = []
+        if result.metrics_dataframe is not None:
+            keep = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if c in result.metrics_dataframe]
+            history = result.metrics_dataframe[keep].to_dict("records")
+        out.append(TrialOutcome(
+            trial_id=str(metrics.get("trial_id") or Path(result.path).name),
+            variant=str(config.get("variant", "?")),
+            kind=str(config.get("kind", "?")),
+            hparams={k: config[k] for k in HPARAM_KEYS if k in config},
+            metrics=metrics,
+            max_epochs=int(config.get("epochs", 0)),
+            status=_status(metrics, result.error),
+            checkpoint=result.checkpoint.path if result.checkpoint is not None else None,
+            error=(str(result.error).strip().splitlines() or [""])[-1][:300] if result.error is not None else None,
+            history=history,
+        ))
+    return sorted(out, key=lambda o: (o.variant, o.trial_id))
+
+
+def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None]):
+    """Build the Tuner over the trial trainable and run it to the end; returns TrialOutcomes."""
+    from orchestrator import search
+    from orchestrator.trial import tune_trainable
+
+    trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
+    selection = config.search
+    tuner = tune.Tuner(
+        trainable,
+        param_space=search.param_space(config),
+        tune_config=tune.TuneConfig(
+            metric=selection.metric,
+            mode=selection.resolved_mode,
+            scheduler=search.scheduler(config),
+            num_samples=config.search.samples,
+            max_concurrent_trials=plan.max_concurrent,
+            reuse_actors=False,
+            trial_name_creator=trial_name,
+            trial_dirname_creator=trial_name,
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(storage.resolve()),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
+            failure_config=tune.FailureConfig(max_failures=0),
+            callbacks=[ProgressCallback(on_event)],
+            verbose=0,
+        ),
+    )
+    return outcomes(tuner.fit())

@@ -1,0 +1,25 @@
+"""What a finished trial looks like outside Ray: plain data for evaluation and reporting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrialOutcome:
+    """One trial as the evaluation sees it: no Ray objects."""
+
+    trial_id: str
+    variant: str
+    kind: str
+    hparams: dict
+    metrics: dict
+    max_epochs: int
+    status: str  # completed | stopped_early (ASHA) | early_stopping | diverged | errored
+    checkpoint: str | None = None
+    error: str | None = None
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return int(self.metrics.get("epoch", 0))
