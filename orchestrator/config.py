@@ -144,7 +144,7 @@ class SyntheticConfig(_Strict):
     n_samples: int = Field(500, ge=30)
     n_features: int = Field(10, ge=2)
     n_informative: int = Field(4, ge=1)
-    label_noise: float = Field(0.1, ge=0, lt=0.5)
+    label_noise: float = Field(0.2, ge=0, lt=0.5)
     class_sep: float = Field(1.0, gt=0)
 
     @model_validator(mode="after")
@@ -307,6 +307,8 @@ def apply_override(raw: dict, path: list[str], value: Any) -> None:
 
 
 def read_yaml(path: Path) -> dict:
+    if path.is_dir():
+        raise ConfigError(f"config path {str(path)!r} is a folder, not a file", "pass a YAML file, e.g. --config configs/quickstart.yaml")
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found", "pass an existing YAML file, e.g. --config configs/quickstart.yaml")
     try:

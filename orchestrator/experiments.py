@@ -32,7 +32,7 @@ def default_name(config_name: str) -> str:
 
 def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
     """Validate `name` and return its folder under `runs_dir`; nothing is created here."""
-    if not _NAME.match(name) or ".." in name:
+    if not _NAME.fullmatch(name) or ".." in name:
         raise ExperimentError(
             f"experiment name {name!r} is not allowed: it must stay inside the runs folder",
             "use letters, digits, '.', '_' and '-', starting with a letter or digit (no '/' or '..')",

@@ -39,15 +39,15 @@ def variant_spaces(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
     return spaces
 
 
-def _draw(key: str, spaces: dict, rng: np.random.Generator, spec) -> Any:
-    value = spaces[spec.config.variant][key]
+def _draw(key: str, spaces: dict, rng: np.random.Generator, config: dict) -> Any:
+    value = spaces[config["variant"]][key]
     if isinstance(value, tune.search.sample.Domain):
         drawn = value.sample(random_state=rng)
         return drawn.item() if isinstance(drawn, np.generic) else drawn
     return value
 
 
-def _draw_seed(rng: np.random.Generator, spec) -> int:
+def _draw_seed(rng: np.random.Generator, config: dict) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 

@@ -20,7 +20,7 @@ def _encode_labels(raw: RawData) -> tuple[np.ndarray, np.ndarray | None, list[st
     except TypeError:
         classes, codes = np.unique(labels.astype(str), return_inverse=True)
     if len(classes) < 2:
-        raise DataError(f"the labels hold a single class ({classes[0]!r}); nothing to learn", "check the label column, or add rows of the other classes")
+        raise DataError(f"the labels hold a single class ({str(classes[0])!r}); nothing to learn", "check the label column, or add rows of the other classes")
     codes = codes.astype(np.int32)
     y, y_test = codes[: len(raw.y)], (codes[len(raw.y):] if raw.y_test is not None else None)
     unseen = set(np.unique(y_test).tolist()) - set(np.unique(y).tolist()) if y_test is not None else set()

@@ -72,6 +72,10 @@ def read_csv(cfg: DataConfig) -> RawData:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"cannot parse CSV '{path}': {str(exc).splitlines()[0]}", "check that it is a comma-separated file with a header row") from None
+    except OSError as exc:
+        raise DataError(f"cannot read CSV '{path}': {exc.strerror or exc}", "check the file's permissions") from None
+    if len(frame) == 0:
+        raise DataError(f"{path} has a header but no rows", "add data rows")
     if cfg.label not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:12])) + (" …" if len(frame.columns) > 12 else "")
         raise DataError(f"label column '{cfg.label}' is not in {path} (columns: {shown})", "pass the right name with --label COLUMN")

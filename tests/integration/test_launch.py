@@ -1,0 +1,142 @@
+"""`launch` end to end on a real local Ray, on CPU: the pipeline a user runs, scaled down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestrator import checkpoint
+from orchestrator.config import build_config, load_config, parse_override
+from orchestrator.data import load_dataset
+from orchestrator.launch import launch
+from orchestrator.models import predict_proba
+
+pytestmark = pytest.mark.ray
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def small_config(runs: Path, **extra) -> dict:
+    raw = {
+        "name": "small",
+        "seed": 3,
+        "data": {"synthetic": {"n_samples": 300}},
+        "training": {"epochs": 6},
+        "hparams": {"patience": 2},
+        "variants": [{"kind": "baseline"}, {"kind": "l2"}, {"kind": "early_stopping"}],
+        "search": {"samples": 2},
+        "scheduler": {"grace_period": 2, "reduction_factor": 2},
+        "output": {"runs_dir": str(runs)},
+    }
+    raw.update(extra)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def small_run(ray_local, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    config = build_config(small_config(runs))
+    result = launch(config, name="small")
+    return config, result
+
+
+def test_report_contract(small_run):
+    config, result = small_run
+    report = json.loads(result.report_path.read_text())
+    assert report["schema_version"] == 1 and report["experiment"] == "small" and report["task"] == "binary"
+    assert report["selection"] == {**report["selection"], "metric": "val_loss", "mode": "min"}
+    assert (report["data"]["n_train"], report["data"]["n_val"], report["data"]["n_test"]) == (180, 60, 60)
+    assert set(report["data"]["class_counts"]) == {"train", "val", "test"}
+    trials = report["trials"]
+    assert trials["total"] == 6 and trials["errored"] == 0
+    assert trials["completed"] + trials["stopped_early"] + trials["diverged"] == 6
+    assert [v["variant"] for v in report["variants"]] == ["baseline", "l2", "early_stopping"]
+    for v in report["variants"]:
+        assert {"variant", "trial_id", "epochs", "hparams", "train", "val", "test"} <= set(v)
+        for split in ("train", "val", "test"):
+            assert {"accuracy", "precision", "recall", "f1", "loss"} <= set(v[split])
+    best = report["best"]
+    assert best["variant"] in {"baseline", "l2", "early_stopping"}
+    assert (result.exp_dir / best["checkpoint"] / "model.keras").is_file()
+    assert np.array(best["test"]["confusion_matrix"]).sum() == 60
+    manifest = json.loads((result.exp_dir / "manifest.json").read_text())
+    assert manifest["status"] == "finished"
+    assert load_config(result.exp_dir / "experiment.yaml") == config
+
+
+def test_asha_really_stopped_a_trial(small_run):
+    _, result = small_run
+    report = json.loads(result.report_path.read_text())
+    stopped = [t for t in report["all_trials"] if t["status"] == "stopped_early"]
+    assert report["trials"]["stopped_early"] == len(stopped) >= 1
+    assert all(t["epochs"] < 6 for t in stopped)
+
+
+def test_the_test_split_never_reached_a_trial(small_run):
+    _, result = small_run
+    hashes = json.loads((result.exp_dir / "manifest.json").read_text())["data"]["hashes"]
+    results = sorted((result.exp_dir / "tune").glob("*/result.json"))
+    assert len(results) == 6
+    for path in results:
+        for line in path.read_text().splitlines():
+            reported = json.loads(line)
+            # What each trial trained and validated on is exactly the train and val splits...
+            assert (reported["train_hash"], reported["val_hash"]) == (hashes["train"], hashes["val"])
+            assert (reported["n_train"], reported["n_val"]) == (180, 60)
+            # ...and nothing about the test split appears anywhere in what it reported.
+            assert hashes["test"] not in line
+
+
+def test_best_model_reloads_to_the_reported_test_accuracy(small_run):
+    config, result = small_run
+    report = json.loads(result.report_path.read_text())
+    dataset = load_dataset(config.data, config.seed)
+    exported = checkpoint.load_model(result.exp_dir / "best", compile=False)
+    source = checkpoint.load_model(result.exp_dir / report["best"]["checkpoint"], compile=False)
+    p_exported, p_source = predict_proba(exported, dataset.test.x), predict_proba(source, dataset.test.x)
+    np.testing.assert_allclose(p_exported, p_source, atol=1e-6)
+    accuracy = float((p_exported.argmax(1) == dataset.test.y).mean())
+    assert accuracy == pytest.approx(report["best"]["test"]["accuracy"])
+
+
+def test_name_taken_is_refused_before_ray_work(small_run):
+    config, result = small_run
+    from orchestrator.errors import ExperimentError
+
+    before = (result.exp_dir / "report.json").read_bytes()
+    with pytest.raises(ExperimentError, match="already exists"):
+        launch(config, name="small")
+    assert (result.exp_dir / "report.json").read_bytes() == before
+
+
+def test_quickstart_acceptance(ray_local, tmp_path):
+    """The README's first command, as CI runs it: ASHA stops something, and the unregularized
+    baseline memorizes its training set with a wider train/test gap than the chosen variant."""
+    config = load_config(ROOT / "configs" / "quickstart.yaml", [parse_override(f"output.runs_dir={tmp_path}")])
+    result = launch(config, name="qs")
+    report = result.report
+    assert report["trials"]["total"] == 12 and report["trials"]["errored"] == 0
+    assert report["trials"]["stopped_early"] >= 1
+    by_variant = {v["variant"]: v for v in report["variants"]}
+    baseline, best = by_variant["baseline"], by_variant[report["best"]["variant"]]
+    assert best["variant"] != "baseline"
+    assert baseline["train"]["accuracy"] >= 0.97
+    assert baseline["gap"]["accuracy_train_test"] > best["gap"]["accuracy_train_test"]
+    assert result.seconds < 180
+
+
+def _gg(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_more_gpus_than_the_machine_has_is_one_line_and_exit_2(tmp_path):
+    proc = _gg("launch", "--config", str(ROOT / "configs" / "quickstart.yaml"), "--gpus", "4", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--gpus 4 asked for, but this machine has 0 GPU(s)" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

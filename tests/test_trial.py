@@ -1,0 +1,101 @@
+"""The trial loop with TensorFlow but without Ray: a fake reporter stands in for Tune."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestrator import checkpoint
+from orchestrator.models import predict_proba
+from orchestrator.trial import TrialData, TrialSetup, TrialSpec, run_trial
+
+
+class FakeReporter:
+    """Records every report and keeps a copy of every checkpoint, like Tune's storage would."""
+
+    def __init__(self, store: Path, restore: Path | None = None):
+        self.store, self.restore, self.reports = store, restore, []
+
+    @contextlib.contextmanager
+    def restore_dir(self):
+        yield self.restore
+
+    def report(self, metrics, checkpoint_dir):
+        kept = self.store / f"checkpoint_{len(self.reports):03d}"
+        shutil.copytree(checkpoint_dir, kept)
+        self.reports.append((dict(metrics), kept))
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(160, 6)).astype(np.float32) * 5 + 3
+    y = ((x[:, 0] + x[:, 1] + rng.normal(scale=3, size=160)) > 6).astype(np.int32)
+    return TrialData(x[:120], y[:120], x[120:], y[120:]), TrialSetup(n_classes=2, mean=x[:120].mean(0), variance=x[:120].var(0))
+
+
+def spec(**changes) -> TrialSpec:
+    base = dict(variant="v", kind="baseline", learning_rate=0.01, hidden=[32, 16], l2=0.0, dropout=0.0,
+                patience=0, batch_size=16, epochs=4, seed=3)
+    return TrialSpec.from_config({**base, **changes})
+
+
+def test_reports_every_epoch_and_the_last_checkpoint_is_the_trained_model(data, tmp_path):
+    trial_data, setup = data
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(epochs=4), setup, trial_data, reporter)
+    assert [m["epoch"] for m, _ in reporter.reports] == [1, 2, 3, 4]
+    last, last_dir = reporter.reports[-1]
+    assert last["final"] and not reporter.reports[0][0]["final"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "replicas", "strategy", "train_hash", "val_hash"):
+        assert key in last
+    assert last["n_train"] == 120 and last["n_val"] == 40
+    # The checkpoint reloads (safe mode) to a model whose validation loss is the reported one.
+    model = checkpoint.load_model(last_dir)
+    proba = predict_proba(model, trial_data.x_val)[:, 1]
+    y = trial_data.y_val
+    xent = -np.mean(y * np.log(np.clip(proba, 1e-7, 1)) + (1 - y) * np.log(np.clip(1 - proba, 1e-7, 1)))
+    assert xent == pytest.approx(last["val_loss"], rel=1e-3)
+
+
+def test_early_stopping_reports_the_restored_best_epoch(data, tmp_path):
+    trial_data, setup = data
+    reporter = FakeReporter(tmp_path)
+    # A high learning rate on a tiny noisy set: validation loss turns up quickly.
+    run_trial(spec(kind="early_stopping", patience=2, epochs=40, learning_rate=0.05), setup, trial_data, reporter)
+    history = [m for m, _ in reporter.reports]
+    last, last_dir = reporter.reports[-1]
+    assert last["early_stopped"] and last["restored_best"]
+    assert last["epoch"] < 40
+    best = min(history[:-1], key=lambda m: m["val_loss"])
+    assert last["best_epoch"] == best["epoch"]
+    assert last["val_loss"] == pytest.approx(best["val_loss"])
+    # ...and the checkpoint holds those best weights, not the last epoch's.
+    best_dir = reporter.reports[best["epoch"] - 1][1]
+    x = trial_data.x_val
+    np.testing.assert_allclose(predict_proba(checkpoint.load_model(last_dir), x),
+                               predict_proba(checkpoint.load_model(best_dir), x), atol=1e-6)
+
+
+def test_resume_continues_at_the_next_epoch(data, tmp_path):
+    trial_data, setup = data
+    first = FakeReporter(tmp_path / "a")
+    run_trial(spec(epochs=2), setup, trial_data, first)
+    resumed = FakeReporter(tmp_path / "b", restore=first.reports[-1][1])
+    run_trial(spec(epochs=4), setup, trial_data, resumed)
+    assert [m["epoch"] for m, _ in resumed.reports] == [3, 4]
+    state = checkpoint.load_state(resumed.reports[-1][1])
+    assert state.epoch == 4 and len(state.history) == 4
+
+
+def test_a_finished_checkpoint_trains_no_further(data, tmp_path):
+    trial_data, setup = data
+    first = FakeReporter(tmp_path / "a")
+    run_trial(spec(epochs=2), setup, trial_data, first)
+    again = FakeReporter(tmp_path / "b", restore=first.reports[-1][1])
+    run_trial(spec(epochs=2), setup, trial_data, again)
+    assert again.reports == []
