@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.config import Choice, ExperimentConfig, LogUniform, Uniform, VariantConfig
+from orchestrator.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,6 @@ def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str
         override = getattr(variant.params, name)
         if name not in recipe.uses():
             if override is not None:
-                from orchestrator.errors import ConfigError
-
                 raise ConfigError(
                     f"variant '{variant.label}' ({variant.kind}) does not use '{name}'",
                     f"remove params.{name} or pick a kind that uses it: "
