@@ -51,6 +51,7 @@ def _flag_overrides(**flags) -> list[str]:
     keys = {
         "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
         "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
+        "cpu_replicas": "resources.cpu_replicas",
         "address": "resources.address", "runs_dir": "output.runs_dir",
     }
     return [f"{keys[k]}={v}" for k, v in flags.items() if v is not None]
@@ -66,6 +67,7 @@ def launch(
     gpus: Annotated[Optional[int], typer.Option(help="GPUs the experiment may use (default: all there are; 0 = CPU only).")] = None,
     gpus_per_trial: Annotated[Optional[int], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1).")] = None,
     cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
+    cpu_replicas: Annotated[Optional[int], typer.Option("--cpu-replicas", help="CPU trials only: split the CPU into R logical devices and train with MirroredStrategy over them.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs per trial.")] = None,
     samples: Annotated[Optional[int], typer.Option(help="Trials per variant.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
@@ -77,7 +79,7 @@ def launch(
     try:
         sets = _data_overrides(data, label) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
-            cpus_per_trial=cpus_per_trial, address=address, runs_dir=runs_dir,
+            cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
         ) + list(set_ or [])
         cfg = load_config(config, [parse_override(s) for s in sets])
         from rich.console import Console

@@ -189,6 +189,10 @@ class ModelConfig(_Strict):
 class TrainingConfig(_Strict):
     epochs: int = Field(30, ge=1, le=10_000)
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    # hparams.batch_size is per replica (global = batch_size × replicas) or the global batch itself.
+    batch_scope: Literal["per_replica", "global"] = "per_replica"
+    # Mixed precision on GPU trials (CPU trials stay float32); the output layer is always float32.
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
 
 
 class VariantConfig(_Strict):
@@ -220,9 +224,10 @@ class SchedulerConfig(_Strict):
 
 
 class ResourcesConfig(_Strict):
-    gpus: int | None = Field(None, ge=0)
-    gpus_per_trial: int = Field(1, ge=1)
+    gpus: int | None = Field(None, ge=0)  # None: every GPU the machine or cluster has
+    gpus_per_trial: int | None = Field(None, ge=1)  # None: 1 where there are GPUs
     cpus_per_trial: float = Field(1, gt=0)
+    cpu_replicas: int = Field(1, ge=1, le=64)  # ≥2: MirroredStrategy over logical CPUs (development, CI)
     address: str | None = None
 
 

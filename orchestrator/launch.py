@@ -34,6 +34,7 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan):
     setup = TrialSetup(
         n_classes=dataset.n_classes, mean=mean, variance=variance, activation=config.model.activation,
         optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
+        cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)
@@ -60,7 +61,8 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
             "seed": config.seed,
             "data": dataset.describe(),
             "resources": {"gpus": plan.gpus, "gpus_per_trial": plan.gpus_per_trial, "cpus_per_trial": plan.cpus_per_trial,
-                          "max_concurrent_trials": plan.max_concurrent, "address": config.resources.address},
+                          "cpu_replicas": plan.cpu_replicas, "max_concurrent_trials": plan.max_concurrent,
+                          "address": config.resources.address},
             "search": search.search_domains(config),
         })
         try:
@@ -84,7 +86,8 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
     total = len(config.variants) * config.search.samples
     console.print(
         f"gg-train: {total} trials ({len(config.variants)} variants × {config.search.samples}), "
-        f"{plan.max_concurrent} at a time, {plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial} GPU each; "
+        f"{plan.max_concurrent} at a time, {plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial} GPU each"
+        + (f" ({plan.cpu_replicas} CPU replicas)" if plan.cpu_replicas > 1 else "") + "; "
         f"data {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val / {len(dataset.test)} test (held out)",
         highlight=False,
     )

@@ -14,7 +14,6 @@ from rich.console import Console
 class Progress:
     def __init__(self, console: Console, total: int, metric: str, mode: str) -> None:
         self.console, self.total, self.metric, self.mode = console, total, metric, mode
-        self.running: set[str] = set()
         self.counts = {"completed": 0, "stopped by ASHA": 0, "early stopping": 0, "diverged": 0, "errored": 0}
         self.best: tuple[float, str] | None = None
         self.lock = threading.Lock()
@@ -27,12 +26,8 @@ class Progress:
     def __call__(self, event: str, info: dict) -> None:
         with self.lock:
             name, result = info["trial"], info.get("result") or {}
-            if event == "start":
-                self.running.add(name)
-                return
             if event == "result":
                 return
-            self.running.discard(name)
             value = result.get(self.metric)
             if event == "error":
                 outcome = "errored"
@@ -53,6 +48,6 @@ class Progress:
             best = f"best so far {self.best[1]} ({self.best[0]:.4f})" if self.best else "no best yet"
             self.console.print(
                 f"  [{done}/{self.total}] {name}: {outcome} after {result.get('epoch', 0)} epochs, {shown}"
-                f"  | {len(self.running)} running, {tally} | {best}",
+                f"  | {info.get('running', 0)} running, {tally} | {best}",
                 highlight=False,
             )

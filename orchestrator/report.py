@@ -39,7 +39,9 @@ def _variant_entry(ev: Evaluated) -> dict:
         },
         "strategy": o.metrics.get("strategy"),
         "replicas": o.metrics.get("replicas"),
-        "devices": o.metrics.get("devices"),
+        "devices": (o.metrics.get("devices") or "").split(",") if o.metrics.get("devices") else [],
+        "global_batch": o.metrics.get("global_batch"),
+        "precision": o.metrics.get("precision"),
     }
 
 

@@ -69,6 +69,9 @@ class TrialSetup:
     optimizer: str = "adam"
     cpus: float = 1
     gpus: int = 0
+    cpu_replicas: int = 1
+    precision: str = "float32"
+    batch_scope: str = "per_replica"  # or "global"
 
 
 @dataclass(frozen=True)
@@ -152,11 +155,12 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
 
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
     """Train one variant for up to `spec.epochs` epochs, resuming from the reporter's checkpoint."""
-    distribute.configure_process(setup.cpus, setup.gpus)
+    distribute.configure_process(setup.cpus, setup.gpus, setup.cpu_replicas)
     import keras
 
     keras.utils.set_random_seed(spec.seed)
-    strategy = distribute.make_strategy(setup.gpus)
+    precision = distribute.set_precision(setup.precision, setup.gpus)
+    strategy = distribute.make_strategy(setup.gpus, setup.cpu_replicas)
     with reporter.restore_dir() as restore:
         with strategy.scope():
             if restore is not None:
@@ -173,10 +177,13 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     if state.epoch >= spec.epochs:
         return state
     where = distribute.describe(strategy)
+    global_batch = spec.batch_size * where["replicas"] if setup.batch_scope == "per_replica" else spec.batch_size
     extra = {
         **where,
         "devices": ",".join(where["devices"]),
-        "global_batch": spec.batch_size * where["replicas"],
+        "precision": precision,
+        "global_batch": global_batch,
+        "per_replica_batch": global_batch / where["replicas"],
         "train_hash": array_hash(data.x_train, data.y_train),
         "val_hash": array_hash(data.x_val, data.y_val),
         "n_train": int(len(data.y_train)),

@@ -21,7 +21,8 @@ from orchestrator.tuning_types import TrialOutcome
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
-DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0"}
+# RAY_AIR_NEW_OUTPUT=0: Tune's new console output ignores verbose=0 and points TensorBoard at a temp dir.
+DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0"}
 
 
 def connect(address: str | None) -> bool:
@@ -67,6 +68,7 @@ class Plan:
     gpus_per_trial: int
     cpus_per_trial: float
     max_concurrent: int
+    cpu_replicas: int = 1
 
     def trial_resources(self) -> dict[str, float]:
         return {"cpu": self.cpus_per_trial, "gpu": self.gpus_per_trial if self.gpus else 0}
@@ -77,15 +79,28 @@ def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str 
     res = config.resources
     have_gpus, have_cpus = int(have["GPU"]), have["CPU"]
     gpus = have_gpus if res.gpus is None else res.gpus
+    per_trial = res.gpus_per_trial or 1
     if gpus > have_gpus:
         raise ClusterError(f"--gpus {gpus} asked for, but {where} has {have_gpus} GPU(s)", f"use --gpus {have_gpus} or fewer")
-    if gpus and res.gpus_per_trial > gpus:
-        raise ClusterError(f"--gpus-per-trial {res.gpus_per_trial} is more than --gpus {gpus}", f"use --gpus-per-trial {gpus} or fewer")
+    if gpus == 0 and res.gpus_per_trial is not None:
+        why = f"{where} has no GPU" if have_gpus == 0 else "--gpus 0 was asked for"
+        raise ClusterError(f"--gpus-per-trial {res.gpus_per_trial} asked for, but {why}",
+                           "drop --gpus-per-trial; --cpu-replicas R runs the multi-replica path on CPU")
+    if gpus and per_trial > gpus:
+        raise ClusterError(f"--gpus-per-trial {per_trial} is more than --gpus {gpus}", f"use --gpus-per-trial {gpus} or fewer")
+    if gpus and gpus % per_trial:
+        fits = gpus - gpus % per_trial
+        raise ClusterError(f"--gpus {gpus} is not a multiple of --gpus-per-trial {per_trial}: {gpus % per_trial} GPU(s) would sit idle",
+                           f"use --gpus {fits}" + (f" or --gpus {fits + per_trial}" if fits + per_trial <= have_gpus else ""))
+    if gpus and res.cpu_replicas > 1:
+        raise ClusterError(f"--cpu-replicas {res.cpu_replicas} is for CPU trials, but this experiment uses {gpus} GPU(s)",
+                           "add --gpus 0 to run the replicas on CPU, or drop --cpu-replicas")
     if res.cpus_per_trial > have_cpus:
         raise ClusterError(f"--cpus-per-trial {res.cpus_per_trial:g} is more than the {have_cpus:g} CPUs {where} has", f"use --cpus-per-trial {have_cpus:g} or fewer")
     by_cpu = int(have_cpus // res.cpus_per_trial)
-    concurrent = min(by_cpu, gpus // res.gpus_per_trial) if gpus else by_cpu
-    return Plan(gpus=gpus, gpus_per_trial=res.gpus_per_trial if gpus else 0, cpus_per_trial=res.cpus_per_trial, max_concurrent=max(1, concurrent))
+    concurrent = min(by_cpu, gpus // per_trial) if gpus else by_cpu
+    return Plan(gpus=gpus, gpus_per_trial=per_trial if gpus else 0, cpus_per_trial=res.cpus_per_trial,
+                max_concurrent=max(1, concurrent), cpu_replicas=res.cpu_replicas if not gpus else 1)
 
 
 class ProgressCallback(tune.Callback):
@@ -103,20 +118,19 @@ class ProgressCallback(tune.Callback):
             self.on_event(kind, info)
 
     @staticmethod
-    def _info(trial, result: dict | None = None) -> dict:
-        return {"trial": trial_name(trial), "variant": trial.config.get("variant"), "result": dict(result or trial.last_result or {})}
-
-    def on_trial_start(self, iteration, trials, trial, **info):
-        self._emit("start", self._info(trial))
+    def _info(trials, trial, result: dict | None = None) -> dict:
+        running = sum(1 for t in trials if t.status == "RUNNING" and t is not trial)
+        return {"trial": trial_name(trial), "variant": trial.config.get("variant"), "running": running,
+                "result": dict(result or trial.last_result or {})}
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        self._emit("result", self._info(trial, result))
+        self._emit("result", self._info(trials, trial, result))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self._emit("complete", self._info(trial))
+        self._emit("complete", self._info(trials, trial))
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._emit("error", self._info(trial))
+        self._emit("error", self._info(trials, trial))
 
 
 def trial_name(trial) -> str:

@@ -42,3 +42,19 @@ def test_more_gpus_per_trial_than_gpus():
 def test_more_cpus_per_trial_than_the_machine_has():
     with pytest.raises(ClusterError, match="--cpus-per-trial 4 is more than the 2 CPUs"):
         plan(cpus_per_trial=4)
+
+
+def test_gpus_must_be_a_multiple_of_gpus_per_trial():
+    with pytest.raises(ClusterError, match="--gpus 3 is not a multiple of --gpus-per-trial 2: 1 GPU"):
+        plan(have_cpu=8, have_gpu=4, gpus=3, gpus_per_trial=2)
+
+
+def test_gpu_trials_on_a_machine_without_gpus():
+    with pytest.raises(ClusterError, match="--gpus-per-trial 2 asked for, but this machine has no GPU"):
+        plan(gpus_per_trial=2)
+
+
+def test_cpu_replicas_are_for_cpu_trials():
+    assert plan(cpu_replicas=2).cpu_replicas == 2
+    with pytest.raises(ClusterError, match="--cpu-replicas 2 is for CPU trials"):
+        plan(have_gpu=1, cpu_replicas=2)

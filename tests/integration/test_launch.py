@@ -140,3 +140,13 @@ def test_more_gpus_than_the_machine_has_is_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and "--gpus 4 asked for, but this machine has 0 GPU(s)" in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_trials_with_two_cpu_replicas_report_them(ray_local, tmp_path):
+    raw = small_config(tmp_path, variants=[{"kind": "l2"}], search={"samples": 1},
+                       resources={"cpu_replicas": 2}, scheduler={"type": "none"}, training={"epochs": 2})
+    result = launch(build_config(raw), name="replicas")
+    (variant,) = result.report["variants"]
+    assert variant["replicas"] == 2 and variant["strategy"] == "MirroredStrategy"
+    assert len(variant["devices"]) == 2 and all("CPU" in d for d in variant["devices"])
+    assert variant["global_batch"] == 64  # 32 per replica × 2
