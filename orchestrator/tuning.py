@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,6 +26,21 @@ WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::Deprecatio
 DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0"}
 
 
+def check_reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail in seconds on an address nothing listens at; `ray.init` would retry for many minutes."""
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ClusterError(f"cluster address '{address}' is not host:port", "pass e.g. --address 10.0.0.5:6379 or ray://10.0.0.5:10001")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(f"nothing answers at cluster address '{address}' ({exc.strerror or exc})",
+                           "start the head node (ray start --head) or check the host and port") from None
+
+
 def connect(address: str | None) -> bool:
     """Start a local Ray or join `address`; returns True when this call started it (so it stops it)."""
     import ray
@@ -33,6 +49,8 @@ def connect(address: str | None) -> bool:
         return False
     os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
     common = dict(logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": WORKER_ENV})
+    if address:
+        check_reachable(address)
     try:
         if address:
             ray.init(address=address, **common)

@@ -58,3 +58,17 @@ def test_cpu_replicas_are_for_cpu_trials():
     assert plan(cpu_replicas=2).cpu_replicas == 2
     with pytest.raises(ClusterError, match="--cpu-replicas 2 is for CPU trials"):
         plan(have_gpu=1, cpu_replicas=2)
+
+
+@pytest.mark.parametrize("address, message", [
+    ("127.0.0.1:1", "nothing answers at cluster address '127.0.0.1:1'"),
+    ("ray://127.0.0.1:1", "nothing answers at cluster address"),
+    ("justahost", "is not host:port"),
+    ("host:notaport", "is not host:port"),
+])
+def test_a_bad_cluster_address_fails_fast_with_one_line(address, message):
+    from orchestrator.tuning import check_reachable
+
+    with pytest.raises(ClusterError, match=message) as info:
+        check_reachable(address, timeout=1)
+    assert "\n" not in info.value.one_line()
