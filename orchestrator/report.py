@@ -42,6 +42,7 @@ def _variant_entry(ev: Evaluated) -> dict:
         "devices": (o.metrics.get("devices") or "").split(",") if o.metrics.get("devices") else [],
         "global_batch": o.metrics.get("global_batch"),
         "precision": o.metrics.get("precision"),
+        "history": [{k: h[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if k in h} for h in ev.history],
     }
 
 
