@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -106,6 +107,32 @@ def launch(
                   f"— chosen on validation, tested once", highlight=False)
     console.print(f"report: {result.report_path}\nmodel:  {result.exp_dir / best['model']}\n"
                   f"took {result.seconds:.0f} s", highlight=False)
+
+
+@app.command()
+def tensorboard(
+    name: Annotated[str, typer.Argument(help="Experiment name (a folder under --runs-dir).")],
+    port: Annotated[Optional[int], typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
+) -> None:
+    """Serve an experiment's TensorBoard on 127.0.0.1: curves per trial, HParams table of the variants."""
+    try:
+        from orchestrator import experiments
+        from orchestrator.board import BOARD_DIR, serve
+
+        folder = experiments.existing(runs_dir, name)
+        if not (folder / BOARD_DIR).is_dir():
+            raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
+        url = serve(folder / BOARD_DIR, port)
+    except GGError as err:
+        _fail(err)
+        return
+    typer.echo(f"TensorBoard for {name}: {url}  (127.0.0.1 only; Ctrl-C stops it)", err=False)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("TensorBoard stopped")
 
 
 def main() -> None:

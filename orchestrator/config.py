@@ -234,6 +234,8 @@ class ResourcesConfig(_Strict):
 class OutputConfig(_Strict):
     runs_dir: Path = Path("runs")
     checkpoints_to_keep: int = Field(2, ge=1)
+    tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
+    histograms: bool = False  # weight histograms every epoch (bigger logs)
 
 
 def _default_variants() -> list[VariantConfig]:

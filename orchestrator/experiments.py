@@ -48,6 +48,16 @@ def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
     return target
 
 
+def existing(runs_dir: Path, name: str) -> Path:
+    """The folder of an experiment that must already exist (for tensorboard, report, resume…)."""
+    folder = experiment_dir(runs_dir, name, overwrite=True)
+    if not (folder / MANIFEST).is_file():
+        known = sorted(p.parent.name for p in Path(runs_dir).glob("*/" + MANIFEST)) if Path(runs_dir).is_dir() else []
+        raise ExperimentError(f"no experiment '{name}' in {Path(runs_dir).resolve()}",
+                              "pass --runs-dir, or one of: " + (", ".join(known[:8]) or "(none there yet)"))
+    return folder
+
+
 def _versions() -> dict:
     out = {"python": platform.python_version()}
     for dist in ("gg-train", "tensorflow", "keras", "ray", "numpy", "scikit-learn"):

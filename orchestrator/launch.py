@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator import experiments
+from orchestrator.board import BOARD_DIR
 from orchestrator.config import ExperimentConfig, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.variants import resolve_params
@@ -27,7 +28,7 @@ class LaunchResult:
         return self.exp_dir / "report.json"
 
 
-def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan):
+def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path):
     from orchestrator.trial import TrialData, TrialSetup
 
     mean, variance = dataset.scaling()
@@ -35,6 +36,8 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan):
         n_classes=dataset.n_classes, mean=mean, variance=variance, activation=config.model.activation,
         optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
+        board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
+        histograms=config.output.histograms, selection=config.search.metric,
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)
@@ -92,9 +95,20 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
         highlight=False,
     )
     console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
-    setup, data = _trial_inputs(config, dataset, plan)
+    if config.output.tensorboard:
+        from orchestrator.board import write_hparams_config
+        from orchestrator.distribute import prepare_driver
+
+        prepare_driver()
+        write_hparams_config(exp_dir / BOARD_DIR, config)
+        console.print(f"gg-train: watch live with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
+    setup, data = _trial_inputs(config, dataset, plan, exp_dir)
     outcomes = tuning.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode))
     evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
+    if config.output.tensorboard:
+        from orchestrator.board import log_outcomes
+
+        log_outcomes(exp_dir / BOARD_DIR, outcomes, evaluated)
     built = report.build(
         name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
         evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants],

@@ -57,6 +57,10 @@ class TrialSpec:
             seed=int(config["seed"]),
         )
 
+    def hparams(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "l2": self.l2, "dropout": self.dropout,
+                "hidden": list(self.hidden), "batch_size": self.batch_size, "patience": self.patience}
+
 
 @dataclass(frozen=True)
 class TrialSetup:
@@ -72,6 +76,9 @@ class TrialSetup:
     cpu_replicas: int = 1
     precision: str = "float32"
     batch_scope: str = "per_replica"  # or "global"
+    board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs
+    histograms: bool = False
+    selection: str = "val_loss"
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class TrialData:
 class Reporter(Protocol):
     def restore_dir(self) -> Any: ...  # context manager yielding a checkpoint Path or None
     def report(self, metrics: dict, checkpoint_dir: Path) -> None: ...
+    def trial_id(self) -> str: ...
 
 
 def _resumable_early_stopping(patience: int, state: dict, best_weights):
@@ -116,7 +124,7 @@ def _epoch_metrics(logs: dict, epoch: int) -> dict:
     }
 
 
-def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping):
+def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board):
     import keras
 
     class EpochReport(keras.callbacks.Callback):
@@ -124,6 +132,9 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
 
         def on_epoch_end(self, epoch, logs=None):
             metrics = _epoch_metrics(logs or {}, epoch)
+            if board is not None:
+                lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+                board.log_epoch(epoch + 1, metrics, lr, self.model)
             state.epoch = epoch + 1
             state.history.append(metrics)
             diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
@@ -191,7 +202,13 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     }
     early_stopping = _resumable_early_stopping(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     callbacks = [early_stopping] if early_stopping is not None else []
-    callbacks.append(_make_reporting_callback(spec, state, reporter, extra, early_stopping))
+    board = None
+    if setup.board_root:
+        from orchestrator.board import TrialBoard
+
+        trial_id = reporter.trial_id()
+        board = TrialBoard(Path(setup.board_root) / f"{spec.variant}_{trial_id}", spec.hparams(), spec.variant, trial_id, setup.histograms)
+    callbacks.append(_make_reporting_callback(spec, state, reporter, extra, early_stopping, board))
     model.fit(
         data.x_train, targets(data.y_train, setup.n_classes),
         validation_data=(data.x_val, targets(data.y_val, setup.n_classes)),
@@ -223,6 +240,11 @@ class TuneReporter:
         from ray import tune
 
         tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
+
+    def trial_id(self) -> str:
+        from ray import tune
+
+        return tune.get_context().get_trial_id()
 
 
 def tune_trainable(config: dict, setup: TrialSetup, data: TrialData) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ray import tune
+from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig
 from orchestrator.errors import ClusterError
@@ -23,7 +24,10 @@ from orchestrator.tuning_types import TrialOutcome
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
 # RAY_AIR_NEW_OUTPUT=0: Tune's new console output ignores verbose=0 and points TensorBoard at a temp dir.
-DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0"}
+# TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1: no tensorboardX logger (trials write their own TensorBoard
+# runs, one HParams session each); the CSV and JSON loggers are added back explicitly in `run`.
+DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0",
+              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
 
 
 def check_reachable(address: str, timeout: float = 3.0) -> None:
@@ -219,7 +223,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
             storage_path=str(storage.resolve()),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
             failure_config=tune.FailureConfig(max_failures=0),
-            callbacks=[ProgressCallback(on_event)],
+            callbacks=[ProgressCallback(on_event), CSVLoggerCallback(), JsonLoggerCallback()],
             verbose=0,
         ),
     )

@@ -150,3 +150,71 @@ def test_trials_with_two_cpu_replicas_report_them(ray_local, tmp_path):
     assert variant["replicas"] == 2 and variant["strategy"] == "MirroredStrategy"
     assert len(variant["devices"]) == 2 and all("CPU" in d for d in variant["devices"])
     assert variant["global_batch"] == 64  # 32 per replica × 2
+
+
+def _tb_read(path):
+    from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
+
+    acc = EventAccumulator(str(path), size_guidance={TENSORS: 0})
+    acc.Reload()
+    return acc
+
+
+def test_tensorboard_has_every_epoch_and_one_hparams_session_per_trial(small_run):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    _, result = small_run
+    board = result.exp_dir / "tensorboard"
+    trials = result.report["all_trials"]
+    assert sorted(p.name for p in board.iterdir() if p.is_dir()) == sorted(f"{t['variant']}_{t['trial_id']}" for t in trials)
+    for t in trials:
+        run = board / f"{t['variant']}_{t['trial_id']}"
+        for sub in ("train", "validation"):
+            acc = _tb_read(run / sub)
+            assert [e.step for e in acc.Tensors("loss")] == list(range(1, t["epochs"] + 1))
+        root = _tb_read(run)
+        sessions = root.Tensors("_hparams_/session_start_info")
+        assert len(sessions) == 1
+        info = plugin_data_pb2.HParamsPluginData.FromString(root.SummaryMetadata("_hparams_/session_start_info").plugin_data.content)
+        assert info.session_start_info.hparams["variant"].string_value == t["variant"]
+        assert [e.tensor_proto.float_val or e.tensor_proto.double_val for e in root.Tensors("stopped_by_asha")]
+    assert not list((result.exp_dir / "tune").rglob("events.out.tfevents*")), "Tune's own tensorboardX logger must be off"
+
+
+def test_gg_train_tensorboard_serves_runs_and_hparams_on_loopback_only(small_run):
+    import socket
+    import time
+    import urllib.request
+
+    from orchestrator.board import free_port
+
+    _, result = small_run
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "tensorboard", result.exp_dir.name,
+                             "--runs-dir", str(result.exp_dir.parent), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(60):
+            try:
+                runs = json.loads(urllib.request.urlopen(f"{base}/data/runs", timeout=2).read())
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"TensorBoard never answered: {proc.stderr.read() if proc.poll() is not None else ''}")
+        body = json.dumps({"experimentName": "", "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+                           "colParams": [], "startIndex": 0, "sliceSize": 100}).encode()
+        request = urllib.request.Request(f"{base}/data/plugin/hparams/session_groups", data=body, headers={"Content-Type": "application/json"})
+        groups = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        trial_ids = {t["trial_id"] for t in result.report["all_trials"]}
+        assert {g["name"] for g in groups["sessionGroups"]} == trial_ids
+        assert {f"{t['variant']}_{t['trial_id']}" for t in result.report["all_trials"]} <= set(runs)
+        # Loopback only: the same port on this machine's other addresses refuses.
+        others = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
+        for address in others:
+            with pytest.raises(OSError):
+                socket.create_connection((address, port), timeout=2).close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
