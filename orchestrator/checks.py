@@ -58,7 +58,7 @@ def check_class_imbalance(dataset: Dataset) -> dict:
     return _check("class_imbalance", "warn",
                   f"The training classes are imbalanced ({ratio}; '{nums['minority_name']}' is only {nums['minority_share']:.0%} "
                   f"of the rows), so accuracy will flatter the model: look at recall and F1 per class, and consider "
-                  f"--set training.class_weight=balanced.", nums)
+                  f"--set hparams.class_weight=balanced (or let a variant search it).", nums)
 
 
 def _row_keys(x: np.ndarray, dtype: np.dtype) -> np.ndarray:

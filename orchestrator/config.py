@@ -87,6 +87,10 @@ def _layers(x: Any) -> str:
     return "" if ok else "must be a non-empty list of positive layer widths, e.g. [128, 64]"
 
 
+def _class_weight(x: Any) -> str:
+    return "" if x in ("none", "balanced") else "must be 'none' or 'balanced'"
+
+
 def _count(x: Any) -> str:
     return "" if isinstance(x, int) and not isinstance(x, bool) and x >= 1 else "must be an integer >= 1"
 
@@ -98,9 +102,10 @@ _HPARAM_CHECKS = {
     "hidden": _layers,
     "patience": _count,
     "batch_size": _count,
+    "class_weight": _class_weight,
 }
 
-HParam = Union[Domain, int, float, list[int], list[float]]
+HParam = Union[Domain, int, float, list[int], list[float], str]
 
 
 class HParams(_Strict):
@@ -112,6 +117,8 @@ class HParams(_Strict):
     dropout: HParam = [0.5, 0.3]
     patience: HParam = 10
     batch_size: HParam = 32
+    # 'balanced' weighs each class by n / (K × its count): the minority class stops being ignored.
+    class_weight: HParam = "none"
 
     @field_validator("*")
     @classmethod
@@ -128,6 +135,7 @@ class ParamOverrides(HParams):
     dropout: HParam | None = None
     patience: HParam | None = None
     batch_size: HParam | None = None
+    class_weight: HParam | None = None
 
     @field_validator("*")
     @classmethod

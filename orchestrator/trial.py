@@ -40,6 +40,7 @@ class TrialSpec:
     batch_size: int
     epochs: int
     seed: int
+    class_weight: str = "none"
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TrialSpec":
@@ -55,11 +56,21 @@ class TrialSpec:
             batch_size=int(config["batch_size"]),
             epochs=int(config["epochs"]),
             seed=int(config["seed"]),
+            class_weight=str(config.get("class_weight", "none")),
         )
 
     def hparams(self) -> dict[str, Any]:
         return {"learning_rate": self.learning_rate, "l2": self.l2, "dropout": self.dropout,
-                "hidden": list(self.hidden), "batch_size": self.batch_size, "patience": self.patience}
+                "hidden": list(self.hidden), "batch_size": self.batch_size, "patience": self.patience,
+                "class_weight": self.class_weight}
+
+
+def class_weights(y: np.ndarray, n_classes: int, mode: str) -> dict[int, float] | None:
+    """'balanced': n / (K × count_k) per class, as scikit-learn defines it; 'none': no weighting."""
+    if mode != "balanced":
+        return None
+    counts = np.bincount(y, minlength=n_classes)
+    return {k: float(len(y) / (n_classes * c)) if c else 0.0 for k, c in enumerate(counts)}
 
 
 @dataclass(frozen=True)
@@ -216,6 +227,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
         epochs=spec.epochs,
         initial_epoch=state.epoch,
         callbacks=callbacks,
+        class_weight=class_weights(data.y_train, setup.n_classes, spec.class_weight),
         shuffle=True,
         verbose=0,
     )

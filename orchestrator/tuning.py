@@ -159,7 +159,7 @@ def trial_name(trial) -> str:
     return f"{trial.config['variant']}_{trial.trial_id}"
 
 
-HPARAM_KEYS = ("learning_rate", "hidden", "l2", "dropout", "patience", "batch_size", "seed")
+HPARAM_KEYS = ("learning_rate", "hidden", "l2", "dropout", "patience", "batch_size", "class_weight", "seed")
 
 
 def _status(metrics: dict, error) -> str:

@@ -23,7 +23,7 @@ class Recipe:
     summary: str = ""
 
     def uses(self) -> set[str]:
-        used = {"learning_rate", "hidden", "batch_size"}
+        used = {"learning_rate", "hidden", "batch_size", "class_weight"}
         if self.l2:
             used.add("l2")
         if self.dropout:

@@ -56,7 +56,7 @@ def test_five_percent_positives_warns_imbalance_with_the_ratio_and_the_fix():
     assert c["numbers"]["ratio"] == pytest.approx(19.0)
     assert c["numbers"]["minority_share"] == pytest.approx(0.05)
     assert c["numbers"]["minority_name"] == "yes"
-    assert "--set training.class_weight=balanced" in c["message"]
+    assert "--set hparams.class_weight=balanced" in c["message"]
     assert "recall" in c["message"] and "F1" in c["message"]
     json.dumps(c, allow_nan=False)
 

@@ -7,7 +7,7 @@ import pytest
 
 from orchestrator import checkpoint
 from orchestrator.models import predict_proba
-from orchestrator.trial import run_trial
+from orchestrator.trial import TrialData, TrialSetup, run_trial
 from trial_helpers import FakeReporter, data, spec  # noqa: F401  (data is a fixture)
 
 
@@ -66,3 +66,29 @@ def test_a_finished_checkpoint_trains_no_further(data, tmp_path):
     again = FakeReporter(tmp_path / "b", restore=first.reports[-1][1])
     run_trial(spec(epochs=2), setup, trial_data, again)
     assert again.reports == []
+
+
+def test_balanced_class_weight_weighs_the_minority_up():
+    from orchestrator.trial import class_weights
+
+    y = np.array([0] * 95 + [1] * 5)
+    weights = class_weights(y, 2, "balanced")
+    assert weights[1] == pytest.approx(100 / (2 * 5)) and weights[0] == pytest.approx(100 / (2 * 95))
+    assert class_weights(y, 2, "none") is None
+
+
+def test_balanced_class_weight_raises_minority_recall(tmp_path):
+    # 10% positives that a plain fit mostly ignores; weighting them must catch more of them.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 4)).astype(np.float32)
+    y = ((x[:, 0] + rng.normal(scale=1.0, size=400)) > 2.0).astype(np.int32)
+    data_ = TrialData(x[:300], y[:300], x[300:], y[300:])
+    setup = TrialSetup(n_classes=2, mean=x[:300].mean(0), variance=x[:300].var(0))
+    recalls = {}
+    for mode in ("none", "balanced"):
+        reporter = FakeReporter(tmp_path / mode)
+        run_trial(spec(epochs=5, class_weight=mode), setup, data_, reporter)
+        model = checkpoint.load_model(reporter.reports[-1][1])
+        pred = predict_proba(model, x[:300]).argmax(1)
+        recalls[mode] = (pred[y[:300] == 1] == 1).mean()
+    assert recalls["balanced"] > recalls["none"]

@@ -105,7 +105,7 @@ def test_seed_recipe_resolves_as_written():
 
     config = load_config(Path(__file__).resolve().parents[1] / "configs" / "seed.yaml")
     baseline, l2, des = (resolve_params(v, config) for v in config.variants)
-    assert baseline == {"learning_rate": 0.001, "hidden": [128, 64], "l2": 0.0, "dropout": 0.0, "patience": 0, "batch_size": 32}
+    assert baseline == {"learning_rate": 0.001, "hidden": [128, 64], "l2": 0.0, "dropout": 0.0, "patience": 0, "batch_size": 32, "class_weight": "none"}
     assert l2["hidden"] == [64, 32] and l2["l2"] == 0.01 and l2["dropout"] == 0
     assert des["dropout"] == [0.5, 0.3] and des["patience"] == 10 and des["l2"] == 0
     assert [variant_epochs(v, config) for v in config.variants] == [100, 50, 100]
