@@ -87,7 +87,6 @@ def launch(
 
         from orchestrator import experiments
         from orchestrator.launch import launch as run_launch
-        from orchestrator.report import summary_table
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         console = Console(width=None if sys.stdout.isatty() else 120)
@@ -95,18 +94,98 @@ def launch(
     except GGError as err:
         _fail(err)
         return
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130)
+    except KeyboardInterrupt as stop:
+        _interrupted(stop, cfg.output.runs_dir if "cfg" in locals() else Path("runs"))
+    _finish(console, result)
+
+
+def _interrupted(stop: BaseException, runs_dir: Path) -> None:
+    folder = getattr(stop, "exp_dir", None)
+    if folder:
+        name = Path(folder).name if Path(folder).name != "tune" else Path(folder).parent.name
+        typer.echo(f"interrupted; continue with: gg-train resume {name} --runs-dir {runs_dir}", err=True)
+    else:
+        typer.echo("interrupted before the experiment folder was created; nothing to resume", err=True)
+    raise typer.Exit(130)
+
+
+def _finish(console, result) -> None:
+    from orchestrator.report import summary_table
+
     console.print(summary_table(result.report))
     best = result.report.get("best")
     if best is None:
         typer.echo("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
+    for sentence in result.report.get("diagnosis", {}).get("summary", []):
+        console.print(f"  {sentence}", highlight=False)
     console.print(f"best: {best['variant']} ({best['trial_id']}), test accuracy {best['test']['accuracy']:.3f} "
                   f"— chosen on validation, tested once", highlight=False)
-    console.print(f"report: {result.report_path}\nmodel:  {result.exp_dir / best['model']}\n"
+    console.print(f"report: {result.report_path} (and report.html)\nmodel:  {result.exp_dir / best['model']}\n"
                   f"took {result.seconds:.0f} s", highlight=False)
+
+
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")]
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+@app.command()
+def resume(name: Annotated[str, typer.Argument(help="Experiment to continue.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+    """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from orchestrator.launch import resume as run_resume
+
+        console = _console()
+        result = run_resume(runs_dir, name, console=console)
+    except GGError as err:
+        _fail(err)
+        return
+    except KeyboardInterrupt as stop:
+        _interrupted(stop, runs_dir)
+    _finish(console, result)
+
+
+@app.command("list")
+def list_(runs_dir: RunsDirOpt = Path("runs")) -> None:
+    """Every experiment under --runs-dir: status, trials done, best variant and its test accuracy, age."""
+    from orchestrator.summary import experiments_table
+
+    _console().print(experiments_table(runs_dir))
+
+
+@app.command()
+def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+    """The summary table and diagnosis of an experiment."""
+    try:
+        from orchestrator.summary import show_lines
+
+        lines = show_lines(runs_dir, name)
+    except GGError as err:
+        _fail(err)
+        return
+    console = _console()
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+@app.command()
+def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+    """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
+    try:
+        from orchestrator.summary import regenerate
+
+        paths = regenerate(runs_dir, name)
+    except GGError as err:
+        _fail(err)
+        return
+    for kind, path in paths.items():
+        typer.echo(f"{kind}: {path}")
 
 
 @app.command()

@@ -246,6 +246,10 @@ class OutputConfig(_Strict):
     histograms: bool = False  # weight histograms every epoch (bigger logs)
 
 
+class FailureConfig(_Strict):
+    max_retries: int = Field(2, ge=0, le=100)  # a trial whose process dies restarts from its last checkpoint
+
+
 def _default_variants() -> list[VariantConfig]:
     return [VariantConfig(kind=k) for k in VARIANT_KINDS]
 
@@ -261,6 +265,7 @@ class ExperimentConfig(_Strict):
     search: SearchConfig = SearchConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     resources: ResourcesConfig = ResourcesConfig()
+    failure: FailureConfig = FailureConfig()
     output: OutputConfig = OutputConfig()
 
     @model_validator(mode="after")

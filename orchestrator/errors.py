@@ -38,3 +38,7 @@ class ClusterError(GGError):
 
 class ExperimentError(GGError):
     kind = "experiment error"
+
+
+class ExportError(GGError):
+    kind = "export error"

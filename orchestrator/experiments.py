@@ -98,6 +98,34 @@ def read_manifest(folder: Path) -> dict:
     return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+def effective_status(manifest: dict) -> str:
+    """The recorded status, except that a 'running' experiment whose launch process on this host
+    is gone (killed, rebooted) is 'interrupted'."""
+    status = manifest.get("status", "unknown")
+    if status == "running" and manifest.get("host") == socket.gethostname() and not _alive(manifest.get("pid")):
+        return "interrupted"
+    return status
+
+
+def list_experiments(runs_dir: Path) -> list[tuple[Path, dict]]:
+    runs = Path(runs_dir)
+    found = []
+    for manifest_path in sorted(runs.glob(f"*/{MANIFEST}")) if runs.is_dir() else []:
+        try:
+            found.append((manifest_path.parent, json.loads(manifest_path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def update_manifest(folder: Path, **changes) -> dict:
     manifest = read_manifest(folder)
     manifest.update(changes)

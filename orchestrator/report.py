@@ -61,7 +61,10 @@ def trial_counts(outcomes: list[TrialOutcome]) -> dict:
 def build(
     *, name: str, exp_dir: Path, dataset: Dataset, metric: str, mode: str, outcomes: list[TrialOutcome],
     evaluated: dict[str, Evaluated], best: Evaluated | None, confusion: list | None, variant_order: list[str],
+    checks: list[dict] = (),
 ) -> dict:
+    from orchestrator.diagnosis import diagnose
+
     described = dataset.describe()
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -74,7 +77,8 @@ def build(
             "rule": "each trial is judged by the validation metric of the model it ended with; the test split is "
                     "evaluated once, after selection, for the chosen checkpoint of each variant",
         },
-        "data": {k: described[k] for k in ("source", "n_train", "n_val", "n_test", "class_counts", "class_names", "hashes", "test_given")},
+        "data": {**{k: described[k] for k in ("source", "n_train", "n_val", "n_test", "class_counts", "class_names", "hashes", "test_given")},
+                 "checks": list(checks)},
         "trials": trial_counts(outcomes),
         "variants": [_variant_entry(evaluated[v]) for v in variant_order if v in evaluated],
         "variants_without_result": [v for v in variant_order if v not in evaluated],
@@ -97,6 +101,7 @@ def build(
             "val": best.val,
             "test": {**best.test, "confusion_matrix": confusion},
         }
+    report["diagnosis"] = diagnose(report)
     return report
 
 

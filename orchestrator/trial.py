@@ -112,13 +112,22 @@ def _resumable_early_stopping(patience: int, state: dict, best_weights):
     import keras
 
     class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-        """Keras' EarlyStopping, started from a checkpoint's best value, wait count and best weights."""
+        """Keras' EarlyStopping whose state (best value, wait count, best epoch and weights) survives
+        the one-epoch `fit` calls of `run_trial` and a restart from a checkpoint."""
+
+        carried = (state["best"], state["wait"], state["best_epoch"], best_weights) if state else None
 
         def on_train_begin(self, logs=None):
-            super().on_train_begin(logs)
-            if state:
-                self.best, self.wait, self.best_epoch = state["best"], state["wait"], state["best_epoch"]
-                self.best_weights = best_weights
+            super().on_train_begin(logs)  # resets everything: put back what earlier epochs learned
+            if self.carried is not None:
+                self.best, self.wait, self.best_epoch, self.best_weights = self.carried
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            self.carried = (self.best, self.wait, self.best_epoch, self.best_weights)
+
+        def on_train_end(self, logs=None):
+            pass  # the best weights are restored in the last epoch's report (see the module docstring)
 
     return ResumableEarlyStopping(monitor="val_xent", mode="min", patience=patience, restore_best_weights=True)
 
@@ -140,6 +149,8 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
 
     class EpochReport(keras.callbacks.Callback):
         """Checkpoint and report after every epoch; runs after EarlyStopping has updated its state."""
+
+        final = False
 
         def on_epoch_end(self, epoch, logs=None):
             metrics = _epoch_metrics(logs or {}, epoch)
@@ -166,7 +177,7 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
                 report["diverged"] = True
                 self.model.stop_training = True
             report.setdefault("best_epoch", epoch + 1)
-            report["final"] = bool(final)
+            report["final"] = self.final = bool(final)
             report.update(extra)
             with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
                 checkpoint.save(Path(tmp), self.model, state, best_weights)
@@ -219,18 +230,18 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
 
         trial_id = reporter.trial_id()
         board = TrialBoard(Path(setup.board_root) / f"{spec.variant}_{trial_id}", spec.hparams(), spec.variant, trial_id, setup.histograms)
-    callbacks.append(_make_reporting_callback(spec, state, reporter, extra, early_stopping, board))
-    model.fit(
-        data.x_train, targets(data.y_train, setup.n_classes),
-        validation_data=(data.x_val, targets(data.y_val, setup.n_classes)),
-        batch_size=extra["global_batch"],
-        epochs=spec.epochs,
-        initial_epoch=state.epoch,
-        callbacks=callbacks,
-        class_weight=class_weights(data.y_train, setup.n_classes, spec.class_weight),
-        shuffle=True,
-        verbose=0,
-    )
+    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board)
+    callbacks.append(reporting)
+    y_train, val = targets(data.y_train, setup.n_classes), (data.x_val, targets(data.y_val, setup.n_classes))
+    weights = class_weights(data.y_train, setup.n_classes, spec.class_weight)
+    # One `fit` call per epoch, with the epoch's row order drawn from (seed, epoch): a trial restarted
+    # from its checkpoint at epoch k sees exactly the batches an uninterrupted run would have seen.
+    for epoch in range(state.epoch, spec.epochs):
+        order = np.random.default_rng([spec.seed, epoch]).permutation(len(y_train))
+        model.fit(data.x_train[order], y_train[order], validation_data=val, batch_size=extra["global_batch"],
+                  epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks, class_weight=weights, shuffle=False, verbose=0)
+        if reporting.final:
+            break
     return state
 
 

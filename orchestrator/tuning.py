@@ -19,7 +19,7 @@ from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig
 from orchestrator.errors import ClusterError
-from orchestrator.tuning_types import TrialOutcome
+from orchestrator.tuning_types import Interrupted, TrialOutcome
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
@@ -198,14 +198,32 @@ def outcomes(results) -> list[TrialOutcome]:
     return sorted(out, key=lambda o: (o.variant, o.trial_id))
 
 
-def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None]):
-    """Build the Tuner over the trial trainable and run it to the end; returns TrialOutcomes."""
+def can_restore(exp_dir: Path) -> bool:
+    return tune.Tuner.can_restore(str((exp_dir / "tune").resolve()))
+
+
+def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None], restore: bool = False):
+    """Build (or restore) the Tuner over the trial trainable and run it to the end; returns
+    TrialOutcomes. Raises `Interrupted` when Ctrl-C stopped it before every trial ended."""
     from orchestrator import search
     from orchestrator.trial import tune_trainable
 
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
+    if restore:
+        # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
+        tuner = tune.Tuner.restore(str((storage / "tune").resolve()), trainable=trainable,
+                                   resume_unfinished=True, resume_errored=True)
+    else:
+        tuner = _new_tuner(config, plan, storage, trainable, on_event, search)
+    results = tuner.fit()
+    if results.num_terminated + results.num_errors < len(results):
+        raise Interrupted(storage)
+    return outcomes(results)
+
+
+def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event, search):
     selection = config.search
-    tuner = tune.Tuner(
+    return tune.Tuner(
         trainable,
         param_space=search.param_space(config),
         tune_config=tune.TuneConfig(
@@ -222,9 +240,9 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
             name="tune",
             storage_path=str(storage.resolve()),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
-            failure_config=tune.FailureConfig(max_failures=0),
+            # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
+            failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
             callbacks=[ProgressCallback(on_event), CSVLoggerCallback(), JsonLoggerCallback()],
             verbose=0,
         ),
     )
-    return outcomes(tuner.fit())

@@ -23,3 +23,11 @@ class TrialOutcome:
     @property
     def epochs(self) -> int:
         return int(self.metrics.get("epoch", 0))
+
+
+class Interrupted(KeyboardInterrupt):
+    """The experiment stopped before every trial ended (Ctrl-C); `gg-train resume` continues it."""
+
+    def __init__(self, exp_dir=None) -> None:
+        super().__init__(str(exp_dir or ""))
+        self.exp_dir = exp_dir

@@ -92,3 +92,35 @@ def test_balanced_class_weight_raises_minority_recall(tmp_path):
         pred = predict_proba(model, x[:300]).argmax(1)
         recalls[mode] = (pred[y[:300] == 1] == 1).mean()
     assert recalls["balanced"] > recalls["none"]
+
+
+class Killed(Exception):
+    """Stands in for the trial's process dying right after a checkpoint was written."""
+
+
+class DyingReporter(FakeReporter):
+    def __init__(self, store, die_after: int):
+        super().__init__(store)
+        self.die_after = die_after
+
+    def report(self, metrics, checkpoint_dir):
+        super().report(metrics, checkpoint_dir)
+        if len(self.reports) == self.die_after:
+            raise Killed
+
+
+def test_a_restarted_early_stopping_trial_stops_where_an_uninterrupted_one_does(data, tmp_path):
+    trial_data, setup = data
+    recipe = spec(kind="early_stopping", patience=3, epochs=60, learning_rate=0.002)
+    whole = FakeReporter(tmp_path / "whole")
+    run_trial(recipe, setup, trial_data, whole)
+    stop_epoch = whole.reports[-1][0]["epoch"]
+    assert whole.reports[-1][0]["early_stopped"] and stop_epoch > 4
+    dying = DyingReporter(tmp_path / "dying", die_after=stop_epoch - 2)  # dies while early stopping is waiting
+    with pytest.raises(Killed):
+        run_trial(recipe, setup, trial_data, dying)
+    retried = FakeReporter(tmp_path / "retried", restore=dying.reports[-1][1])
+    run_trial(recipe, setup, trial_data, retried)
+    last, whole_last = retried.reports[-1][0], whole.reports[-1][0]
+    assert last["epoch"] == stop_epoch and last["best_epoch"] == whole_last["best_epoch"]
+    assert last["val_loss"] == pytest.approx(whole_last["val_loss"], rel=1e-5)
