@@ -12,6 +12,7 @@ checkpoint the evaluation loads must be the model the variant really produced.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -221,6 +222,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
         "val_hash": array_hash(data.x_val, data.y_val),
         "n_train": int(len(data.y_train)),
         "n_val": int(len(data.y_val)),
+        "pid": os.getpid(),  # which process trains it: a restart shows as a new pid
     }
     early_stopping = _resumable_early_stopping(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     callbacks = [early_stopping] if early_stopping is not None else []

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -125,8 +127,26 @@ def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str 
                 max_concurrent=max(1, concurrent), cpu_replicas=res.cpu_replicas if not gpus else 1)
 
 
+_interrupted = threading.Event()
+
+
 class ProgressCallback(tune.Callback):
-    """Forwards Tune's trial events, as plain dicts, to a printer that knows nothing of Ray."""
+    """Forwards Tune's trial events, as plain dicts, to a printer that knows nothing of Ray, and
+    notes a Ctrl-C: Tune stops gracefully on SIGINT and `fit` returns normally, so without this
+    note a partial experiment would be evaluated as if it had finished."""
+
+    def setup(self, **info):
+        tune_handler = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            _interrupted.set()
+            if callable(tune_handler):
+                tune_handler(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_sigint)
 
     def __init__(self, on_event: Callable[[str, dict], None]) -> None:
         self.on_event = on_event
@@ -211,12 +231,14 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
     if restore:
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
-        tuner = tune.Tuner.restore(str((storage / "tune").resolve()), trainable=trainable,
+        # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
+        tuner = tune.Tuner.restore(str((storage / "tune").resolve()), trainable=trainable, param_space=search.param_space(config),
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event, search)
+    _interrupted.clear()
     results = tuner.fit()
-    if results.num_terminated + results.num_errors < len(results):
+    if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
         raise Interrupted(storage)
     return outcomes(results)
 

@@ -1,0 +1,134 @@
+"""Nothing lost: a killed trial is retried from its checkpoint, a killed or interrupted launch is
+resumed, and a diverging trial ends cleanly. Real local Ray, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator import experiments
+from orchestrator.config import build_config
+from orchestrator.launch import launch, resume
+
+pytestmark = pytest.mark.ray
+
+
+def config(runs: Path, **extra):
+    raw = {"name": "recovery", "seed": 1, "data": {"synthetic": {"n_samples": 300}}, "training": {"epochs": 8},
+           "variants": [{"kind": "baseline"}, {"kind": "l2"}], "search": {"enabled": False, "samples": 1},
+           "scheduler": {"type": "none"}, "output": {"runs_dir": str(runs), "tensorboard": False}}
+    raw.update(extra)
+    return raw
+
+
+def results(exp_dir: Path) -> dict[str, list[dict]]:
+    out = {}
+    for path in (exp_dir / "tune").glob("*/result.json"):
+        out[path.parent.name] = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return out
+
+
+def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, tmp_path):
+    killed: dict = {}
+
+    def kill_first_trial_at_epoch_3():
+        deadline = time.time() + 120
+        while time.time() < deadline and not killed:
+            for name, rows in results(tmp_path / "kill").items() if (tmp_path / "kill" / "tune").exists() else []:
+                if name.startswith("baseline") and rows and rows[-1]["epoch"] >= 3:
+                    killed.update(name=name, pid=rows[-1]["pid"], epoch=rows[-1]["epoch"])
+                    os.kill(rows[-1]["pid"], signal.SIGKILL)
+                    return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_first_trial_at_epoch_3, daemon=True)
+    killer.start()
+    result = launch(build_config(config(tmp_path, training={"epochs": 12})), name="kill")
+    killer.join(5)
+    assert killed, "the trial was never seen running"
+    rows = results(result.exp_dir)[killed["name"]]
+    pids = [r["pid"] for r in rows]
+    assert len(set(pids)) == 2, "the trial was not restarted in a new process"
+    restarted = [r["epoch"] for r in rows if r["pid"] != killed["pid"]]
+    # It continued from its last checkpoint (epoch >= the one we saw), not from epoch 1...
+    assert restarted[0] > 1 and restarted[0] >= killed["epoch"]
+    # ...and finished its recipe with the right epoch count.
+    (baseline,) = [v for v in result.report["variants"] if v["variant"] == "baseline"]
+    assert baseline["status"] == "completed" and baseline["epochs"] == 12
+    assert result.report["trials"]["errored"] == 0
+
+
+def test_a_diverging_trial_is_reported_and_the_experiment_finishes(ray_local, tmp_path):
+    raw = config(tmp_path, training={"epochs": 6, "optimizer": "sgd"},
+                 variants=[{"kind": "baseline", "name": "exploding", "params": {"learning_rate": 1.0e6}},
+                           {"kind": "l2", "params": {"learning_rate": 0.05}}])
+    result = launch(build_config(raw), name="diverge")
+    statuses = {t["variant"]: t["status"] for t in result.report["all_trials"]}
+    assert statuses == {"exploding": "diverged", "l2": "completed"}
+    assert result.report["trials"]["diverged"] == 1
+    assert result.report["best"]["variant"] == "l2"
+
+
+def _gg(*args: str) -> list[str]:
+    return [sys.executable, "-m", "orchestrator.cli", *args]
+
+
+def _wait_for(predicate, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _finished_trials(exp_dir: Path) -> dict[str, bytes]:
+    out = {}
+    for name, rows in results(exp_dir).items() if (exp_dir / "tune").exists() else []:
+        if rows and rows[-1].get("final"):
+            out[name] = (exp_dir / "tune" / name / "result.json").read_bytes()
+    return out
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_local, tmp_path, how):
+    runs = tmp_path / "runs"
+    yaml_path = tmp_path / "exp.yaml"
+    raw = config(runs, training={"epochs": 25}, variants=[{"kind": k} for k in ("baseline", "l2", "dropout", "early_stopping")])
+    import yaml
+
+    yaml_path.write_text(yaml.safe_dump(raw))
+    proc = subprocess.Popen(_gg("launch", "--config", str(yaml_path), "--name", "stop", "--cpus-per-trial", "1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    exp_dir = runs / "stop"
+    assert _wait_for(lambda: len(_finished_trials(exp_dir)) >= 1), proc.communicate(timeout=30)
+    before = _finished_trials(exp_dir)
+    sent = time.time()
+    if how == "SIGINT":
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert time.time() - sent < 15, "Ctrl-C must stop the launch within seconds"
+        assert proc.returncode == 130 and "gg-train resume stop" in err, err
+        assert experiments.read_manifest(exp_dir)["status"] == "interrupted"
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        manifest = experiments.read_manifest(exp_dir)
+        assert manifest["status"] == "running" and experiments.effective_status(manifest) == "interrupted"
+    listed = subprocess.run(_gg("list", "--runs-dir", str(runs)), capture_output=True, text=True, timeout=60)
+    assert "interrupted" in listed.stdout
+    result = resume(runs, "stop")
+    report = result.report
+    assert report["trials"]["total"] == 4 and report["trials"]["errored"] == 0
+    assert {v["variant"] for v in report["variants"]} == {"baseline", "l2", "dropout", "early_stopping"}
+    assert experiments.read_manifest(exp_dir)["status"] == "finished"
+    for name, content in before.items():  # finished before the stop: not trained again
+        assert (exp_dir / "tune" / name / "result.json").read_bytes() == content
