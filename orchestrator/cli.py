@@ -175,6 +175,31 @@ def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir
 
 
 @app.command()
+def evaluate(
+    name: Annotated[str, typer.Argument(help="Experiment whose exported best model to use.")],
+    data: Annotated[Path, typer.Option(help="New labelled data: .csv with a header, or .npz with X and y.")],
+    label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
+    runs_dir: RunsDirOpt = Path("runs"),
+) -> None:
+    """Evaluate the exported best model on new labelled data, and check that it resembles the training data."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from orchestrator.evaluate_new import evaluate_new
+
+        result = evaluate_new(runs_dir, name, data, label)
+    except GGError as err:
+        _fail(err)
+        return
+    m = result["metrics"]
+    typer.echo(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
+               f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
+               + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else ""))
+    for check in result["checks"]:
+        typer.echo(f"  {check['status']:4s} {check['name']}: {check['message']}")
+    typer.echo(f"saved: {result['path']}")
+
+
+@app.command()
 def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
     try:

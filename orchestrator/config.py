@@ -154,6 +154,7 @@ class SyntheticConfig(_Strict):
     n_informative: int = Field(4, ge=1)
     label_noise: float = Field(0.2, ge=0, lt=0.5)
     class_sep: float = Field(1.0, gt=0)
+    positive_share: float | None = Field(None, gt=0, lt=1)  # e.g. 0.05: an imbalanced problem
 
     @model_validator(mode="after")
     def _informative_fit(self) -> "SyntheticConfig":

@@ -135,3 +135,26 @@ def test_checks_are_vectorized_fast_on_1e5_rows_by_100_features():
     checks = run_checks(d)
     assert time.perf_counter() - start < 10.0
     assert all(c["status"] == "ok" for c in checks)
+
+
+def test_duplicated_rows_in_a_csv_show_as_leakage_with_the_count(tmp_path):
+    """Read from a real CSV and split as a launch would: the check counts the test rows that also
+    sit in the training split, and the count matches a direct recount."""
+    import pandas as pd
+
+    from orchestrator.config import DataConfig
+    from orchestrator.data import load_dataset
+
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame(rng.normal(size=(160, 4)), columns=list("abcd"))
+    base["y"] = (base["a"] > 0).astype(int)
+    frame = pd.concat([base, base.iloc[:40]], ignore_index=True)  # 40 rows appear twice
+    path = tmp_path / "dupes.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(DataConfig(source="csv", path=path, label="y"), seed=0)
+    check = next(c for c in run_checks(dataset) if c["name"] == "duplicates_across_splits")
+    train_rows = {row.tobytes() for row in dataset.train.x}
+    expected = sum(row.tobytes() in train_rows for row in dataset.test.x)
+    assert expected > 0
+    assert check["status"] == "warn" and check["numbers"]["test_rows_in_train"] == expected
+    assert str(expected) in check["message"]

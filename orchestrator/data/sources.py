@@ -39,6 +39,7 @@ def synthetic(cfg: DataConfig, seed: int) -> RawData:
         n_classes=2,
         flip_y=s.label_noise,
         class_sep=s.class_sep,
+        weights=[1 - s.positive_share, s.positive_share] if s.positive_share else None,
         random_state=seed,
     )
     names = [f"x{i}" for i in range(s.n_features)]

@@ -126,6 +126,10 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     assert best["variant"] != "baseline"
     assert baseline["train"]["accuracy"] >= 0.97
     assert baseline["gap"]["accuracy_train_test"] > best["gap"]["accuracy_train_test"]
+    verdicts = {v["variant"]: v["verdict"] for v in report["diagnosis"]["verdicts"]}
+    assert verdicts["baseline"] == "overfit"
+    assert "memorizes" in report["diagnosis"]["summary"][0] or "overfits" in report["diagnosis"]["summary"][0]
+    assert report["export"]["verified"] is True
     assert result.seconds < 180
 
 
@@ -218,3 +222,56 @@ def test_gg_train_tensorboard_serves_runs_and_hparams_on_loopback_only(small_run
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_evaluate_on_new_data_matches_the_report_on_the_same_rows(small_run, tmp_path):
+    config, result = small_run
+    dataset = load_dataset(config.data, config.seed)
+    npz = tmp_path / "again.npz"
+    np.savez(npz, X=dataset.test.x, y=dataset.test.y)
+    proc = _gg("evaluate", "small", "--data", str(npz), "--runs-dir", str(result.exp_dir.parent), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads(Path(proc.stdout.strip().splitlines()[-1].removeprefix("saved: ")).read_text())
+    assert saved["metrics"]["accuracy"] == pytest.approx(result.report["best"]["test"]["accuracy"])
+    assert {c["name"]: c["status"] for c in saved["checks"]}["label_shift"] == "ok"
+
+
+def test_a_broken_export_fails_the_launch_with_the_artifact_named(ray_local, tmp_path, monkeypatch):
+    """Preprocessing left outside the model: the SavedModel is written from a copy whose scaling
+    layer was reset, so on raw features it predicts something else, and the launch must say so."""
+    from orchestrator import export
+    from orchestrator.errors import ExportError
+
+    def without_scaling(best):
+        import tensorflow as tf
+
+        from orchestrator import checkpoint
+
+        model = checkpoint.load_model(best, compile=False)
+        layer = model.get_layer("scaling")
+        layer.mean, layer.variance = layer.mean * 0, layer.variance * 0 + 1  # "scaling done elsewhere"
+        signature = [tf.TensorSpec((None, int(model.inputs[0].shape[-1])), tf.float32, name="features")]
+        model.export(str(best / "saved_model"), format="tf_saved_model", verbose=False, input_signature=signature)
+        return best / "saved_model"
+
+    monkeypatch.setattr(export, "write_saved_model", without_scaling)
+    raw = small_config(tmp_path, variants=[{"kind": "l2"}], search={"samples": 1}, scheduler={"type": "none"}, training={"epochs": 2})
+    with pytest.raises(ExportError, match="saved_model differs") as info:
+        launch(build_config(raw), name="broken")
+    assert "model.keras" not in info.value.message.split("saved_model")[0]
+    assert json.loads((tmp_path / "broken" / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_imbalanced_data_warns_and_balanced_class_weight_can_be_searched(ray_local, tmp_path):
+    raw = small_config(tmp_path, data={"synthetic": {"n_samples": 600, "positive_share": 0.05, "label_noise": 0.02}},
+                       variants=[{"kind": "baseline", "params": {"class_weight": {"choice": ["none", "balanced"]}}}],
+                       search={"samples": 4}, scheduler={"type": "none"}, training={"epochs": 4})
+    result = launch(build_config(raw), name="imbalanced")
+    report = result.report
+    imbalance = next(c for c in report["data"]["checks"] if c["name"] == "class_imbalance")
+    assert imbalance["status"] == "warn" and imbalance["numbers"]["minority_share"] < 0.1
+    assert "class_weight=balanced" in imbalance["message"]
+    tried = {json.loads(p.read_text())["class_weight"] for p in (result.exp_dir / "tune").glob("*/params.json")}
+    assert tried == {"none", "balanced"}
+    assert len(report["best"]["test"]["per_class"]) == 2
+    assert any("recall" in s for s in report["diagnosis"]["summary"])
