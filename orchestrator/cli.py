@@ -240,7 +240,22 @@ def tensorboard(
 
 
 def main() -> None:
-    app(prog_name="gg-train")
+    """Typer's own flag errors (a word where a number belongs, an unknown option) become one line
+    too, like every other bad input: the problem, where to look, exit code 2."""
+    try:
+        code = app(prog_name="gg-train", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(1)
+    except typer.TyperException as exc:  # the usage errors of Typer's bundled Click
+        if os.environ.get("GG_DEBUG"):
+            raise
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        command = getattr(getattr(exc, "ctx", None), "command_path", "gg-train")
+        if message.strip():  # empty when the help was already shown for a bare `gg-train`
+            typer.echo(f"usage error: {' '.join(message.split())} (see {command} --help)", err=True)
+        raise SystemExit(getattr(exc, "exit_code", 2))
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

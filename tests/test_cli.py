@@ -286,3 +286,14 @@ def test_help_exits_0_without_tensorflow_or_ray(tmp_path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["codes"] == [0, 0]
     assert out["heavy"] == [], f"--help imported heavy modules: {out['heavy']}"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["launch", "--epochs", "abc"], "usage error: Invalid value for '--epochs'"),
+    (["launch", "--bogus"], "usage error: No such option: --bogus"),
+])
+def test_typer_flag_errors_are_one_line_too(args, expected):
+    proc = subprocess.run([sys.executable, "-m", "orchestrator.cli", *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), proc.stderr

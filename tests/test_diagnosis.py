@@ -12,7 +12,7 @@ from orchestrator.checks import run_checks
 from orchestrator.data.dataset import Dataset, Split
 from orchestrator.diagnosis import diagnose, val_loss_turned_up_at
 
-SAMPLE = Path("/tmp/sample/report.json")
+SAMPLE = Path(__file__).parent / "fixtures" / "sample_report.json"
 
 
 def metrics(acc: float, majority: float | None = 0.5, loss: float = 0.5, n: int = 100, recalls=None) -> dict:
@@ -159,7 +159,6 @@ def test_leakage_found_by_the_checks_reaches_the_summary():
     assert any("7 of the 40 test rows also appear in the train split" in s for s in diagnose(r)["summary"])
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="needs a real report at /tmp/sample/report.json")
 def test_real_report():
     d = diagnose(json.loads(SAMPLE.read_text()))
     base = verdict(d, "baseline")
