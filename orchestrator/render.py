@@ -144,8 +144,8 @@ def _class_names(report: dict, k: int) -> list[str]:
 def _evidence(report: dict, images: dict) -> list[tuple]:
     blocks: list[tuple] = []
     if "learning_curves" in images:
-        blocks += [("h", 2, "Learning curves"), ("img", "learning_curves", "Training vs validation loss per variant, as "
-                   "Keras logs them: L2 variants include the penalty in both; training loss is measured with dropout on.")]
+        blocks += [("h", 2, "Learning curves"), ("img", "learning_curves", "Training vs validation cross-entropy per "
+                   "variant, without the L2 penalty; the training curve is fit's running mean, with dropout on.")]
     if "gap" in images:
         blocks += [("h", 2, "Train − test accuracy gap"), ("img", "gap", "Train minus test accuracy per variant, both "
                    "measured in inference mode on the saved checkpoint; ★ marks the chosen variant.")]
