@@ -161,7 +161,7 @@ def _selection_optimism(report: dict) -> dict:
     if drop <= 0:
         out["message"] = text + ", and test accuracy is no lower, so choosing on validation did not flatter it."
     elif out["noise"] is None or drop <= out["noise"]:
-        noise = f" within the ±{out['noise']:.2f} sampling noise of these split sizes" if out["noise"] else ""
+        noise = f" within the ±{out['noise']:.2f} sampling noise of these split sizes:" if out["noise"] else ""
         out["message"] = text + f"; the drop of {drop:.2f} is{noise} the expected cost of choosing on validation."
     else:
         out["message"] = text + (f"; the drop of {drop:.2f} exceeds the ±{out['noise']:.2f} sampling noise, so validation "
