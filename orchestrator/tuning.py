@@ -128,6 +128,8 @@ def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str 
 
 
 _interrupted = threading.Event()
+# A restored Tuner brings back its pickled callbacks without their printer: they print through this.
+_printer: Callable[[str, dict], None] | None = None
 
 
 class ProgressCallback(tune.Callback):
@@ -156,8 +158,9 @@ class ProgressCallback(tune.Callback):
         return {"on_event": None}
 
     def _emit(self, kind: str, info: dict) -> None:
-        if self.on_event is not None:
-            self.on_event(kind, info)
+        target = self.on_event or _printer
+        if target is not None:
+            target(kind, info)
 
     @staticmethod
     def _info(trials, trial, result: dict | None = None) -> dict:
@@ -236,6 +239,8 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event, search)
+    global _printer
+    _printer = on_event
     _interrupted.clear()
     results = tuner.fit()
     if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
