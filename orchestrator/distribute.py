@@ -8,37 +8,16 @@ thread pools are sized to the CPUs Ray reserved for the trial (TF ignores OMP_NU
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import sys
-import tempfile
 
-
-@contextlib.contextmanager
-def _native_stderr_muted():
-    """TensorFlow 2.21's C++ start-up notes (oneDNN, missing CUDA driver) ignore TF_CPP_MIN_LOG_LEVEL;
-    send file descriptor 2 to a temp file while TF starts, and replay it if starting fails."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+from orchestrator.quiet import native_stderr_muted
 
 
 def prepare_driver() -> None:
     """Start TensorFlow quietly in the driver (evaluation, export) with GPU memory growth on."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _native_stderr_muted():
+    with native_stderr_muted():
         import tensorflow as tf
 
         try:
@@ -57,7 +36,7 @@ def configure_process(cpus: float, gpus: int, cpu_replicas: int = 1) -> None:
     if gpus == 0:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _native_stderr_muted():
+    with native_stderr_muted():
         import tensorflow as tf
 
     threads = max(1, math.floor(cpus))

@@ -59,7 +59,8 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     dataset = load_dataset(config.data, config.seed)
-    from orchestrator import search, tuning
+    from orchestrator import tuning  # first: it sets Ray's auth mode before Ray is imported
+    from orchestrator import search
     from orchestrator.checks import run_checks
 
     checks = run_checks(dataset)

@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ray import tune
+# Token authentication on, and said so before Ray is imported: Ray 2.60 turns it on for clusters it
+# starts, but a client joining with --address otherwise stays 'disabled' and is refused. Set
+# RAY_AUTH_MODE=disabled yourself only for a cluster that has it off.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+from ray import tune  # noqa: E402
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig
 from orchestrator.errors import ClusterError
+from orchestrator.quiet import native_stderr_muted
 from orchestrator.tuning_types import Interrupted, TrialOutcome
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
@@ -59,11 +65,16 @@ def connect(address: str | None) -> bool:
         check_reachable(address)
     try:
         if address:
-            ray.init(address=address, **common)
+            # The GCS client prints a warning per retry; the one line below says what went wrong.
+            with native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
+                ray.init(address=address, **common)
         else:
             ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        if address and ("Authentication" in str(exc) or "auth" in str(exc).lower()):
+            raise ClusterError(f"the Ray cluster at '{address}' refused this client's token",
+                               "put the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token (ray get-auth-token on the head)") from None
         if address:
             raise ClusterError(
                 f"cannot join the Ray cluster at '{address}': {first}",
