@@ -18,6 +18,7 @@ SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 STATE_FILE = "state.json"
 BEST_WEIGHTS_FILE = "best_weights.npz"
+SEED_STATE_FILE = "seed_state.npz"  # dropout's random-stream counters, which model.keras does not keep
 
 
 @dataclass
@@ -26,6 +27,7 @@ class TrialState:
     variant: str = ""
     early_stopping: dict = field(default_factory=dict)  # best, wait, best_epoch
     history: list[dict] = field(default_factory=list)  # one metrics dict per epoch
+    final: bool = False  # the trial had ended (its recipe, early stopping or divergence)
     schema_version: int = SCHEMA_VERSION
 
 
@@ -49,6 +51,9 @@ def save(directory: Path, model, state: TrialState, best_weights: list[np.ndarra
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.save(directory / MODEL_FILE)
+    seeds = _seed_variables(model)
+    if seeds:
+        np.savez(directory / SEED_STATE_FILE, **{f"s{i}": np.asarray(v.numpy()) for i, v in enumerate(seeds)})
     if best_weights is not None:
         np.savez(directory / BEST_WEIGHTS_FILE, *best_weights)
     write_json_atomic(directory / STATE_FILE, asdict(state))
@@ -66,6 +71,22 @@ def load_model(directory: Path, compile: bool = True):
     import keras
 
     return keras.models.load_model(Path(directory) / MODEL_FILE, compile=compile, safe_mode=True)
+
+
+def _seed_variables(model) -> list:
+    return [v for v in model.variables if "seed_generator_state" in v.path]
+
+
+def restore_seed_state(model, directory: Path) -> None:
+    """Put dropout's random streams back where they were, so a restarted trial draws the same masks."""
+    path = Path(directory) / SEED_STATE_FILE
+    seeds = _seed_variables(model)
+    if not path.exists() or not seeds:
+        return
+    with np.load(path, allow_pickle=False) as saved:
+        for i, variable in enumerate(seeds):
+            if f"s{i}" in saved.files:
+                variable.assign(saved[f"s{i}"])
 
 
 def load_best_weights(directory: Path) -> list[np.ndarray] | None:

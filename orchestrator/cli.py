@@ -36,26 +36,28 @@ def _fail(err: GGError) -> None:
     raise typer.Exit(2)
 
 
-def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[str]:
-    sets = []
+def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[tuple[list[str], object]]:
+    """Typed values, not `k=v` text: a label `0` or `yes` stays the string the user typed."""
+    sets: list[tuple[list[str], object]] = []
     if data is not None:
         suffix = data.suffix.lower()
         if suffix not in (".csv", ".npz"):
             raise DataError(f"cannot tell the format of '{data}' from its suffix {suffix or '(none)'}", "pass a .csv or .npz file")
-        sets += [f"data.source={suffix[1:]}", f"data.path={data}"]
+        # Absolute, so that `gg-train resume` works from any directory.
+        sets += [(["data", "source"], suffix[1:]), (["data", "path"], str(data.expanduser().resolve()))]
     if label is not None:
-        sets.append(f"data.label={label}")
+        sets.append((["data", "label"], label))
     return sets
 
 
-def _flag_overrides(**flags) -> list[str]:
+def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
     keys = {
         "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
         "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
         "cpu_replicas": "resources.cpu_replicas",
         "address": "resources.address", "runs_dir": "output.runs_dir",
     }
-    return [f"{keys[k]}={v}" for k, v in flags.items() if v is not None]
+    return [(keys[k].split("."), str(v) if isinstance(v, Path) else v) for k, v in flags.items() if v is not None]
 
 
 @app.command()
@@ -69,7 +71,7 @@ def launch(
     gpus_per_trial: Annotated[Optional[int], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1).")] = None,
     cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
     cpu_replicas: Annotated[Optional[int], typer.Option("--cpu-replicas", help="CPU trials only: split the CPU into R logical devices and train with MirroredStrategy over them.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs per trial.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Epochs per trial (variants that set their own `epochs` keep theirs).")] = None,
     samples: Annotated[Optional[int], typer.Option(help="Trials per variant.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
     address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster instead of starting one here.")] = None,
@@ -81,8 +83,8 @@ def launch(
         sets = _data_overrides(data, label) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-        ) + list(set_ or [])
-        cfg = load_config(config, [parse_override(s) for s in sets])
+        ) + [parse_override(s) for s in set_ or []]
+        cfg = load_config(config, sets)
         from rich.console import Console
 
         from orchestrator import experiments

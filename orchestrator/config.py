@@ -120,6 +120,17 @@ class HParams(_Strict):
     # 'balanced' weighs each class by n / (K × its count): the minority class stops being ignored.
     class_weight: HParam = "none"
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_from_text(cls, value: Any, info) -> Any:
+        """YAML 1.1 (PyYAML) reads `1e-3` as text: take it as the number it is."""
+        if isinstance(value, str) and info.field_name != "class_weight":
+            try:
+                return float(value)
+            except ValueError:
+                return value
+        return value
+
     @field_validator("*")
     @classmethod
     def _in_range(cls, value: Any, info) -> Any:
@@ -357,7 +368,10 @@ def build_config(raw: dict, source: str = "config") -> ExperimentConfig:
 def load_config(path: Path | None, overrides: list[tuple[list[str], Any]] = ()) -> ExperimentConfig:
     """Read `path` (or the built-in defaults), apply overrides in order, validate."""
     raw = read_yaml(path) if path is not None else {}
+    defaults = ExperimentConfig().model_dump(mode="json", exclude_none=True)
     for keys, value in overrides:
+        if keys[0] not in raw and isinstance(defaults.get(keys[0]), list):
+            raw[keys[0]] = defaults[keys[0]]  # `--set variants.0.epochs=5` edits the default list
         apply_override(raw, keys, value)
     return build_config(raw, str(path) if path else "the built-in defaults")
 

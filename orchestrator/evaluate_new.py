@@ -53,14 +53,23 @@ def evaluate_new(runs_dir: Path, name: str, data: Path, label: str | None) -> di
     from orchestrator.models import predict_proba
 
     folder = experiments.existing(runs_dir, name)
-    model_path = folder / "best" / "model.keras"
-    if not model_path.is_file():
-        raise ExperimentError(f"experiment '{name}' has no exported model (best/model.keras)", "finish it first: gg-train resume NAME")
+    try:
+        verified = json.loads((folder / experiments.REPORT).read_text(encoding="utf-8")).get("export", {}).get("verified")
+    except (OSError, ValueError):
+        verified = None
+    if not verified or not (folder / "best" / "model.keras").is_file():
+        raise ExperimentError(f"experiment '{name}' has no verified exported model", f"finish it first: gg-train resume {name}")
     manifest = experiments.read_manifest(folder)
     described = manifest["data"]
     suffix = data.suffix.lower().lstrip(".")
     if suffix not in ("csv", "npz"):
         raise DataError(f"cannot tell the format of '{data}' from its suffix", "pass a .csv or .npz file")
+    if suffix == "csv" and not label:
+        from orchestrator.config import load_config
+
+        label = load_config(folder / experiments.CONFIG_FILE).data.label  # the column the model was trained on
+        if not label:
+            raise DataError("a CSV needs --label COLUMN (the experiment was not trained on a CSV)", "pass --label")
     raw = read_source(DataConfig(source=suffix, path=data, label=label), seed=0)
     names = described["feature_names"]
     if raw.x.shape[1] != len(names) or (suffix == "csv" and set(raw.feature_names) != set(names)):

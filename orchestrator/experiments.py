@@ -27,7 +27,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 def default_name(config_name: str) -> str:
-    return f"{config_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return f"{config_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid() % 10000:04d}"
 
 
 def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
@@ -45,6 +45,14 @@ def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
         raise ExperimentError(f"runs folder {runs} is a file", "pass a folder with --runs-dir")
     if target.exists() and not overwrite:
         raise ExperimentError(f"experiment '{name}' already exists in {runs}", "pick another --name, or pass --overwrite to replace it")
+    if target.exists() and overwrite:
+        # --overwrite replaces an experiment, never an arbitrary folder, and never one still running.
+        if not (target / MANIFEST).is_file():
+            raise ExperimentError(f"{target} is not a gg-train experiment, so --overwrite will not delete it", "pick another --name")
+        if effective_status(read_manifest(target)) == "running":
+            raise ExperimentError(f"experiment '{name}' is still running", "stop it first, or pick another --name")
+    if runs.exists() and not os.access(runs, os.W_OK):
+        raise ExperimentError(f"the runs folder {runs} is not writable", "pass a writable --runs-dir")
     return target
 
 
@@ -88,10 +96,26 @@ def create(target: Path, config_yaml: str, manifest: dict) -> Path:
         if target.exists():  # --overwrite, and every check has passed
             shutil.rmtree(target)
         os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if target.exists():  # another launch took the name between the check and now
+            raise ExperimentError(f"experiment '{target.name}' already exists in {target.parent}", "pick another --name") from None
+        raise ExperimentError(f"cannot create {target}: {exc.strerror or exc}", "pass a writable --runs-dir") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def check_restorable(folder: Path) -> None:
+    """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can."""
+    for path in (folder, folder / "tune"):
+        info = path.stat()
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise ExperimentError(f"{path} belongs to another user; gg-train will not unpickle its Tune state", "resume it as its owner")
+        if info.st_mode & 0o022:
+            raise ExperimentError(f"{path} is writable by others; gg-train will not unpickle its Tune state",
+                                  f"chmod go-w {path} if you trust its contents")
 
 
 def read_manifest(folder: Path) -> dict:

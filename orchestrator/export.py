@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,8 @@ def _run_check(best: Path, data: Path, out: Path) -> dict:
         proc = subprocess.run(command, env=_child_env(), capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise ExportError(f"the export check in a fresh process took longer than {CHECK_TIMEOUT_S} s") from exc
+    if proc.returncode in (-signal.SIGINT, 130):  # Ctrl-C reached the child too: an interruption, not a bad export
+        raise KeyboardInterrupt
     if proc.returncode != 0 or not out.exists():
         tail = " ".join((proc.stderr or proc.stdout or "").strip().splitlines()[-3:])
         raise ExportError(f"the export check in a fresh process failed (exit {proc.returncode}): {tail[-400:]}")

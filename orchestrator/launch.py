@@ -6,6 +6,7 @@ folder is created (launch) or before any trial is restarted (resume).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,8 @@ def _where(config: ExperimentConfig) -> str:
 def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, console: Console | None = None) -> LaunchResult:
     console = console or Console(stderr=True)
     started = time.monotonic()
+    if config.data.path is not None and not config.data.path.is_absolute():  # resume from any directory
+        config = config.model_copy(update={"data": config.data.model_copy(update={"path": config.data.path.resolve()})})
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
@@ -102,6 +105,7 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
                               "restore the original data file, or launch a new experiment")
     from orchestrator import tuning
 
+    experiments.check_restorable(exp_dir) if (exp_dir / "tune").exists() else None
     if not tuning.can_restore(exp_dir):
         raise ExperimentError(f"experiment '{name}' has no Tune state to resume from", "launch it again with --overwrite")
     started_ray = tuning.connect(config.resources.address)
@@ -191,7 +195,14 @@ def _export(exp_dir: Path, best, dataset: Dataset) -> dict:
 
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
         expected = load_model(best.outcome.checkpoint, compile=False).predict(dataset.test.x, verbose=0)
-    return export.verify_export(exp_dir, dataset.test.x, expected)
+    try:
+        return export.verify_export(exp_dir, dataset.test.x, expected)
+    except BaseException:
+        # Nothing unverified may sit at best/: keep it for inspection under another name.
+        unverified = exp_dir / "best.unverified"
+        shutil.rmtree(unverified, ignore_errors=True)
+        os.replace(exp_dir / "best", unverified)
+        raise
 
 
 def _render(exp_dir: Path, built: dict) -> None:

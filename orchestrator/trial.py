@@ -145,7 +145,8 @@ def _epoch_metrics(logs: dict, epoch: int) -> dict:
     }
 
 
-def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board):
+def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board,
+                             selection: str = "val_loss"):
     import keras
 
     class EpochReport(keras.callbacks.Callback):
@@ -157,7 +158,7 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
             metrics = _epoch_metrics(logs or {}, epoch)
             if board is not None:
                 lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-                board.log_epoch(epoch + 1, metrics, lr, self.model)
+                board.log_epoch(epoch + 1, metrics, lr, self.model, selection=selection)
             state.epoch = epoch + 1
             state.history.append(metrics)
             diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
@@ -178,7 +179,7 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
                 report["diverged"] = True
                 self.model.stop_training = True
             report.setdefault("best_epoch", epoch + 1)
-            report["final"] = self.final = bool(final)
+            report["final"] = self.final = state.final = bool(final)
             report.update(extra)
             with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
                 checkpoint.save(Path(tmp), self.model, state, best_weights)
@@ -199,6 +200,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
         with strategy.scope():
             if restore is not None:
                 model = checkpoint.load_model(restore)
+                checkpoint.restore_seed_state(model, restore)
                 state = checkpoint.load_state(restore)
                 best_weights = checkpoint.load_best_weights(restore)
             else:
@@ -208,7 +210,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
                 )
                 compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
                 state, best_weights = TrialState(epoch=0, variant=spec.variant), None
-    if state.epoch >= spec.epochs:
+    if state.epoch >= spec.epochs or state.final:  # its last checkpoint says it had finished
         return state
     where = distribute.describe(strategy)
     global_batch = spec.batch_size * where["replicas"] if setup.batch_scope == "per_replica" else spec.batch_size
@@ -232,7 +234,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
 
         trial_id = reporter.trial_id()
         board = TrialBoard(Path(setup.board_root) / f"{spec.variant}_{trial_id}", spec.hparams(), spec.variant, trial_id, setup.histograms)
-    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board)
+    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board, setup.selection)
     callbacks.append(reporting)
     y_train, val = targets(data.y_train, setup.n_classes), (data.x_val, targets(data.y_val, setup.n_classes))
     weights = class_weights(data.y_train, setup.n_classes, spec.class_weight)

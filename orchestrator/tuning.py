@@ -69,10 +69,12 @@ def connect(address: str | None) -> bool:
             with native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
                 ray.init(address=address, **common)
         else:
-            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
+            # The CPUs this process may use (cgroup/affinity limits under Slurm or Kubernetes), not the host's.
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        if address and ("Authentication" in str(exc) or "auth" in str(exc).lower()):
+        if address and ("InvalidAuthToken" in str(exc) or "AuthenticationError" in type(exc).__name__):
             raise ClusterError(f"the Ray cluster at '{address}' refused this client's token",
                                "put the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token (ray get-auth-token on the head)") from None
         if address:
@@ -253,7 +255,14 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     global _printer
     _printer = on_event
     _interrupted.clear()
-    results = tuner.fit()
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        results = tuner.fit()
+    finally:
+        # Tune leaves its own SIGINT handler behind after a normal fit; a later Ctrl-C (during the
+        # evaluation or the export check) must interrupt again.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, before)
     if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
         raise Interrupted(storage)
     return outcomes(results)

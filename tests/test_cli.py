@@ -166,6 +166,7 @@ def test_overwrite_lets_the_existing_name_check_pass(tmp_path, no_ray):
     (runs / "exp").mkdir(parents=True)
     keep = runs / "exp" / "report.json"
     keep.write_text("{}", encoding="utf-8")
+    (runs / "exp" / "manifest.json").write_text('{"status": "finished"}', encoding="utf-8")
     # Past every input check the library reaches Ray; the stub stops it there, with a GGError of its own.
     no_ray.connect = lambda address: (_ for _ in ()).throw(ClusterError("stub reached", "nothing trains"))
     result = _invoke(["--runs-dir", str(runs), "--name", "exp", "--overwrite"])
@@ -173,6 +174,15 @@ def test_overwrite_lets_the_existing_name_check_pass(tmp_path, no_ray):
     assert result.exit_code == 2 and result.stderr.strip() == "cluster error: stub reached (nothing trains)", result.stderr
     assert keep.read_text(encoding="utf-8") == "{}", "the old experiment was touched before the run could start"
     assert _entries(runs) == {"exp"}
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_an_experiment(tmp_path, no_ray):
+    runs = tmp_path / "runs"
+    (runs / "src").mkdir(parents=True)
+    (runs / "src" / "precious.py").write_text("x = 1\n", encoding="utf-8")
+    result = _invoke(["--runs-dir", str(runs), "--name", "src", "--overwrite"])
+    assert result.exit_code == 2 and "is not a gg-train experiment" in result.stderr
+    assert (runs / "src" / "precious.py").read_text(encoding="utf-8") == "x = 1\n"
 
 
 # ---- flag wiring -------------------------------------------------------------------------------
@@ -208,7 +218,7 @@ def test_flags_reach_the_config_and_the_library(fake_launch, tmp_path):
     assert cfg.training.epochs == 7 and cfg.search.samples == 3 and cfg.seed == 5
     assert cfg.resources.gpus == 0 and cfg.resources.cpus_per_trial == 0.5 and cfg.resources.gpus_per_trial == 2
     assert cfg.scheduler.grace_period == 2
-    assert (cfg.data.source, cfg.data.path, cfg.data.label) == ("csv", Path("f.csv"), "y")
+    assert (cfg.data.source, cfg.data.path, cfg.data.label) == ("csv", Path("f.csv").resolve(), "y")  # absolute: resume works from anywhere
     assert cfg.output.runs_dir == runs
     assert "best: l2 (t0001), test accuracy 0.875" in result.stdout
     assert not runs.exists(), "the CLI itself created the runs folder"

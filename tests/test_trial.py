@@ -50,8 +50,9 @@ def test_early_stopping_reports_the_restored_best_epoch(data, tmp_path):
 
 def test_resume_continues_at_the_next_epoch(data, tmp_path):
     trial_data, setup = data
-    first = FakeReporter(tmp_path / "a")
-    run_trial(spec(epochs=2), setup, trial_data, first)
+    first = DyingReporter(tmp_path / "a", die_after=2)  # the process dies after epoch 2's checkpoint
+    with pytest.raises(Killed):
+        run_trial(spec(epochs=4), setup, trial_data, first)
     resumed = FakeReporter(tmp_path / "b", restore=first.reports[-1][1])
     run_trial(spec(epochs=4), setup, trial_data, resumed)
     assert [m["epoch"] for m, _ in resumed.reports] == [3, 4]
@@ -124,3 +125,18 @@ def test_a_restarted_early_stopping_trial_stops_where_an_uninterrupted_one_does(
     last, whole_last = retried.reports[-1][0], whole.reports[-1][0]
     assert last["epoch"] == stop_epoch and last["best_epoch"] == whole_last["best_epoch"]
     assert last["val_loss"] == pytest.approx(whole_last["val_loss"], rel=1e-5)
+
+
+def test_a_restarted_dropout_trial_ends_where_an_uninterrupted_one_does(data, tmp_path):
+    """Dropout draws random masks; their stream position travels in the checkpoint too."""
+    trial_data, setup = data
+    recipe = spec(kind="dropout", dropout=0.5, epochs=5, learning_rate=0.01)
+    whole = FakeReporter(tmp_path / "whole")
+    run_trial(recipe, setup, trial_data, whole)
+    dying = DyingReporter(tmp_path / "dying", die_after=2)
+    with pytest.raises(Killed):
+        run_trial(recipe, setup, trial_data, dying)
+    retried = FakeReporter(tmp_path / "retried", restore=dying.reports[-1][1])
+    run_trial(recipe, setup, trial_data, retried)
+    assert retried.reports[-1][0]["val_loss"] == pytest.approx(whole.reports[-1][0]["val_loss"], rel=1e-5)
+    assert retried.reports[-1][0]["loss"] == pytest.approx(whole.reports[-1][0]["loss"], rel=1e-5)

@@ -7,6 +7,7 @@ values. NPZ files are read with `allow_pickle=False`: a data file never runs cod
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,8 @@ def _npz_array(archive, key: str, path: Path) -> np.ndarray:
         return archive[key]
     except ValueError:
         raise DataError(f"'{key}' in {path} holds Python objects, which gg-train does not unpickle", "save plain numeric arrays with numpy.savez") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"'{key}' in {path} cannot be read ({str(exc) or type(exc).__name__}): the file is damaged", "save it again with numpy.savez") from None
 
 
 def read_npz(cfg: DataConfig) -> RawData:
@@ -113,8 +116,8 @@ def read_npz(cfg: DataConfig) -> RawData:
     _require_file(path, "NPZ")
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read NPZ '{path}': {exc}", "save it with numpy.savez(path, X=..., y=...)") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"cannot read NPZ '{path}': {str(exc) or type(exc).__name__}", "save it with numpy.savez(path, X=..., y=...)") from None
     if not hasattr(archive, "files"):
         raise DataError(f"'{path}' is a single .npy array, not an .npz archive", "save it with numpy.savez(path, X=..., y=...)")
     with archive:

@@ -260,6 +260,7 @@ def test_a_broken_export_fails_the_launch_with_the_artifact_named(ray_local, tmp
         launch(build_config(raw), name="broken")
     assert "model.keras" not in info.value.message.split("saved_model")[0]
     assert json.loads((tmp_path / "broken" / "manifest.json").read_text())["status"] == "failed"
+    assert not (tmp_path / "broken" / "best").exists() and (tmp_path / "broken" / "best.unverified").is_dir()
 
 
 def test_imbalanced_data_warns_and_balanced_class_weight_can_be_searched(ray_local, tmp_path):
