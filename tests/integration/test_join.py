@@ -37,3 +37,4 @@ def test_launch_joins_a_running_cluster(tmp_path):
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         head.wait(timeout=60)
+        time.sleep(3)  # let the head's processes go before the next test starts a Ray of its own
