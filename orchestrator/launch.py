@@ -49,6 +49,14 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
     return setup, data
 
 
+def _auth_for_joining(config: ExperimentConfig) -> None:
+    """Ray 2.60 turns token authentication on for clusters it starts, but a client given an explicit
+    address stays 'disabled' and is refused. Say 'token' before Ray is first imported (Ray caches its
+    config); set RAY_AUTH_MODE=disabled yourself only for a cluster that has it off."""
+    if config.resources.address:
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+
 def _where(config: ExperimentConfig) -> str:
     return f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
 
@@ -62,8 +70,8 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     dataset = load_dataset(config.data, config.seed)
-    from orchestrator import tuning  # first: it sets Ray's auth mode before Ray is imported
-    from orchestrator import search
+    _auth_for_joining(config)
+    from orchestrator import search, tuning
     from orchestrator.checks import run_checks
 
     checks = run_checks(dataset)
@@ -103,9 +111,11 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
                               "restore the original data file, or launch a new experiment")
+    _auth_for_joining(config)
     from orchestrator import tuning
 
-    experiments.check_restorable(exp_dir) if (exp_dir / "tune").exists() else None
+    if (exp_dir / "tune").exists():
+        experiments.check_restorable(exp_dir)
     if not tuning.can_restore(exp_dir):
         raise ExperimentError(f"experiment '{name}' has no Tune state to resume from", "launch it again with --overwrite")
     started_ray = tuning.connect(config.resources.address)

@@ -16,12 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-# Token authentication on, and said so before Ray is imported: Ray 2.60 turns it on for clusters it
-# starts, but a client joining with --address otherwise stays 'disabled' and is refused. Set
-# RAY_AUTH_MODE=disabled yourself only for a cluster that has it off.
-os.environ.setdefault("RAY_AUTH_MODE", "token")
-
-from ray import tune  # noqa: E402
+from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig
