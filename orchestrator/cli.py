@@ -85,27 +85,24 @@ def launch(
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
         ) + [parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
-        from rich.console import Console
-
         from orchestrator import experiments
         from orchestrator.launch import launch as run_launch
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        console = Console(width=None if sys.stdout.isatty() else 120)
+        console = _console()
         result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console)
     except GGError as err:
         _fail(err)
         return
     except KeyboardInterrupt as stop:
-        _interrupted(stop, cfg.output.runs_dir if "cfg" in locals() else Path("runs"))
+        _interrupted(stop)
     _finish(console, result)
 
 
-def _interrupted(stop: BaseException, runs_dir: Path) -> None:
-    folder = getattr(stop, "exp_dir", None)
+def _interrupted(stop: BaseException) -> None:
+    folder = getattr(stop, "exp_dir", None)  # launch.Interrupted carries the experiment folder
     if folder:
-        name = Path(folder).name if Path(folder).name != "tune" else Path(folder).parent.name
-        typer.echo(f"interrupted; continue with: gg-train resume {name} --runs-dir {runs_dir}", err=True)
+        typer.echo(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
     else:
         typer.echo("interrupted before the experiment folder was created; nothing to resume", err=True)
     raise typer.Exit(130)
@@ -149,7 +146,7 @@ def resume(name: Annotated[str, typer.Argument(help="Experiment to continue.")],
         _fail(err)
         return
     except KeyboardInterrupt as stop:
-        _interrupted(stop, runs_dir)
+        _interrupted(stop)
     _finish(console, result)
 
 

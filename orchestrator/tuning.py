@@ -66,7 +66,7 @@ def connect(address: str | None) -> bool:
         else:
             # The CPUs this process may use (cgroup/affinity limits under Slurm or Kubernetes), not the host's.
             cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            _start_local(cpus, common)
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         if address and ("InvalidAuthToken" in str(exc) or "AuthenticationError" in type(exc).__name__):
@@ -79,23 +79,6 @@ def connect(address: str | None) -> bool:
             ) from None
         raise ClusterError(f"cannot start a local Ray instance: {first}", "run `ray stop` and try again; GG_DEBUG=1 shows details") from None
     return True
-
-
-def _start_local(cpus: int, common: dict, attempts: int = 2) -> None:
-    """Start a local Ray; on a loaded machine its GCS can miss its start-up deadline, so try twice."""
-    import time
-
-    import ray
-
-    for attempt in range(attempts):
-        try:
-            ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
-            return
-        except Exception as exc:
-            if attempt == attempts - 1 or "Failed to start GCS" not in str(exc):
-                raise
-            ray.shutdown()
-            time.sleep(3)
 
 
 def disconnect() -> None:
@@ -227,10 +210,6 @@ def outcomes(results) -> list[TrialOutcome]:
     out = []
     for result in results:
         config, metrics = result.config or {}, dict(result.metrics or {})
-        history = []
-        if result.metrics_dataframe is not None:
-            keep = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if c in result.metrics_dataframe]
-            history = result.metrics_dataframe[keep].to_dict("records")
         out.append(TrialOutcome(
             trial_id=str(metrics.get("trial_id") or Path(result.path).name),
             variant=str(config.get("variant", "?")),
@@ -241,7 +220,6 @@ def outcomes(results) -> list[TrialOutcome]:
             status=_status(metrics, result.error),
             checkpoint=result.checkpoint.path if result.checkpoint is not None else None,
             error=(str(result.error).strip().splitlines() or [""])[-1][:300] if result.error is not None else None,
-            history=history,
         ))
     return sorted(out, key=lambda o: (o.variant, o.trial_id))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -18,7 +18,6 @@ class TrialOutcome:
     status: str  # completed | stopped_early (ASHA) | early_stopping | diverged | errored
     checkpoint: str | None = None
     error: str | None = None
-    history: list[dict] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
