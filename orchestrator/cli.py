@@ -109,7 +109,7 @@ def _interrupted(stop: BaseException) -> None:
 
 
 def _finish(console, result) -> None:
-    from orchestrator.report import summary_table
+    from orchestrator.report.tables import summary_table
 
     console.print(summary_table(result.report))
     best = result.report.get("best")
@@ -153,7 +153,7 @@ def resume(name: Annotated[str, typer.Argument(help="Experiment to continue.")],
 @app.command("list")
 def list_(runs_dir: RunsDirOpt = Path("runs")) -> None:
     """Every experiment under --runs-dir: status, trials done, best variant and its test accuracy, age."""
-    from orchestrator.summary import experiments_table
+    from orchestrator.report.listing import experiments_table
 
     _console().print(experiments_table(runs_dir))
 
@@ -162,7 +162,7 @@ def list_(runs_dir: RunsDirOpt = Path("runs")) -> None:
 def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
     """The summary table and diagnosis of an experiment."""
     try:
-        from orchestrator.summary import show_lines
+        from orchestrator.report.listing import show_lines
 
         lines = show_lines(runs_dir, name)
     except GGError as err:
@@ -183,9 +183,9 @@ def evaluate(
     """Evaluate the exported best model on new labelled data, and check that it resembles the training data."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from orchestrator.evaluate_new import evaluate_new
+        from orchestrator.results.new_data import evaluate_new_data
 
-        result = evaluate_new(runs_dir, name, data, label)
+        result = evaluate_new_data(runs_dir, name, data, label)
     except GGError as err:
         _fail(err)
         return
@@ -202,7 +202,7 @@ def evaluate(
 def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
     try:
-        from orchestrator.summary import regenerate
+        from orchestrator.launch import regenerate
 
         paths = regenerate(runs_dir, name)
     except GGError as err:
@@ -221,7 +221,8 @@ def tensorboard(
     """Serve an experiment's TensorBoard on 127.0.0.1: curves per trial, HParams table of the variants."""
     try:
         from orchestrator import experiments
-        from orchestrator.board import BOARD_DIR, serve
+        from orchestrator.experiments import BOARD_DIR
+        from orchestrator.report.tensorboard import serve
 
         folder = experiments.existing(runs_dir, name)
         if not (folder / BOARD_DIR).is_dir():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import socket
 import sys
@@ -16,14 +15,15 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from orchestrator.checkpoint import write_json_atomic
 from orchestrator.errors import ExperimentError
+from orchestrator.files import write_json_atomic
+from orchestrator.names import is_experiment_name
 
 MANIFEST = "manifest.json"
 CONFIG_FILE = "experiment.yaml"
 REPORT = "report.json"
-SCHEMA_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+BOARD_DIR = "tensorboard"
+SCHEMA_VERSION = 1  # of manifest.json
 
 
 def default_name(config_name: str) -> str:
@@ -32,7 +32,7 @@ def default_name(config_name: str) -> str:
 
 def experiment_dir(runs_dir: Path, name: str, overwrite: bool = False) -> Path:
     """Validate `name` and return its folder under `runs_dir`; nothing is created here."""
-    if not _NAME.fullmatch(name) or ".." in name:
+    if not is_experiment_name(name):
         raise ExperimentError(
             f"experiment name {name!r} is not allowed: it must stay inside the runs folder",
             "use letters, digits, '.', '_' and '-', starting with a letter or digit (no '/' or '..')",

@@ -1,12 +1,11 @@
-"""`gg-train launch` and `gg-train resume` as library calls: config → data → experiment folder →
-Ray Tune → held-out evaluation → report. Every check that can fail on user input runs before the
-folder is created (launch) or before any trial is restarted (resume).
+"""`gg-train launch`, `resume` and `report` as library calls: config → data → experiment folder →
+Ray Tune → held-out evaluation → diagnosis → export → report. Every check that can fail on user
+input runs before the folder is created (launch) or before any trial is restarted (resume).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +13,12 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator import experiments
-from orchestrator.board import BOARD_DIR
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError
-from orchestrator.tuning_types import Interrupted
-from orchestrator.variants import resolve_params
+from orchestrator.experiments import BOARD_DIR
+from orchestrator.models.variants import resolve_params
+from orchestrator.tuning.outcomes import Interrupted
 
 
 @dataclass
@@ -30,11 +29,11 @@ class LaunchResult:
 
     @property
     def report_path(self) -> Path:
-        return self.exp_dir / "report.json"
+        return self.exp_dir / experiments.REPORT
 
 
 def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path):
-    from orchestrator.trial import TrialData, TrialSetup
+    from orchestrator.train.spec import TrialData, TrialSetup
 
     mean, variance = dataset.scaling()
     setup = TrialSetup(
@@ -61,6 +60,20 @@ def _where(config: ExperimentConfig) -> str:
     return f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
 
 
+def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dict]) -> dict:
+    from orchestrator.tuning.search import search_domains
+
+    return {
+        "seed": config.seed,
+        "data": dataset.describe(),
+        "resources": {"gpus": plan.gpus, "gpus_per_trial": plan.gpus_per_trial, "cpus_per_trial": plan.cpus_per_trial,
+                      "cpu_replicas": plan.cpu_replicas, "max_concurrent_trials": plan.max_concurrent,
+                      "address": config.resources.address},
+        "search": search_domains(config),
+        "checks": checks,
+    }
+
+
 def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, console: Console | None = None) -> LaunchResult:
     console = console or Console(stderr=True)
     started = time.monotonic()
@@ -71,26 +84,28 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     dataset = load_dataset(config.data, config.seed)
     _auth_for_joining(config)
-    from orchestrator import search, tuning
-    from orchestrator.checks import run_checks
+    from orchestrator.data.checks import run_checks
+    from orchestrator.tuning import cluster
+    from orchestrator.tuning.resources import plan_resources
 
     checks = run_checks(dataset)
-    started_ray = tuning.connect(config.resources.address)
+    started_ray = cluster.connect(config.resources.address)
     try:
-        plan = tuning.plan_resources(config, tuning.available(), _where(config))
-        exp_dir = experiments.create(target, to_yaml(config), {
-            "seed": config.seed,
-            "data": dataset.describe(),
-            "resources": {"gpus": plan.gpus, "gpus_per_trial": plan.gpus_per_trial, "cpus_per_trial": plan.cpus_per_trial,
-                          "cpu_replicas": plan.cpu_replicas, "max_concurrent_trials": plan.max_concurrent,
-                          "address": config.resources.address},
-            "search": search.search_domains(config),
-            "checks": checks,
-        })
+        plan = plan_resources(config, cluster.available(), _where(config))
+        exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks))
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
     finally:
         if started_ray:
-            tuning.disconnect()
+            cluster.disconnect()
+
+
+def _check_resumable(exp_dir: Path, name: str, manifest: dict) -> None:
+    status = experiments.effective_status(manifest)
+    if status == "finished":
+        raise ExperimentError(f"experiment '{name}' has already finished", f"gg-train show {name} prints its results")
+    if status == "running":
+        raise ExperimentError(f"experiment '{name}' is still running (process {manifest.get('pid')} on {manifest.get('host')})",
+                              "stop that launch first (Ctrl-C), then resume")
 
 
 def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchResult:
@@ -100,33 +115,30 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     started = time.monotonic()
     exp_dir = experiments.existing(runs_dir, name)
     manifest = experiments.read_manifest(exp_dir)
-    status = experiments.effective_status(manifest)
-    if status == "finished":
-        raise ExperimentError(f"experiment '{name}' has already finished", f"gg-train show {name} prints its results")
-    if status == "running":
-        raise ExperimentError(f"experiment '{name}' is still running (process {manifest.get('pid')} on {manifest.get('host')})",
-                              "stop that launch first (Ctrl-C), then resume")
+    _check_resumable(exp_dir, name, manifest)
     config = load_config(exp_dir / experiments.CONFIG_FILE)
     dataset = load_dataset(config.data, config.seed)
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
                               "restore the original data file, or launch a new experiment")
     _auth_for_joining(config)
-    from orchestrator import tuning
+    from orchestrator.tuning import cluster
+    from orchestrator.tuning.resources import plan_resources
+    from orchestrator.tuning.run import can_restore
 
     if (exp_dir / "tune").exists():
         experiments.check_restorable(exp_dir)
-    if not tuning.can_restore(exp_dir):
+    if not can_restore(exp_dir):
         raise ExperimentError(f"experiment '{name}' has no Tune state to resume from", "launch it again with --overwrite")
-    started_ray = tuning.connect(config.resources.address)
+    started_ray = cluster.connect(config.resources.address)
     try:
-        plan = tuning.plan_resources(config, tuning.available(), _where(config))
+        plan = plan_resources(config, cluster.available(), _where(config))
         experiments.update_manifest(exp_dir, status="running", pid=os.getpid(), resumed=manifest.get("resumed", 0) + 1)
         checks = manifest.get("checks", [])
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=True))
     finally:
         if started_ray:
-            tuning.disconnect()
+            cluster.disconnect()
 
 
 def _guarded(exp_dir: Path, body) -> LaunchResult:
@@ -156,66 +168,77 @@ def _announce(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, c
             console.print(f"gg-train: data check {check['name']} ({check['status']}): {check['message']}", highlight=False)
 
 
+def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, restore: bool) -> None:
+    if not config.output.tensorboard:
+        return
+    from orchestrator.report.tensorboard import write_hparams_config
+    from orchestrator.train.distribute import prepare_driver
+
+    prepare_driver()
+    if not restore:
+        write_hparams_config(exp_dir / BOARD_DIR, config)
+    console.print(f"gg-train: watch live with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
+
+
 def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, started: float,
          checks: list[dict], restore: bool) -> LaunchResult:
-    from orchestrator import evaluation, report, tuning
-    from orchestrator.progress import Progress
+    from orchestrator.tuning import run as tuning_run
+    from orchestrator.tuning.progress import Progress
 
     metric, mode = config.search.metric, config.search.resolved_mode
     _announce(config, dataset, plan, exp_dir, console, checks, restore)
-    if config.output.tensorboard:
-        from orchestrator.board import write_hparams_config
-        from orchestrator.distribute import prepare_driver
-
-        prepare_driver()
-        if not restore:
-            write_hparams_config(exp_dir / BOARD_DIR, config)
-        console.print(f"gg-train: watch live with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
+    _start_board(config, exp_dir, console, restore)
     setup, data = _trial_inputs(config, dataset, plan, exp_dir)
     total = len(config.variants) * config.search.samples
-    outcomes = tuning.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
-    evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
-    if config.output.tensorboard:
-        from orchestrator.board import log_outcomes
-
-        log_outcomes(exp_dir / BOARD_DIR, outcomes, evaluated)
-    built = report.build(
-        name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
-        evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
-    )
-    if best is not None:
-        built["export"] = _export(exp_dir, best, dataset)
-    report.write(exp_dir, built)
-    _render(exp_dir, built)
+    outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
+    built = _results(config, dataset, exp_dir, outcomes, checks)
     seconds = time.monotonic() - started
-    experiments.update_manifest(exp_dir, status="finished" if best is not None else "failed",
+    experiments.update_manifest(exp_dir, status="finished" if built.get("best") is not None else "failed",
                                 seconds=round(seconds, 1), trials=built["trials"])
     return LaunchResult(exp_dir, built, seconds)
 
 
-def _export(exp_dir: Path, best, dataset: Dataset) -> dict:
-    """best/model.keras and best/saved_model/, then proof in a fresh process that both predict
-    exactly what the evaluated checkpoint predicts on the raw test features."""
-    from orchestrator import export
-    from orchestrator.checkpoint import load_model
+def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict]) -> dict:
+    """After the trials: evaluate the chosen checkpoints, diagnose, export and prove, write the report."""
+    from orchestrator.report import contract
+    from orchestrator.results import evaluation
+    from orchestrator.results.diagnosis import diagnose
+    from orchestrator.results.export import export_and_verify
 
-    export.export_best(exp_dir, best.outcome.checkpoint, {"variant": best.outcome.variant, "trial_id": best.outcome.trial_id,
-                                                          "train": best.train, "val": best.val, "test": best.test})
-    import tensorflow as tf
+    metric, mode = config.search.metric, config.search.resolved_mode
+    evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
+    if config.output.tensorboard:
+        from orchestrator.report.tensorboard import log_outcomes
 
-    with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
-        expected = load_model(best.outcome.checkpoint, compile=False).predict(dataset.test.x, verbose=0)
-    try:
-        return export.verify_export(exp_dir, dataset.test.x, expected)
-    except BaseException:
-        # Nothing unverified may sit at best/: keep it for inspection under another name.
-        unverified = exp_dir / "best.unverified"
-        shutil.rmtree(unverified, ignore_errors=True)
-        os.replace(exp_dir / "best", unverified)
-        raise
+        log_outcomes(exp_dir / BOARD_DIR, outcomes, evaluated)
+    built = contract.build(
+        name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
+        evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
+    )
+    built["diagnosis"] = diagnose(built)
+    if best is not None:
+        built["export"] = export_and_verify(exp_dir, best, dataset.test.x)
+    contract.write(exp_dir, built)
+    _render(exp_dir, built)
+    return built
 
 
-def _render(exp_dir: Path, built: dict) -> None:
-    from orchestrator.render import render
+def _render(exp_dir: Path, built: dict) -> dict[str, Path]:
+    from orchestrator.report.render import render
 
-    render(built, exp_dir)
+    return render(built, exp_dir)
+
+
+def regenerate(runs_dir: Path, name: str) -> dict[str, Path]:
+    """`gg-train report`: re-run the diagnosis and the rendering from report.json; no training, no
+    test evaluation. A schema-1 report is upgraded on the way (`report.contract.upgrade`)."""
+    from orchestrator.report import contract
+    from orchestrator.results.diagnosis import diagnose
+
+    folder = experiments.existing(runs_dir, name)
+    report = contract.read_report(folder)
+    if report is None:
+        raise ExperimentError(f"experiment '{name}' has no report.json yet", f"finish it first: gg-train resume {name}")
+    report["diagnosis"] = diagnose(report)
+    path = contract.write(folder, report)
+    return {"report.json": path, **_render(folder, report)}

@@ -12,9 +12,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def ray_local():
     """A real Ray on this machine (127.0.0.1, no dashboard), as `gg-train launch` starts it."""
-    from orchestrator import tuning
+    from orchestrator.tuning import cluster
 
-    started = tuning.connect(None)
+    started = cluster.connect(None)
     yield
     if started:
-        tuning.disconnect()
+        cluster.disconnect()

@@ -1,8 +1,8 @@
 """The `gg-train` command line: every bad input is one line on stderr, exit code 2, no traceback and no
 experiment folder; flags reach the config; `--help` stays light (no TensorFlow, no Ray).
 
-Runs without Ray: `orchestrator.tuning` is replaced by a stub whose `connect` fails loudly, so an input
-that slips past the checks fails the test instead of starting a cluster.
+Runs without Ray: `orchestrator.tuning.cluster` is replaced by a stub whose `connect` fails loudly, so an
+input that slips past the checks fails the test instead of starting a cluster.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import orchestrator
 from orchestrator.cli import app
 from orchestrator.errors import ClusterError
 
@@ -31,15 +30,17 @@ class RayReached(AssertionError):
 
 @pytest.fixture(autouse=True)
 def no_ray(monkeypatch):
-    """Stub `orchestrator.tuning`: reaching `connect` means every user-input check has passed."""
-    stub = types.ModuleType("orchestrator.tuning")
+    """Stub `orchestrator.tuning.cluster`: reaching `connect` means every user-input check has passed."""
+    import orchestrator.tuning
+
+    stub = types.ModuleType("orchestrator.tuning.cluster")
 
     def connect(address):
         raise RayReached("the CLI got as far as starting Ray; the bad input was not caught")
 
     stub.connect = connect
-    monkeypatch.setitem(sys.modules, "orchestrator.tuning", stub)
-    monkeypatch.setattr(orchestrator, "tuning", stub, raising=False)
+    monkeypatch.setitem(sys.modules, "orchestrator.tuning.cluster", stub)
+    monkeypatch.setattr(orchestrator.tuning, "cluster", stub, raising=False)
     monkeypatch.delenv("GG_DEBUG", raising=False)
     return stub
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.board import free_port
+from orchestrator.report.tensorboard import free_port
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]

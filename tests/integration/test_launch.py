@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orchestrator import checkpoint
 from orchestrator.config import build_config, load_config, parse_override
 from orchestrator.data import load_dataset
 from orchestrator.launch import launch
-from orchestrator.models import predict_proba
+from orchestrator.models.outputs import predict_proba
+from orchestrator.train import checkpoint
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def test_report_contract(small_run):
     assert set(report["data"]["class_counts"]) == {"train", "val", "test"}
     trials = report["trials"]
     assert trials["total"] == 6 and trials["errored"] == 0
-    assert trials["completed"] + trials["stopped_early"] + trials["diverged"] == 6
+    assert trials["finished"] + trials["stopped_by_asha"] + trials["diverged"] == 6
     assert [v["variant"] for v in report["variants"]] == ["baseline", "l2", "early_stopping"]
     for v in report["variants"]:
         assert {"variant", "trial_id", "epochs", "hparams", "train", "val", "test"} <= set(v)
@@ -71,8 +71,8 @@ def test_report_contract(small_run):
 def test_asha_really_stopped_a_trial(small_run):
     _, result = small_run
     report = json.loads(result.report_path.read_text())
-    stopped = [t for t in report["all_trials"] if t["status"] == "stopped_early"]
-    assert report["trials"]["stopped_early"] == len(stopped) >= 1
+    stopped = [t for t in report["all_trials"] if t["status"] == "stopped_by_asha"]
+    assert report["trials"]["stopped_by_asha"] == len(stopped) >= 1
     assert all(t["epochs"] < 6 for t in stopped)
 
 
@@ -120,7 +120,7 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     result = launch(config, name="qs")
     report = result.report
     assert report["trials"]["total"] == 12 and report["trials"]["errored"] == 0
-    assert report["trials"]["stopped_early"] >= 1
+    assert report["trials"]["stopped_by_asha"] >= 1
     by_variant = {v["variant"]: v for v in report["variants"]}
     baseline, best = by_variant["baseline"], by_variant[report["best"]["variant"]]
     assert best["variant"] != "baseline"
@@ -157,7 +157,10 @@ def test_trials_with_two_cpu_replicas_report_them(ray_local, tmp_path):
 
 
 def _tb_read(path):
-    from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
+    from tensorboard.backend.event_processing.event_accumulator import (
+        TENSORS,
+        EventAccumulator,
+    )
 
     acc = EventAccumulator(str(path), size_guidance={TENSORS: 0})
     acc.Reload()
@@ -190,7 +193,7 @@ def test_gg_train_tensorboard_serves_runs_and_hparams_on_loopback_only(small_run
     import time
     import urllib.request
 
-    from orchestrator.board import free_port
+    from orchestrator.report.tensorboard import free_port
 
     _, result = small_run
     port = free_port()
@@ -239,13 +242,13 @@ def test_evaluate_on_new_data_matches_the_report_on_the_same_rows(small_run, tmp
 def test_a_broken_export_fails_the_launch_with_the_artifact_named(ray_local, tmp_path, monkeypatch):
     """Preprocessing left outside the model: the SavedModel is written from a copy whose scaling
     layer was reset, so on raw features it predicts something else, and the launch must say so."""
-    from orchestrator import export
     from orchestrator.errors import ExportError
+    from orchestrator.results import export
 
     def without_scaling(best):
         import tensorflow as tf
 
-        from orchestrator import checkpoint
+        from orchestrator.train import checkpoint
 
         model = checkpoint.load_model(best, compile=False)
         layer = model.get_layer("scaling")

@@ -4,7 +4,6 @@ labels) and wine (3 classes, NPZ) tables, through `--data`/`--label` as a user w
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from orchestrator.config import build_config

@@ -1,0 +1,151 @@
+"""The experiment config: one typed, frozen object, validated on load, every default in this file.
+
+A YAML file gives the values, `--set a.b=c` and the CLI's flags override them (`config.loading`),
+and pydantic rejects unknown keys and out-of-range values with the key's dotted path, so a typo
+never trains silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from orchestrator.config.domains import HParams, ParamOverrides, Strict
+from orchestrator.models.catalogue import VARIANT_KINDS
+from orchestrator.names import (
+    CONFIG_NAME_MAX,
+    EXPERIMENT_NAME_PATTERN,
+    VARIANT_NAME_PATTERN,
+)
+
+
+class SyntheticConfig(Strict):
+    n_samples: int = Field(500, ge=30)
+    n_features: int = Field(10, ge=2)
+    n_informative: int = Field(4, ge=1)
+    label_noise: float = Field(0.2, ge=0, lt=0.5)
+    class_sep: float = Field(1.0, gt=0)
+    positive_share: float | None = Field(None, gt=0, lt=1)  # e.g. 0.05: an imbalanced problem
+
+    @model_validator(mode="after")
+    def _informative_fit(self) -> "SyntheticConfig":
+        if self.n_informative > self.n_features:
+            raise ValueError("n_informative must not exceed n_features")
+        return self
+
+
+class SplitConfig(Strict):
+    train: float = Field(0.6, gt=0, lt=1)
+    val: float = Field(0.2, gt=0, lt=1)
+    test: float = Field(0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "SplitConfig":
+        if abs(self.train + self.val + self.test - 1.0) > 1e-6:
+            raise ValueError(f"train + val + test must be 1, got {self.train + self.val + self.test:g}")
+        return self
+
+
+class DataConfig(Strict):
+    source: Literal["synthetic", "csv", "npz"] = "synthetic"
+    path: Path | None = None
+    label: str | None = None
+    synthetic: SyntheticConfig = SyntheticConfig()
+    split: SplitConfig = SplitConfig()
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> "DataConfig":
+        if self.source != "synthetic" and self.path is None:
+            raise ValueError(f"source '{self.source}' needs data.path (or --data FILE)")
+        if self.source == "csv" and not self.label:
+            raise ValueError("a CSV source needs data.label, the name of the label column (or --label COLUMN)")
+        return self
+
+
+class ModelConfig(Strict):
+    activation: Literal["relu", "elu", "gelu", "tanh", "selu"] = "relu"
+
+
+class TrainingConfig(Strict):
+    epochs: int = Field(30, ge=1, le=10_000)
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    # hparams.batch_size is per replica (global = batch_size × replicas) or the global batch itself.
+    batch_scope: Literal["per_replica", "global"] = "per_replica"
+    # Mixed precision on GPU trials (CPU trials stay float32); the output layer is always float32.
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
+
+
+class VariantConfig(Strict):
+    kind: Literal[VARIANT_KINDS]  # the catalogue's kinds (models/catalogue.py)
+    name: str | None = Field(None, pattern=VARIANT_NAME_PATTERN)
+    epochs: int | None = Field(None, ge=1, le=10_000)
+    params: ParamOverrides = ParamOverrides()
+
+    @property
+    def label(self) -> str:
+        return self.name or self.kind
+
+
+class SearchConfig(Strict):
+    enabled: bool = True
+    samples: int = Field(2, ge=1, le=1000)
+    metric: Literal["val_loss", "val_accuracy"] = "val_loss"
+    mode: Literal["min", "max"] | None = None
+
+    @property
+    def resolved_mode(self) -> str:
+        return self.mode or ("min" if self.metric.endswith("loss") else "max")
+
+
+class SchedulerConfig(Strict):
+    type: Literal["asha", "none"] = "asha"
+    grace_period: int = Field(5, ge=1)
+    reduction_factor: float = Field(3, gt=1)
+
+
+class ResourcesConfig(Strict):
+    gpus: int | None = Field(None, ge=0)  # None: every GPU the machine or cluster has
+    gpus_per_trial: int | None = Field(None, ge=1)  # None: 1 where there are GPUs
+    cpus_per_trial: float = Field(1, gt=0)
+    cpu_replicas: int = Field(1, ge=1, le=64)  # ≥2: MirroredStrategy over logical CPUs (development, CI)
+    address: str | None = None
+
+
+class OutputConfig(Strict):
+    runs_dir: Path = Path("runs")
+    checkpoints_to_keep: int = Field(2, ge=1)
+    tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
+    histograms: bool = False  # weight histograms every epoch (bigger logs)
+
+
+class FailureConfig(Strict):
+    max_retries: int = Field(2, ge=0, le=100)  # a trial whose process dies restarts from its last checkpoint
+
+
+def _default_variants() -> list[VariantConfig]:
+    return [VariantConfig(kind=k) for k in VARIANT_KINDS]
+
+
+class ExperimentConfig(Strict):
+    name: str = Field("experiment", pattern=EXPERIMENT_NAME_PATTERN, max_length=CONFIG_NAME_MAX)
+    seed: int = Field(0, ge=0)
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+    hparams: HParams = HParams()
+    variants: list[VariantConfig] = Field(default_factory=_default_variants, min_length=1)
+    search: SearchConfig = SearchConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    resources: ResourcesConfig = ResourcesConfig()
+    failure: FailureConfig = FailureConfig()
+    output: OutputConfig = OutputConfig()
+
+    @model_validator(mode="after")
+    def _unique_variant_names(self) -> "ExperimentConfig":
+        labels = [v.label for v in self.variants]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"variant names must be unique; give each a distinct `name`: {dupes}")
+        return self

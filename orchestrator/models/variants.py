@@ -1,0 +1,56 @@
+"""A variant's hyperparameters, resolved; and the one place where the default search domains live.
+
+A variant is a recipe from the catalogue (`models.catalogue`: which regularizers it switches on);
+its hyperparameters come, in order, from the variant's own `params` in the config, from the search
+domain below (when search is on), or from the config's fixed `hparams`. Hyperparameters a variant
+does not use are switched off, so `baseline` really has no L2 term, no dropout layer and no early
+stopping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.config import (
+    Choice,
+    ExperimentConfig,
+    LogUniform,
+    Uniform,
+    VariantConfig,
+)
+from orchestrator.errors import ConfigError
+from orchestrator.models.catalogue import CATALOGUE, SWITCHED_OFF
+
+# Searched when `search.enabled`; a variant's `params` replace any of these.
+SEARCH_DOMAINS: dict[str, Any] = {
+    "learning_rate": LogUniform(loguniform=(5e-4, 5e-3)),
+    "hidden": Choice(choice=[[128, 64], [256, 128]]),
+    "l2": LogUniform(loguniform=(1e-4, 3e-2)),
+    "dropout": Uniform(uniform=(0.2, 0.6)),
+}
+
+def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str, Any]:
+    """Each hyperparameter of `variant` as a fixed value or a config domain object."""
+    recipe = CATALOGUE[variant.kind]
+    resolved: dict[str, Any] = {}
+    for name in type(config.hparams).model_fields:
+        override = getattr(variant.params, name)
+        if name not in recipe.uses():
+            if override is not None:
+                raise ConfigError(
+                    f"variant '{variant.label}' ({variant.kind}) does not use '{name}'",
+                    f"remove params.{name} or pick a kind that uses it: "
+                    + ", ".join(k for k, r in CATALOGUE.items() if name in r.uses()),
+                )
+            resolved[name] = SWITCHED_OFF[name]
+        elif override is not None:
+            resolved[name] = override
+        elif config.search.enabled and name in SEARCH_DOMAINS:
+            resolved[name] = SEARCH_DOMAINS[name]
+        else:
+            resolved[name] = getattr(config.hparams, name)
+    return resolved
+
+
+def variant_epochs(variant: VariantConfig, config: ExperimentConfig) -> int:
+    return variant.epochs or config.training.epochs

@@ -1,0 +1,141 @@
+"""The exported best model, in two forms, and a proof that both serve what was evaluated.
+
+`best/model.keras` is the chosen checkpoint's model (loaded later in Keras' safe mode) and
+`best/saved_model/` is the same model as a TensorFlow SavedModel whose `serving_default` signature
+takes raw float32 features of shape (None, n_features): the `Normalization` layer travels inside,
+so a server needs no preprocessing code. `verify_export` reloads both in a *fresh* Python process,
+because a check in the exporting process could pass on state that the files do not carry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from orchestrator.errors import ExportError
+from orchestrator.files import write_json_atomic
+from orchestrator.train.checkpoint import MODEL_FILE
+
+SAVED_MODEL_DIR = "saved_model"
+ARTIFACTS = (MODEL_FILE, SAVED_MODEL_DIR)
+CHECK_TIMEOUT_S = 600
+_HINT = ("the served model must take raw features and hold its preprocessing (the Normalization layer); "
+         "re-export from the checkpoint and compare against that checkpoint's own predictions")
+
+
+def export_best(exp_dir: Path, checkpoint_dir: str, metrics: dict) -> Path:
+    """Copy the checkpoint's `model.keras`, export it as a SavedModel, then write its metrics."""
+    best = Path(exp_dir) / "best"
+    best.mkdir(exist_ok=True)
+    target = best / MODEL_FILE
+    shutil.copy2(Path(checkpoint_dir) / MODEL_FILE, target)
+    write_saved_model(best)
+    write_json_atomic(best / "metrics.json", metrics)
+    return target
+
+
+def write_saved_model(best: Path) -> Path:
+    """Export `best/model.keras` (not the in-memory model) so both artifacts come from one file.
+
+    The export goes to a temporary sibling first and replaces `saved_model/` only when complete,
+    so an interrupted export never leaves a half-written servable behind.
+    """
+    from orchestrator.train import checkpoint, distribute
+
+    distribute.prepare_driver()
+    import tensorflow as tf
+
+    model = checkpoint.load_model(best, compile=False)
+    n_features = int(model.inputs[0].shape[-1])
+    signature = [tf.TensorSpec((None, n_features), tf.float32, name="features")]
+    target, staging = best / SAVED_MODEL_DIR, best / f".{SAVED_MODEL_DIR}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    model.export(str(staging), format="tf_saved_model", verbose=False, input_signature=signature)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    return target
+
+
+def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray, tolerance: float = 1e-5) -> dict:
+    """Reload both artifacts in a fresh process and compare their outputs on `x_test` with
+    `expected_proba` (the outputs of the model that was evaluated); raise `ExportError` on any
+    difference above `tolerance` or any artifact that fails to load."""
+    x = np.asarray(x_test, dtype=np.float32)
+    expected = np.asarray(expected_proba, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0 or expected.ndim != 2 or len(expected) != len(x):
+        raise ExportError(f"cannot verify the export: x_test {x.shape} and expected_proba {expected.shape} "
+                          "must be 2-D with the same, non-zero number of rows")
+    with tempfile.TemporaryDirectory(prefix="gg-export-check-") as tmp:
+        data, out = Path(tmp) / "check.npz", Path(tmp) / "result.json"
+        np.savez(data, x=x, expected=expected)
+        result = _run_check(Path(exp_dir) / "best", data, out)
+    diffs = {name: result["max_abs_diff"].get(name) for name in ARTIFACTS}
+    _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(x))
+    return {"verified": True, "max_abs_diff": diffs, "tolerance": tolerance, "process": "fresh"}
+
+
+def _child_env() -> dict:
+    """No GPU and no native start-up chatter in the checker; the project importable from anywhere."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    root = str(Path(__file__).resolve().parents[2])  # the folder that holds `orchestrator/`
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _run_check(best: Path, data: Path, out: Path) -> dict:
+    """Run `orchestrator.results.export_check` as a new interpreter and read the JSON it writes."""
+    command = [sys.executable, "-m", "orchestrator.results.export_check", "--best", str(best), "--data", str(data), "--out", str(out)]
+    try:
+        proc = subprocess.run(command, env=_child_env(), capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise ExportError(f"the export check in a fresh process took longer than {CHECK_TIMEOUT_S} s") from exc
+    if proc.returncode in (-signal.SIGINT, 130):  # Ctrl-C reached the child too: an interruption, not a bad export
+        raise KeyboardInterrupt
+    if proc.returncode != 0 or not out.exists():
+        tail = " ".join((proc.stderr or proc.stdout or "").strip().splitlines()[-3:])
+        raise ExportError(f"the export check in a fresh process failed (exit {proc.returncode}): {tail[-400:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _raise_on_mismatch(diffs: dict, errors: dict, tolerance: float, n: int) -> None:
+    """One `ExportError` naming every artifact that failed to load or differs, and by how much."""
+    problems = []
+    for name in ARTIFACTS:
+        diff = diffs.get(name)
+        if name in errors or diff is None:
+            problems.append(f"best/{name} could not be loaded or run: {errors.get(name, 'no result')}")
+        elif not diff <= tolerance:  # also catches NaN
+            problems.append(f"best/{name} differs from the evaluated model by max |Δ| = {diff:.3g} "
+                            f"over {n} test rows (tolerance {tolerance:g})")
+    if problems:
+        raise ExportError("; ".join(problems), hint=_HINT)
+
+
+def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
+    """Export the chosen checkpoint (`best`, an `Evaluated`) to best/, then prove in a fresh process
+    that both artifacts predict exactly what the evaluated checkpoint predicts on the raw test
+    features. A failed proof moves the export to best.unverified/: nothing unverified sits at best/."""
+    from orchestrator.train.checkpoint import load_model
+
+    outcome = best.outcome
+    export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
+                                              "train": best.train, "val": best.val, "test": best.test})
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
+        expected = load_model(outcome.checkpoint, compile=False).predict(x_test, verbose=0)
+    try:
+        return verify_export(exp_dir, x_test, expected)
+    except BaseException:
+        unverified = Path(exp_dir) / "best.unverified"
+        shutil.rmtree(unverified, ignore_errors=True)
+        os.replace(Path(exp_dir) / "best", unverified)
+        raise

@@ -1,0 +1,86 @@
+"""Fresh-process check of the exported artifacts: `python -m orchestrator.results.export_check`.
+
+Run by `export.verify_export` as a new interpreter, so nothing from the exporting process (custom
+objects, a live model, preprocessing code in memory) can make the check pass: only the files count.
+It loads `best/model.keras` in Keras' safe mode and `best/saved_model` through its `serving_default`
+signature, predicts on the given rows and writes the max absolute difference per artifact as JSON.
+A failure to load is reported per artifact, not as a traceback, so the parent can name it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from orchestrator.models.outputs import class_probabilities
+
+BATCH = 4096
+
+
+def keras_outputs(best: Path, x: np.ndarray) -> np.ndarray:
+    import keras
+
+    model = keras.models.load_model(best / "model.keras", compile=False, safe_mode=True)
+    return np.asarray(model.predict(x, batch_size=BATCH, verbose=0))
+
+
+def saved_model_outputs(best: Path, x: np.ndarray) -> np.ndarray:
+    """Call the serving signature as a server would: one named float32 input, one output."""
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(str(best / "saved_model")).signatures["serving_default"]
+    (name,) = serve.structured_input_signature[1].keys()
+    parts = []
+    for start in range(0, len(x), BATCH):
+        (out,) = serve(**{name: tf.constant(x[start:start + BATCH])}).values()
+        parts.append(out.numpy())
+    return np.concatenate(parts)
+
+
+def max_abs_diff(raw: np.ndarray, expected: np.ndarray) -> float:
+    """Compare as class probabilities (`models.outputs`), so a sigmoid column and its widened
+    [1 − p, p] form compare equal."""
+    raw, expected = class_probabilities(raw), class_probabilities(expected)
+    if raw.shape != expected.shape:
+        raise ValueError(f"output shape {raw.shape} does not match the expected {expected.shape}")
+    return float(np.max(np.abs(raw - expected)))
+
+
+def check(best: Path, x: np.ndarray, expected: np.ndarray) -> dict:
+    result: dict = {"max_abs_diff": {}, "errors": {}, "n": int(len(x))}
+    for name, outputs in (("model.keras", keras_outputs), ("saved_model", saved_model_outputs)):
+        try:
+            result["max_abs_diff"][name] = max_abs_diff(outputs(best, x), expected)
+        except Exception as exc:  # any load or call failure is this artifact's verdict, not a crash
+            result["max_abs_diff"][name] = None
+            first = (str(exc).strip().splitlines() or [""])[0]
+            result["errors"][name] = f"{type(exc).__name__}: {first[:300]}"
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--best", type=Path, required=True, help="the experiment's best/ folder")
+    parser.add_argument("--data", type=Path, required=True, help=".npz with x (float32) and expected")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the JSON result")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from orchestrator.train.distribute import prepare_driver
+
+    prepare_driver()
+    with np.load(args.data, allow_pickle=False) as data:
+        x, expected = data["x"].astype(np.float32), data["expected"].astype(np.float64)
+    result = check(args.best, x, expected)
+    text = json.dumps(result)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""`gg-train evaluate NAME --data new.csv`: the exported best model on new labelled data, with the
+same metrics as the report, and a look at whether the new data resembles the training data (a
+model is only as good as the match between the data it learned from and the data it meets).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from orchestrator import experiments
+from orchestrator.config import DataConfig
+from orchestrator.data.sources import read_source
+from orchestrator.errors import DataError, ExperimentError
+from orchestrator.files import write_json_atomic
+
+
+def _encode(y: np.ndarray, class_names: list[str]) -> np.ndarray:
+    index = {name: k for k, name in enumerate(class_names)}
+    labels = [str(v.item() if hasattr(v, "item") else v) for v in y]
+    unknown = sorted({v for v in labels if v not in index})
+    if unknown:
+        raise DataError(f"labels {unknown[:5]} were never seen in training (classes: {class_names})", "evaluate on data with the same classes")
+    return np.array([index[v] for v in labels], dtype=np.int32)
+
+
+def _verified_export(folder: Path, name: str) -> Path:
+    """best/ of an experiment whose export passed the fresh-process proof, else one line."""
+    try:
+        verified = json.loads((folder / experiments.REPORT).read_text(encoding="utf-8")).get("export", {}).get("verified")
+    except (OSError, ValueError):
+        verified = None
+    if not verified or not (folder / "best" / "model.keras").is_file():
+        raise ExperimentError(f"experiment '{name}' has no verified exported model", f"finish it first: gg-train resume {name}")
+    return folder / "best"
+
+
+def _read_new(folder: Path, data: Path, label: str | None, names: list[str]):
+    """The new rows as (features in training column order, raw labels)."""
+    suffix = data.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "npz"):
+        raise DataError(f"cannot tell the format of '{data}' from its suffix", "pass a .csv or .npz file")
+    if suffix == "csv" and not label:
+        from orchestrator.config import load_config
+
+        label = load_config(folder / experiments.CONFIG_FILE).data.label  # the column the model was trained on
+        if not label:
+            raise DataError("a CSV needs --label COLUMN (the experiment was not trained on a CSV)", "pass --label")
+    raw = read_source(DataConfig(source=suffix, path=data, label=label), seed=0)
+    if raw.x.shape[1] != len(names) or (suffix == "csv" and set(raw.feature_names) != set(names)):
+        raise DataError(f"the new data has features {raw.feature_names[:6]}… but the model was trained on {names[:6]}…",
+                        "give the same feature columns as the training data")
+    x = raw.x[:, [raw.feature_names.index(n) for n in names]] if suffix == "csv" else raw.x
+    return x, raw.y
+
+
+def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) -> dict:
+    """Score `data` with the experiment's verified export; write and return the result."""
+    from orchestrator.data.checks import check_new_data
+    from orchestrator.models.outputs import predict_proba
+    from orchestrator.results.metrics import classification_metrics
+    from orchestrator.train.checkpoint import load_model
+    from orchestrator.train.distribute import prepare_driver
+
+    folder = experiments.existing(runs_dir, name)
+    best = _verified_export(folder, name)
+    described = experiments.read_manifest(folder)["data"]
+    names = described["feature_names"]
+    x, raw_y = _read_new(folder, data, label, names)
+    y = _encode(raw_y, described["class_names"])
+    prepare_driver()
+    model = load_model(best, compile=False)
+    scaling = model.get_layer("scaling")
+    import keras
+
+    # The training split's statistics live in the model's Normalization layer: no training data needed.
+    mean, var = (np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float64).reshape(-1) for v in (scaling.mean, scaling.variance))
+    counts = np.asarray(described["class_counts"]["train"], dtype=float)
+    result = {
+        "experiment": name, "data": str(data), "n": int(len(y)), "evaluated": datetime.now().isoformat(timespec="seconds"),
+        "metrics": classification_metrics(y, predict_proba(model, x), len(described["class_names"]), int(np.argmax(counts))),
+        "checks": check_new_data(x, y, mean, var, names, counts / counts.sum()),
+    }
+    out = folder / "evaluations"
+    out.mkdir(exist_ok=True)
+    path = out / f"{Path(data).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    write_json_atomic(path, result)
+    result["path"] = str(path)
+    return result

@@ -1,0 +1,32 @@
+"""How a trial compiles its model and feeds it labels: the loss, the fair validation metric, the
+label shape each output expects, and class weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def compile_model(model, *, n_classes: int, optimizer: str, learning_rate: float) -> None:
+    """Compile inside the strategy scope. `xent` is the cross-entropy without the L2 penalty, so
+    validation losses compare fairly across variants (Keras' `loss` includes the penalty)."""
+    import keras
+
+    opt = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[optimizer]
+    if n_classes == 2:
+        loss, xent = keras.losses.BinaryCrossentropy(), keras.metrics.BinaryCrossentropy(name="xent")
+    else:
+        loss, xent = keras.losses.SparseCategoricalCrossentropy(), keras.metrics.SparseCategoricalCrossentropy(name="xent")
+    model.compile(optimizer=opt(learning_rate=learning_rate), loss=loss, metrics=["accuracy", xent])
+
+
+def targets(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Labels in the shape the loss expects: (n, 1) floats for a sigmoid output, (n,) ints otherwise."""
+    return y.reshape(-1, 1).astype(np.float32) if n_classes == 2 else y.astype(np.int32)
+
+
+def class_weights(y: np.ndarray, n_classes: int, mode: str) -> dict[int, float] | None:
+    """'balanced': n / (K × count_k) per class, as scikit-learn defines it; 'none': no weighting."""
+    if mode != "balanced":
+        return None
+    counts = np.bincount(y, minlength=n_classes)
+    return {k: float(len(y) / (n_classes * c)) if c else 0.0 for k, c in enumerate(counts)}

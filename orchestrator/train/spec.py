@@ -1,0 +1,77 @@
+"""What a trial receives: the spec (what varies, from Tune's config), the setup (what every trial
+shares) and the data (train and validation only). Plain dataclasses, no Ray, no TensorFlow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What varies between trials: the Tune config, typed."""
+
+    variant: str
+    kind: str
+    learning_rate: float
+    hidden: tuple[int, ...]
+    l2: float
+    dropout: float | tuple[float, ...]
+    patience: int
+    batch_size: int
+    epochs: int
+    seed: int
+    class_weight: str = "none"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TrialSpec":
+        dropout = config["dropout"]
+        return cls(
+            variant=str(config["variant"]),
+            kind=str(config["kind"]),
+            learning_rate=float(config["learning_rate"]),
+            hidden=tuple(int(u) for u in config["hidden"]),
+            l2=float(config["l2"]),
+            dropout=tuple(float(r) for r in dropout) if isinstance(dropout, (list, tuple)) else float(dropout),
+            patience=int(config["patience"]),
+            batch_size=int(config["batch_size"]),
+            epochs=int(config["epochs"]),
+            seed=int(config["seed"]),
+            class_weight=str(config.get("class_weight", "none")),
+        )
+
+    def hparams(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "l2": self.l2, "dropout": self.dropout,
+                "hidden": list(self.hidden), "batch_size": self.batch_size, "patience": self.patience,
+                "class_weight": self.class_weight}
+
+
+@dataclass(frozen=True)
+class TrialSetup:
+    """What every trial shares: task shape, scaling statistics, optimizer, resources."""
+
+    n_classes: int
+    mean: np.ndarray
+    variance: np.ndarray
+    activation: str = "relu"
+    optimizer: str = "adam"
+    cpus: float = 1
+    gpus: int = 0
+    cpu_replicas: int = 1
+    precision: str = "float32"
+    batch_scope: str = "per_replica"  # or "global"
+    board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs
+    histograms: bool = False
+    selection: str = "val_loss"
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """Training and validation data only: there is no field a test split could travel in."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray

@@ -1,0 +1,37 @@
+"""The one door between Ray Tune and the trial loop: a `Reporter` over Tune's session API, and the
+function trainable Tune runs. The only module in `train/` that imports Ray."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ray import tune
+
+from orchestrator.train.loop import run_trial
+from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
+
+
+class TuneReporter:
+    """`Reporter` over Ray Tune's session API."""
+
+    @contextmanager
+    def restore_dir(self) -> Iterator[Path | None]:
+        found = tune.get_checkpoint()
+        if found is None:
+            yield None
+            return
+        with found.as_directory() as directory:
+            yield Path(directory)
+
+    def report(self, metrics: dict, checkpoint_dir: Path) -> None:
+        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
+
+    def trial_id(self) -> str:
+        return tune.get_context().get_trial_id()
+
+
+def tune_trainable(config: dict, setup: TrialSetup, data: TrialData) -> None:
+    """The Tune function trainable; `setup` and `data` arrive through `tune.with_parameters`."""
+    run_trial(TrialSpec.from_config(config), setup, data, TuneReporter())

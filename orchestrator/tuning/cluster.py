@@ -1,0 +1,84 @@
+"""Start or join Ray: the driver's door to a cluster.
+
+A local Ray advertises 127.0.0.1, has no dashboard, and keeps Ray's token authentication on (its
+sockets still listen on every interface; the token is what protects them). Joining an address
+fails in seconds, with one line, when nothing answers there or the token is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from orchestrator.errors import ClusterError
+from orchestrator.native_stderr import native_stderr_muted
+
+WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+# Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
+# RAY_AIR_NEW_OUTPUT=0: Tune's new console output ignores verbose=0 and points TensorBoard at a temp dir.
+# TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1: no tensorboardX logger (trials write their own TensorBoard
+# runs, one HParams session each); the CSV and JSON loggers are added back explicitly in `run`.
+DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0",
+              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+
+
+def check_reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail in seconds on an address nothing listens at; `ray.init` would retry for many minutes."""
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ClusterError(f"cluster address '{address}' is not host:port", "pass e.g. --address 10.0.0.5:6379 or ray://10.0.0.5:10001")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(f"nothing answers at cluster address '{address}' ({exc.strerror or exc})",
+                           "start the head node (ray start --head) or check the host and port") from None
+
+
+def connect(address: str | None) -> bool:
+    """Start a local Ray or join `address`; returns True when this call started it (so it stops it)."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
+    common = dict(logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": WORKER_ENV})
+    if address:
+        check_reachable(address)
+    try:
+        if address:
+            # The GCS client prints a warning per retry; the one line below says what went wrong.
+            with native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
+                ray.init(address=address, **common)
+        else:
+            # The CPUs this process may use (cgroup/affinity limits under Slurm or Kubernetes), not the host's.
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        if address and ("InvalidAuthToken" in str(exc) or "AuthenticationError" in type(exc).__name__):
+            raise ClusterError(f"the Ray cluster at '{address}' refused this client's token",
+                               "put the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token (ray get-auth-token on the head)") from None
+        if address:
+            raise ClusterError(
+                f"cannot join the Ray cluster at '{address}': {first}",
+                "check the address (host:6379 or ray://host:10001), that the cluster is up, and that RAY_AUTH_TOKEN holds its token",
+            ) from None
+        raise ClusterError(f"cannot start a local Ray instance: {first}", "run `ray stop` and try again; GG_DEBUG=1 shows details") from None
+    return True
+
+
+def disconnect() -> None:
+    import ray
+
+    ray.shutdown()
+
+
+def available() -> dict[str, float]:
+    import ray
+
+    resources = ray.cluster_resources()
+    return {"CPU": float(resources.get("CPU", 0)), "GPU": float(resources.get("GPU", 0))}

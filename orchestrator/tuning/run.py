@@ -1,0 +1,157 @@
+"""The Tuner run: build (or restore) it over the trial trainable, run it to the end, and hand the
+results on as plain `TrialOutcome`s, so the evaluation and the report never import Ray.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Callable
+
+from ray import tune
+from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+from orchestrator.config import ExperimentConfig
+from orchestrator.names import trial_name
+from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
+from orchestrator.tuning.resources import Plan
+from orchestrator.tuning.schedulers import scheduler
+from orchestrator.tuning.search import param_space
+
+_interrupted = threading.Event()
+# A restored Tuner brings back its pickled callbacks without their printer: they print through this.
+_printer: Callable[[str, dict], None] | None = None
+
+
+class ProgressCallback(tune.Callback):
+    """Forwards Tune's trial events, as plain dicts, to a printer that knows nothing of Ray, and
+    notes a Ctrl-C: Tune stops gracefully on SIGINT and `fit` returns normally, so without this
+    note a partial experiment would be evaluated as if it had finished."""
+
+    def setup(self, **info):
+        tune_handler = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            _interrupted.set()
+            if callable(tune_handler):
+                tune_handler(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_sigint)
+
+    def __init__(self, on_event: Callable[[str, dict], None]) -> None:
+        self.on_event = on_event
+
+    def __getstate__(self) -> dict:
+        # The Tuner pickles its callbacks into tuner.pkl; the printer (a console, a lock) stays behind.
+        return {"on_event": None}
+
+    def _emit(self, kind: str, info: dict) -> None:
+        target = self.on_event or _printer
+        if target is not None:
+            target(kind, info)
+
+    @staticmethod
+    def _info(trials, trial, result: dict | None = None) -> dict:
+        running = sum(1 for t in trials if t.status == "RUNNING" and t is not trial)
+        return {"trial": _tune_trial_name(trial), "variant": trial.config.get("variant"), "running": running,
+                "result": dict(result or trial.last_result or {})}
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self._emit("result", self._info(trials, trial, result))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._emit("complete", self._info(trials, trial))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._emit("error", self._info(trials, trial))
+
+
+def _tune_trial_name(trial) -> str:
+    """Tune's name and folder for a trial: `names.trial_name`, the one owner of that format."""
+    return trial_name(trial.config["variant"], trial.trial_id)
+
+
+HPARAM_KEYS = ("learning_rate", "hidden", "l2", "dropout", "patience", "batch_size", "class_weight", "seed")
+
+
+def outcomes(results) -> list[TrialOutcome]:
+    """ResultGrid → TrialOutcomes, in a stable order (variant, trial id)."""
+    out = []
+    for result in results:
+        config, metrics = result.config or {}, dict(result.metrics or {})
+        out.append(TrialOutcome(
+            trial_id=str(metrics.get("trial_id") or Path(result.path).name),
+            variant=str(config.get("variant", "?")),
+            kind=str(config.get("kind", "?")),
+            hparams={k: config[k] for k in HPARAM_KEYS if k in config},
+            metrics=metrics,
+            max_epochs=int(config.get("epochs", 0)),
+            status=trial_status(metrics, errored=result.error is not None),
+            checkpoint=result.checkpoint.path if result.checkpoint is not None else None,
+            error=(str(result.error).strip().splitlines() or [""])[-1][:300] if result.error is not None else None,
+        ))
+    return sorted(out, key=lambda o: (o.variant, o.trial_id))
+
+
+def can_restore(exp_dir: Path) -> bool:
+    return tune.Tuner.can_restore(str((exp_dir / "tune").resolve()))
+
+
+def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None], restore: bool = False):
+    """Build (or restore) the Tuner over the trial trainable and run it to the end; returns
+    TrialOutcomes. Raises `Interrupted` when Ctrl-C stopped it before every trial ended."""
+    from orchestrator.train.tune_adapter import tune_trainable
+
+    trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
+    if restore:
+        # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
+        # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
+        tuner = tune.Tuner.restore(str((storage / "tune").resolve()), trainable=trainable, param_space=param_space(config),
+                                   resume_unfinished=True, resume_errored=True)
+    else:
+        tuner = _new_tuner(config, plan, storage, trainable, on_event)
+    global _printer
+    _printer = on_event
+    _interrupted.clear()
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        results = tuner.fit()
+    finally:
+        # Tune leaves its own SIGINT handler behind after a normal fit; a later Ctrl-C (during the
+        # evaluation or the export check) must interrupt again.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, before)
+    if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
+        raise Interrupted(storage)
+    return outcomes(results)
+
+
+def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event):
+    selection = config.search
+    return tune.Tuner(
+        trainable,
+        param_space=param_space(config),
+        tune_config=tune.TuneConfig(
+            metric=selection.metric,
+            mode=selection.resolved_mode,
+            scheduler=scheduler(config),
+            num_samples=config.search.samples,
+            max_concurrent_trials=plan.max_concurrent,
+            reuse_actors=False,
+            trial_name_creator=_tune_trial_name,
+            trial_dirname_creator=_tune_trial_name,
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(storage.resolve()),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
+            # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
+            failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
+            callbacks=[ProgressCallback(on_event), CSVLoggerCallback(), JsonLoggerCallback()],
+            verbose=0,
+        ),
+    )

@@ -1,0 +1,94 @@
+"""Strategy selection from device lists (faked at the boundary), and the MirroredStrategy path on
+two logical CPUs: the same training as one replica at the same global batch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from orchestrator.train.distribute import plan_strategy
+
+GPUS = [f"/job:localhost/replica:0/task:0/device:GPU:{i}" for i in range(4)]
+CPUS = [f"/job:localhost/replica:0/task:0/device:CPU:{i}" for i in range(2)]
+
+
+def test_no_gpu_is_the_default_cpu_strategy():
+    assert plan_strategy(0, 1, [], CPUS[:1]) == ("DefaultStrategy", CPUS[:1])
+
+
+def test_one_gpu_is_that_device():
+    assert plan_strategy(1, 1, GPUS[:1], CPUS[:1]) == ("OneDeviceStrategy", GPUS[:1])
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_several_gpus_mirror_over_all_of_them(k):
+    assert plan_strategy(k, 1, GPUS[:k], CPUS[:1]) == ("MirroredStrategy", GPUS[:k])
+
+
+def test_cpu_replicas_mirror_over_logical_cpus():
+    assert plan_strategy(0, 2, [], CPUS) == ("MirroredStrategy", CPUS)
+
+
+def test_fewer_devices_than_given_is_an_error_with_the_numbers():
+    with pytest.raises(RuntimeError, match="given 2 GPU.*sees 1"):
+        plan_strategy(2, 1, GPUS[:1], CPUS[:1])
+    with pytest.raises(RuntimeError, match="2 CPU replicas.*has 1 logical"):
+        plan_strategy(0, 2, [], CPUS[:1])
+
+
+def test_mixed_precision_only_on_gpu_trials_and_output_stays_float32():
+    import keras
+    import numpy as np
+
+    from orchestrator.models.mlp import build_model
+    from orchestrator.train.distribute import set_precision
+
+    try:
+        assert set_precision("mixed_float16", gpus=0) == "float32"
+        assert set_precision("mixed_float16", gpus=1) == "mixed_float16"
+        model = build_model(hidden=[8], l2=0.0, dropout=0.0, n_features=3, n_classes=2, mean=np.zeros(3), variance=np.ones(3))
+        assert model.get_layer("dense_0").compute_dtype == "float16"
+        assert model.get_layer("output").compute_dtype == "float32"
+        assert model(np.zeros((2, 3), "float32")).dtype == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+REPLICA_SCRIPT = textwrap.dedent("""
+    import os
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    from orchestrator.train import distribute
+    distribute.configure_process(2, 0, cpu_replicas=2)
+    import keras, numpy as np
+    from orchestrator.models.mlp import build_model
+from orchestrator.train.fitting import targets
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 5)).astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("int32")
+
+    def train(strategy):
+        keras.utils.set_random_seed(1)
+        with strategy.scope():
+            model = build_model(hidden=[16, 8], l2=0.0, dropout=0.0, n_features=5, n_classes=2, mean=x.mean(0), variance=x.var(0))
+            model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+        model.fit(x, targets(y, 2), batch_size=32, epochs=3, shuffle=False, verbose=0)
+        return model.get_weights(), strategy.num_replicas_in_sync
+
+    one, n1 = train(distribute.make_strategy(0, 1))
+    two, n2 = train(distribute.make_strategy(0, 2))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
+    print(n1, n2, moved, max(float(np.abs(w).max()) for w in one))
+""")
+
+
+def test_two_cpu_replicas_train_like_one_at_the_same_global_batch():
+    proc = subprocess.run([sys.executable, "-c", REPLICA_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    n1, n2, diff, scale = proc.stdout.split()
+    assert (int(n1), int(n2)) == (1, 2)
+    assert float(scale) > 0.1  # the weights really moved
+    assert float(diff) < 1e-4
