@@ -15,7 +15,7 @@ check() {  # report.json, expected replicas, expected precision
 import json, sys
 report, replicas, precision = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
 trials = report["trials"]
-assert trials["errored"] == 0 and trials["completed"] == trials["total"], f"trials did not all finish: {trials}"
+assert trials["errored"] == 0 and trials["finished"] == trials["total"], f"trials did not all finish: {trials}"
 for v in report["variants"]:
     assert v["replicas"] == replicas, f"{v['variant']}: {v['replicas']} replicas, expected {replicas}"
     assert v["devices"] and all("GPU" in d for d in v["devices"]), f"{v['variant']} ran on {v['devices']}"

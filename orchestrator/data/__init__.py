@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.config import DataConfig
-from orchestrator.data.dataset import Dataset, Split, array_hash
+from orchestrator.data.dataset import Dataset, Split
+from orchestrator.files import array_hash
 from orchestrator.data.sources import RawData, read_source
 from orchestrator.data.split import stratified_split
 from orchestrator.errors import DataError

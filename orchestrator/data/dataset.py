@@ -1,25 +1,16 @@
 """What the rest of gg-train sees of the data: three labelled splits, the class names, and hashes.
 
 Labels are integers 0..K-1 (`class_names[k]` is the original label), features are float32. The
-hashes identify each split exactly, so a manifest can prove what was trained and tested on.
+hashes (`files.array_hash`) identify each split exactly, so a manifest can prove what was trained and tested on.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def array_hash(*arrays: np.ndarray) -> str:
-    """sha256 of the arrays' dtype, shape and bytes: equal iff the data is equal."""
-    digest = hashlib.sha256()
-    for arr in arrays:
-        arr = np.ascontiguousarray(arr)
-        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
-        digest.update(arr.tobytes())
-    return digest.hexdigest()[:16]
+from orchestrator.files import array_hash
 
 
 @dataclass(frozen=True)

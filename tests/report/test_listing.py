@@ -73,3 +73,23 @@ def test_report_regenerates_markdown_and_html_without_training(tmp_path):
     report = json.loads((folder / "report.json").read_text())
     assert report["diagnosis"]["summary"] and "overfit" in {v["verdict"] for v in report["diagnosis"]["verdicts"]}
     assert report["diagnosis"]["summary"][0] in (folder / "report.md").read_text()
+
+
+def test_a_schema_1_report_is_read_in_schema_2_words(tmp_path):
+    """Experiments written before the status words were renamed still show, list and regenerate."""
+    folder = make(tmp_path, "old", "finished", report=True)
+    old = json.loads(FIXTURE.read_text())
+    assert old["schema_version"] == 1 and old["trials"]["early_stopping"] == 1
+    shown = CliRunner().invoke(app, ["show", "old", "--runs-dir", str(tmp_path)], terminal_width=200)
+    row = next(line for line in shown.output.splitlines() if "│ early_stopping " in line)
+    assert "early stopped" in row and "early_stopping │ early_stopping" not in row
+    listed = CliRunner().invoke(app, ["list", "--runs-dir", str(tmp_path)], terminal_width=200)
+    assert "6/6" in listed.output  # the manifest's schema-1 counts: 5 completed (+1 early) + 1 stopped
+    assert CliRunner().invoke(app, ["report", "old", "--runs-dir", str(tmp_path)]).exit_code == 0
+    new = json.loads((folder / "report.json").read_text())
+    assert new["schema_version"] == 2
+    assert new["trials"] == {"total": 6, "finished": old["trials"]["completed"], "completed": old["trials"]["completed"] - 1,
+                             "early_stopped": 1, "stopped_by_asha": old["trials"]["stopped_early"],
+                             "diverged": old["trials"]["diverged"], "errored": old["trials"]["errored"]}
+    statuses = {t["status"] for t in new["all_trials"]} | {v["status"] for v in new["variants"]}
+    assert statuses <= {"completed", "early_stopped", "stopped_by_asha", "diverged", "errored"} and "early_stopped" in statuses

@@ -64,7 +64,7 @@ REPLICA_SCRIPT = textwrap.dedent("""
     distribute.configure_process(2, 0, cpu_replicas=2)
     import keras, numpy as np
     from orchestrator.models.mlp import build_model
-from orchestrator.train.fitting import targets
+    from orchestrator.train.fitting import targets
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(128, 5)).astype("float32")
