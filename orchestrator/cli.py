@@ -109,9 +109,9 @@ def _interrupted(stop: BaseException) -> None:
 
 
 def _finish(console, result) -> None:
-    from orchestrator.report.tables import summary_table
+    from orchestrator.report.tables import variant_table
 
-    console.print(summary_table(result.report))
+    console.print(variant_table(result.report))
     best = result.report.get("best")
     if best is None:
         typer.echo("no trial produced a usable model; see report.json for the errors", err=True)

@@ -23,7 +23,10 @@ MANIFEST = "manifest.json"
 CONFIG_FILE = "experiment.yaml"
 REPORT = "report.json"
 BOARD_DIR = "tensorboard"
-SCHEMA_VERSION = 1  # of manifest.json
+TUNE_DIR = "tune"  # Ray Tune's storage: tuner.pkl, one folder per trial
+BEST_DIR = "best"  # the exported, verified model
+# manifest.json schema 2: trial counts in the words of tuning.outcomes (report/contract.py upgrades 1).
+SCHEMA_VERSION = 2
 
 
 def default_name(config_name: str) -> str:
@@ -87,8 +90,7 @@ def create(target: Path, config_yaml: str, manifest: dict) -> Path:
             "name": target.name,
             "status": "running",
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
+            **process_identity(),
             "command": sys.argv,
             "versions": _versions(),
             **manifest,
@@ -107,15 +109,76 @@ def create(target: Path, config_yaml: str, manifest: dict) -> Path:
     return target
 
 
+def _others_in_group(gid: int) -> list[str]:
+    """Users other than this one who belong to group `gid` (as a member or as their primary group)."""
+    import grp
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    try:
+        members = set(grp.getgrgid(gid).gr_mem)
+    except KeyError:
+        return ["(unknown group members)"]
+    members |= {u.pw_name for u in pwd.getpwall() if u.pw_gid == gid}
+    return sorted(members - {me})
+
+
 def check_restorable(folder: Path) -> None:
-    """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can."""
-    for path in (folder, folder / "tune"):
+    """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can
+    write. A group-writable folder (umask 002) is fine when nobody else is in that group."""
+    for path in (folder, folder / TUNE_DIR):
         info = path.stat()
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        if not hasattr(os, "getuid"):
+            return
+        if info.st_uid != os.getuid():
             raise ExperimentError(f"{path} belongs to another user; gg-train will not unpickle its Tune state", "resume it as its owner")
-        if info.st_mode & 0o022:
-            raise ExperimentError(f"{path} is writable by others; gg-train will not unpickle its Tune state",
-                                  f"chmod go-w {path} if you trust its contents")
+        if info.st_mode & 0o002:
+            raise ExperimentError(f"{path} is writable by every user; gg-train will not unpickle its Tune state",
+                                  f"chmod o-w {path} if you trust its contents")
+        others = _others_in_group(info.st_gid) if info.st_mode & 0o020 else []
+        if others:
+            raise ExperimentError(f"{path} is writable by its group, which also holds {', '.join(others[:5])}; "
+                                  "gg-train will not unpickle its Tune state", f"chmod g-w {path} if you trust its contents")
+
+
+# Module paths that gg-train 0.1 (the flat layout) pickled into tune/tuner.pkl; they no longer exist.
+_FLAT_LAYOUT_MODULES = (b"orchestrator.search", b"orchestrator.trial", b"orchestrator.tuning\x94")
+
+
+def check_tune_state_layout(folder: Path) -> None:
+    """Tune's state names gg-train's classes by module path; refuse, in one line and before anything
+    changes, state written by the 0.1 layout that this version's modules cannot unpickle."""
+    try:
+        state = (folder / TUNE_DIR / "tuner.pkl").read_bytes()
+    except OSError:
+        return
+    if any(module in state for module in _FLAT_LAYOUT_MODULES):
+        raise ExperimentError(f"experiment '{folder.name}' was written by gg-train 0.1, whose Tune state this version cannot restore",
+                              f"finish it with gg-train 0.1, or launch it again (--overwrite); gg-train show/report {folder.name} still read it")
+
+
+def process_identity(pid: int | None = None) -> dict:
+    """Who runs an experiment: host, pid, and the process's start time (boot id + start tick from
+    /proc), so a dead launch whose pid was reused by another process is not mistaken for alive."""
+    pid = os.getpid() if pid is None else pid
+    return {"host": socket.gethostname(), "pid": pid, "pid_started": _started(pid)}
+
+
+def _started(pid) -> str | None:
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, counted after the command name
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
+def read_report_json(folder: Path) -> dict | None:
+    """report.json as written, or None if it is absent or unreadable (`report.contract.read_report` upgrades it)."""
+    try:
+        return json.loads((Path(folder) / REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def read_manifest(folder: Path) -> dict:
@@ -132,9 +195,12 @@ def _alive(pid) -> bool:
 
 def effective_status(manifest: dict) -> str:
     """The recorded status, except that a 'running' experiment whose launch process on this host
-    is gone (killed, rebooted) is 'interrupted'."""
+    is gone (killed, rebooted, or its pid now belongs to another process) is 'interrupted'."""
     status = manifest.get("status", "unknown")
-    if status == "running" and manifest.get("host") == socket.gethostname() and not _alive(manifest.get("pid")):
+    if status != "running" or manifest.get("host") != socket.gethostname():
+        return status
+    pid, started = manifest.get("pid"), manifest.get("pid_started")
+    if not _alive(pid) or (started is not None and _started(pid) != started):
         return "interrupted"
     return status
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from orchestrator import experiments
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
-from orchestrator.errors import ExperimentError
+from orchestrator.errors import ExperimentError, ExportError
 from orchestrator.experiments import BOARD_DIR
 from orchestrator.models.variants import resolve_params
 from orchestrator.tuning.outcomes import Interrupted
@@ -126,14 +126,16 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     from orchestrator.tuning.resources import plan_resources
     from orchestrator.tuning.run import can_restore
 
-    if (exp_dir / "tune").exists():
+    if (exp_dir / experiments.TUNE_DIR).exists():
         experiments.check_restorable(exp_dir)
+        experiments.check_tune_state_layout(exp_dir)
     if not can_restore(exp_dir):
         raise ExperimentError(f"experiment '{name}' has no Tune state to resume from", "launch it again with --overwrite")
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
-        experiments.update_manifest(exp_dir, status="running", pid=os.getpid(), resumed=manifest.get("resumed", 0) + 1)
+        experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
+                                    **experiments.process_identity())
         checks = manifest.get("checks", [])
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=True))
     finally:
@@ -206,6 +208,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results.export import export_and_verify
 
     metric, mode = config.search.metric, config.search.resolved_mode
+    outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
     evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
     if config.output.tensorboard:
         from orchestrator.report.tensorboard import log_outcomes
@@ -216,8 +219,15 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
     )
     built["diagnosis"] = diagnose(built)
+    contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:
-        built["export"] = export_and_verify(exp_dir, best, dataset.test.x)
+        try:
+            built["export"] = export_and_verify(exp_dir, best, dataset.test.x)
+        except ExportError as err:
+            built["export"] = {"verified": False, "error": err.one_line(), "kept_at": f"{experiments.BEST_DIR}.unverified"}
+            contract.write(exp_dir, built)
+            _render(exp_dir, built)
+            raise
     contract.write(exp_dir, built)
     _render(exp_dir, built)
     return built

@@ -6,10 +6,10 @@ import numpy as np
 
 from orchestrator.config import DataConfig
 from orchestrator.data.dataset import Dataset, Split
-from orchestrator.files import array_hash
 from orchestrator.data.sources import RawData, read_source
 from orchestrator.data.split import stratified_split
 from orchestrator.errors import DataError
+from orchestrator.files import array_hash
 
 __all__ = ["Dataset", "Split", "array_hash", "load_dataset"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from orchestrator.data.dataset import Dataset
+from orchestrator.data.dataset import SPLITS, Dataset
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
 # the majority already scores > 80%); for any task a largest/smallest ratio above 3 does the same.
@@ -27,7 +27,6 @@ LABEL_SHIFT_MAX = 0.10
 # New data whose feature mean moved more than half a training standard deviation has shifted.
 FEATURE_SHIFT_STD = 0.5
 
-SPLITS = ("train", "val", "test")
 
 
 def _check(name: str, status: str, message: str, numbers: dict) -> dict:
@@ -178,7 +177,7 @@ def check_new_data(x: np.ndarray, y: np.ndarray, mean: np.ndarray, var: np.ndarr
     return [
         _check("feature_shift", "warn" if moved else "ok",
                f"{len(moved)} feature(s) moved more than {FEATURE_SHIFT_STD} training standard deviations: {', '.join(moved[:8])}"
-               if moved else "feature means are within half a training standard deviation of training",
+               if moved else f"feature means are within {FEATURE_SHIFT_STD} training standard deviations of training",
                {"shift_in_train_std": dict(zip(names, np.round(shift, 3).tolist()))}),
         _check("label_shift", "warn" if label_diff > LABEL_SHIFT_MAX else "ok",
                f"class proportions differ from training by up to {label_diff:.2f}",

@@ -12,6 +12,8 @@ import numpy as np
 
 from orchestrator.files import array_hash
 
+SPLITS = ("train", "val", "test")  # the names of the three splits, in this order everywhere
+
 
 @dataclass(frozen=True)
 class Split:

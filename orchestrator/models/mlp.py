@@ -34,7 +34,8 @@ def build_model(
     import keras
 
     inputs = keras.Input(shape=(n_features,), name="features")
-    x = keras.layers.Normalization(mean=np.asarray(mean), variance=np.asarray(variance), name="scaling")(inputs)
+    # float32 under mixed precision too: (70500 - 70000) / std overflows float16 (max 65504) to NaN.
+    x = keras.layers.Normalization(mean=np.asarray(mean), variance=np.asarray(variance), name="scaling", dtype="float32")(inputs)
     rates = dropout_rates(dropout, len(hidden))
     for i, units in enumerate(hidden):
         regularizer = keras.regularizers.L2(l2) if l2 > 0 else None

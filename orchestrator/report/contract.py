@@ -13,15 +13,15 @@ a schema-1 report in memory, so `gg-train show/report/list` read experiments wri
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
 
 from orchestrator.data import Dataset
-from orchestrator.experiments import REPORT
+from orchestrator.experiments import BEST_DIR, REPORT, read_report_json
 from orchestrator.files import write_json_atomic
 from orchestrator.results.evaluation import Evaluated
+from orchestrator.train.checkpoint import MODEL_FILE
 from orchestrator.tuning.outcomes import (
     COMPLETED,
     DIVERGED,
@@ -103,10 +103,8 @@ def upgrade(report: dict) -> dict:
 
 def read_report(folder: Path) -> dict | None:
     """report.json of an experiment folder, upgraded to the current schema; None if absent or unreadable."""
-    try:
-        return upgrade(json.loads((Path(folder) / REPORT).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
+    raw = read_report_json(folder)
+    return upgrade(raw) if isinstance(raw, dict) else None
 
 
 def build(
@@ -146,7 +144,7 @@ def build(
             "variant": o.variant,
             "trial_id": o.trial_id,
             "checkpoint": os.path.relpath(o.checkpoint, exp_dir),
-            "model": "best/model.keras",
+            "model": f"{BEST_DIR}/{MODEL_FILE}",
             "hparams": o.hparams,
             "train": best.train,
             "val": best.val,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from orchestrator import experiments
 from orchestrator.report.contract import read_report, upgrade_trial_counts
-from orchestrator.report.tables import summary_table
+from orchestrator.report.tables import variant_table
+from orchestrator.tuning.outcomes import USABLE
 
 
 def _age(created: str | None) -> str:
@@ -24,8 +25,8 @@ def _age(created: str | None) -> str:
 def _trial_progress(folder: Path, manifest: dict) -> str:
     if "trials" in manifest:
         t = upgrade_trial_counts(manifest["trials"])
-        return f"{t.get('finished', 0) + t.get('stopped_by_asha', 0)}/{t.get('total', 0)}"
-    started = len(list((folder / "tune").glob("*/result.json")))
+        return f"{sum(t.get(status, 0) for status in USABLE)}/{t.get('total', 0)}"
+    started = len(list((folder / experiments.TUNE_DIR).glob("*/result.json")))
     variants = len(manifest.get("search", {}))
     try:
         from orchestrator.config import load_config
@@ -60,7 +61,7 @@ def show_lines(runs_dir: Path, name: str) -> list:
     if report is None:
         hint = f"gg-train resume {name} --runs-dir {runs_dir}" if status == "interrupted" else "see manifest.json"
         return lines + [f"no report yet: {manifest.get('error') or hint}"]
-    lines.append(summary_table(report))
+    lines.append(variant_table(report))
     lines += [f"  {s}" for s in report.get("diagnosis", {}).get("summary", [])]
     lines.append(f"report: {folder / 'report.html'}")
     return lines

@@ -31,7 +31,7 @@ def variant_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     return HEADERS + (["verdict"] if verdicts else []), rows
 
 
-def summary_table(report: dict):
+def variant_table(report: dict):
     """`variant_rows` as a rich table, for the terminal."""
     from rich.table import Table
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.data.checks import imbalance_numbers
+from orchestrator.data.dataset import SPLITS
 
 # Overfit: train accuracy more than 10 points above validation. Stratified splits of a few hundred
 # rows differ by a few points from sampling alone (2 standard errors at n=100, p=0.8 is 0.08), so 0.10
@@ -34,7 +35,6 @@ NEAR_MAJORITY_MARGIN = 0.03
 # minimum followed by 3 epochs all above it.
 TURN_UP_PATIENCE = 3
 
-SPLITS = ("train", "val", "test")
 
 
 def _num(value) -> float | None:

@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.errors import ExportError
+from orchestrator.experiments import BEST_DIR
 from orchestrator.files import write_json_atomic
+from orchestrator.results.export_check import SAVED_MODEL_DIR
 from orchestrator.train.checkpoint import MODEL_FILE
 
-SAVED_MODEL_DIR = "saved_model"
 ARTIFACTS = (MODEL_FILE, SAVED_MODEL_DIR)
 CHECK_TIMEOUT_S = 600
 _HINT = ("the served model must take raw features and hold its preprocessing (the Normalization layer); "
@@ -32,11 +33,17 @@ _HINT = ("the served model must take raw features and hold its preprocessing (th
 
 
 def export_best(exp_dir: Path, checkpoint_dir: str, metrics: dict) -> Path:
-    """Copy the checkpoint's `model.keras`, export it as a SavedModel, then write its metrics."""
-    best = Path(exp_dir) / "best"
+    """Copy the checkpoint's `model.keras` (with early stopping's best weights where the trial was
+    stopped before it restored them), export it as a SavedModel, then write its metrics."""
+    from orchestrator.train.checkpoint import handover_epoch, load_handover_model
+
+    best = Path(exp_dir) / BEST_DIR
     best.mkdir(exist_ok=True)
     target = best / MODEL_FILE
-    shutil.copy2(Path(checkpoint_dir) / MODEL_FILE, target)
+    if handover_epoch(checkpoint_dir) is None:
+        shutil.copy2(Path(checkpoint_dir) / MODEL_FILE, target)
+    else:
+        load_handover_model(checkpoint_dir).save(target)
     write_saved_model(best)
     write_json_atomic(best / "metrics.json", metrics)
     return target
@@ -76,7 +83,7 @@ def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray,
     with tempfile.TemporaryDirectory(prefix="gg-export-check-") as tmp:
         data, out = Path(tmp) / "check.npz", Path(tmp) / "result.json"
         np.savez(data, x=x, expected=expected)
-        result = _run_check(Path(exp_dir) / "best", data, out)
+        result = _run_check(Path(exp_dir) / BEST_DIR, data, out)
     diffs = {name: result["max_abs_diff"].get(name) for name in ARTIFACTS}
     _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(x))
     return {"verified": True, "max_abs_diff": diffs, "tolerance": tolerance, "process": "fresh"}
@@ -123,7 +130,7 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
     """Export the chosen checkpoint (`best`, an `Evaluated`) to best/, then prove in a fresh process
     that both artifacts predict exactly what the evaluated checkpoint predicts on the raw test
     features. A failed proof moves the export to best.unverified/: nothing unverified sits at best/."""
-    from orchestrator.train.checkpoint import load_model
+    from orchestrator.train.checkpoint import load_handover_model
 
     outcome = best.outcome
     export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
@@ -131,11 +138,11 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
     import tensorflow as tf
 
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
-        expected = load_model(outcome.checkpoint, compile=False).predict(x_test, verbose=0)
+        expected = load_handover_model(outcome.checkpoint).predict(x_test, verbose=0)
     try:
         return verify_export(exp_dir, x_test, expected)
     except BaseException:
-        unverified = Path(exp_dir) / "best.unverified"
+        unverified = Path(exp_dir) / f"{BEST_DIR}.unverified"
         shutil.rmtree(unverified, ignore_errors=True)
-        os.replace(Path(exp_dir) / "best", unverified)
+        os.replace(Path(exp_dir) / BEST_DIR, unverified)
         raise

@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.models.outputs import class_probabilities
+from orchestrator.train.checkpoint import MODEL_FILE
+
+SAVED_MODEL_DIR = "saved_model"  # the servable SavedModel beside model.keras in best/
 
 BATCH = 4096
 
@@ -25,7 +28,7 @@ BATCH = 4096
 def keras_outputs(best: Path, x: np.ndarray) -> np.ndarray:
     import keras
 
-    model = keras.models.load_model(best / "model.keras", compile=False, safe_mode=True)
+    model = keras.models.load_model(best / MODEL_FILE, compile=False, safe_mode=True)
     return np.asarray(model.predict(x, batch_size=BATCH, verbose=0))
 
 
@@ -33,7 +36,7 @@ def saved_model_outputs(best: Path, x: np.ndarray) -> np.ndarray:
     """Call the serving signature as a server would: one named float32 input, one output."""
     import tensorflow as tf
 
-    serve = tf.saved_model.load(str(best / "saved_model")).signatures["serving_default"]
+    serve = tf.saved_model.load(str(best / SAVED_MODEL_DIR)).signatures["serving_default"]
     (name,) = serve.structured_input_signature[1].keys()
     parts = []
     for start in range(0, len(x), BATCH):
@@ -53,7 +56,7 @@ def max_abs_diff(raw: np.ndarray, expected: np.ndarray) -> float:
 
 def check(best: Path, x: np.ndarray, expected: np.ndarray) -> dict:
     result: dict = {"max_abs_diff": {}, "errors": {}, "n": int(len(x))}
-    for name, outputs in (("model.keras", keras_outputs), ("saved_model", saved_model_outputs)):
+    for name, outputs in ((MODEL_FILE, keras_outputs), (SAVED_MODEL_DIR, saved_model_outputs)):
         try:
             result["max_abs_diff"][name] = max_abs_diff(outputs(best, x), expected)
         except Exception as exc:  # any load or call failure is this artifact's verdict, not a crash

@@ -5,7 +5,6 @@ model is only as good as the match between the data it learned from and the data
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -13,29 +12,34 @@ import numpy as np
 
 from orchestrator import experiments
 from orchestrator.config import DataConfig
+from orchestrator.data.labels import label_key
 from orchestrator.data.sources import read_source
 from orchestrator.errors import DataError, ExperimentError
 from orchestrator.files import write_json_atomic
+from orchestrator.train.checkpoint import MODEL_FILE
 
 
 def _encode(y: np.ndarray, class_names: list[str]) -> np.ndarray:
-    index = {name: k for k, name in enumerate(class_names)}
-    labels = [str(v.item() if hasattr(v, "item") else v) for v in y]
-    unknown = sorted({v for v in labels if v not in index})
+    """New labels as the model's class indices; `1.0` finds the class the model learned as `1`."""
+    index = {label_key(name): k for k, name in enumerate(class_names)}
+    if len(index) < len(class_names):  # two class names with one key ('1' and '1.0'): match exactly
+        index = {name: k for k, name in enumerate(class_names)}
+        keys = [str(v.item() if hasattr(v, "item") else v) for v in y]
+    else:
+        keys = [label_key(v) for v in y]
+    unknown = sorted({v for v in keys if v not in index})
     if unknown:
         raise DataError(f"labels {unknown[:5]} were never seen in training (classes: {class_names})", "evaluate on data with the same classes")
-    return np.array([index[v] for v in labels], dtype=np.int32)
+    return np.array([index[v] for v in keys], dtype=np.int32)
 
 
 def _verified_export(folder: Path, name: str) -> Path:
     """best/ of an experiment whose export passed the fresh-process proof, else one line."""
-    try:
-        verified = json.loads((folder / experiments.REPORT).read_text(encoding="utf-8")).get("export", {}).get("verified")
-    except (OSError, ValueError):
-        verified = None
-    if not verified or not (folder / "best" / "model.keras").is_file():
+    verified = ((experiments.read_report_json(folder) or {}).get("export") or {}).get("verified")
+    best = folder / experiments.BEST_DIR
+    if not verified or not (best / MODEL_FILE).is_file():
         raise ExperimentError(f"experiment '{name}' has no verified exported model", f"finish it first: gg-train resume {name}")
-    return folder / "best"
+    return best
 
 
 def _read_new(folder: Path, data: Path, label: str | None, names: list[str]):

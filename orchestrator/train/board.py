@@ -27,18 +27,21 @@ def hparam_values(hparams: dict[str, Any], variant: str) -> dict[str, Any]:
 
 
 class TrialBoard:
-    """Per-epoch TensorBoard scalars for one trial (used from trial.py's epoch callback)."""
+    """Per-epoch TensorBoard scalars for one trial (used from `train.loop`'s epoch callback)."""
 
-    def __init__(self, run_dir: Path, hparams: dict[str, Any], variant: str, trial_id: str, histograms: bool = False):
+    def __init__(self, run_dir: Path, hparams: dict[str, Any], variant: str, trial_id: str, histograms: bool = False,
+                 new_session: bool = True):
+        """`new_session=False` for a trial restarted from its checkpoint: its HParams session exists."""
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
         self.tf, self.histograms = tf, histograms
         self.writers = {k: tf.summary.create_file_writer(str(run_dir / k)) for k in ("train", "validation")}
         self.root = tf.summary.create_file_writer(str(run_dir))
-        with self.root.as_default():
-            hp.hparams(hparam_values(hparams, variant), trial_id=trial_id)
-        self.root.flush()
+        if new_session:
+            with self.root.as_default():
+                hp.hparams(hparam_values(hparams, variant), trial_id=trial_id)
+            self.root.flush()
 
     def log_epoch(self, epoch: int, metrics: dict, learning_rate: float, model=None, selection: str = "val_loss") -> None:
         tf = self.tf

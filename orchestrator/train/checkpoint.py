@@ -80,3 +80,23 @@ def load_best_weights(directory: Path) -> list[np.ndarray] | None:
         return None
     with np.load(path, allow_pickle=False) as arrays:
         return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+
+
+def handover_epoch(directory: Path) -> int | None:
+    """The (0-based) epoch whose weights this checkpoint's trial hands over, when it is not the last
+    one trained: early stopping's best epoch, for a trial stopped from outside (ASHA) before early
+    stopping ended it and restored them itself. None: the checkpoint's own weights are the model."""
+    state = load_state(directory)
+    best = (state.early_stopping or {}).get("best_epoch")
+    if state.final or best is None or not (Path(directory) / BEST_WEIGHTS_FILE).exists():
+        return None
+    return int(best) if int(best) + 1 < state.epoch else None
+
+
+def load_handover_model(directory: Path):
+    """The model a trial produced, uncompiled: the checkpoint's, with early stopping's best weights
+    put back when the trial was stopped before it could do so (`handover_epoch`)."""
+    model = load_model(directory, compile=False)
+    if handover_epoch(directory) is not None:
+        model.set_weights(load_best_weights(directory))
+    return model

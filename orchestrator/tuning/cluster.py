@@ -54,9 +54,10 @@ def connect(address: str | None) -> bool:
             with native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
                 ray.init(address=address, **common)
         else:
-            # The CPUs this process may use (cgroup/affinity limits under Slurm or Kubernetes), not the host's.
-            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
+            # The CPUs this process may use (affinity and cgroup quota, under Slurm, Docker or Kubernetes), not the host's.
+            from orchestrator.tuning.resources import usable_cpus
+
+            ray.init(address="local", num_cpus=usable_cpus(), include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError… for a bad address
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         if address and ("InvalidAuthToken" in str(exc) or "AuthenticationError" in type(exc).__name__):

@@ -3,7 +3,10 @@ sees before anything trains, with the numbers in the message when it does not fi
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestrator.config import ExperimentConfig
 from orchestrator.errors import ClusterError
@@ -48,3 +51,60 @@ def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str 
     concurrent = min(by_cpu, gpus // per_trial) if gpus else by_cpu
     return Plan(gpus=gpus, gpus_per_trial=per_trial if gpus else 0, cpus_per_trial=res.cpus_per_trial,
                 max_concurrent=max(1, concurrent), cpu_replicas=res.cpu_replicas if not gpus else 1)
+
+
+def _cgroup_paths(proc_cgroup: str) -> tuple[str | None, str | None]:
+    """(cgroup v2 path, cgroup v1 cpu-controller path) of this process, from /proc/self/cgroup."""
+    v2 = v1 = None
+    for line in proc_cgroup.splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == "0" and parts[1] == "":
+            v2 = parts[2]
+        elif "cpu" in parts[1].split(","):
+            v1 = parts[2]
+    return v2, v1
+
+
+def _quota(text_quota: str, text_period: str) -> float | None:
+    """CPUs a quota allows (e.g. 400000 / 100000 → 4), or None when it is unlimited or unreadable."""
+    try:
+        quota, period = float(text_quota), float(text_period)
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _cgroup_cpus(root: Path, proc_cgroup: str) -> float | None:
+    """The tightest CPU quota on this process's cgroup or any of its parents (v2 `cpu.max`, v1 CFS)."""
+    v2, v1 = _cgroup_paths(proc_cgroup)
+    limits = []
+    for base, rel, read in ((root, v2, lambda d: (d / "cpu.max").read_text().split()[:2]),
+                            (root / "cpu", v1, lambda d: [(d / f).read_text() for f in ("cpu.cfs_quota_us", "cpu.cfs_period_us")])):
+        if rel is None:
+            continue
+        folder = base / rel.lstrip("/")
+        for d in [folder, *folder.parents]:
+            try:
+                limit = _quota(*read(d))
+            except (OSError, TypeError, ValueError):
+                limit = None
+            if limit is not None:
+                limits.append(limit)
+            if d == base:
+                break
+    return min(limits) if limits else None
+
+
+def usable_cpus(root: Path = Path("/sys/fs/cgroup"), proc_cgroup: str | None = None) -> int:
+    """The CPUs this process may really use: its affinity mask, capped by a cgroup CPU quota
+    (`docker --cpus 4`, a Kubernetes limit), which the affinity mask does not show."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if proc_cgroup is None:
+        try:
+            proc_cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return cpus
+    quota = _cgroup_cpus(Path(root), proc_cgroup)
+    return max(1, min(cpus, math.ceil(quota))) if quota is not None else cpus

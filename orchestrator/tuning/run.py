@@ -12,7 +12,8 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator.config import ExperimentConfig
+from orchestrator.config import ExperimentConfig, HParams
+from orchestrator.experiments import TUNE_DIR
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
 from orchestrator.tuning.resources import Plan
@@ -75,7 +76,7 @@ def _tune_trial_name(trial) -> str:
     return trial_name(trial.config["variant"], trial.trial_id)
 
 
-HPARAM_KEYS = ("learning_rate", "hidden", "l2", "dropout", "patience", "batch_size", "class_weight", "seed")
+HPARAM_KEYS = (*HParams.model_fields, "seed")  # what a TrialOutcome keeps of its Tune config
 
 
 def outcomes(results) -> list[TrialOutcome]:
@@ -98,7 +99,7 @@ def outcomes(results) -> list[TrialOutcome]:
 
 
 def can_restore(exp_dir: Path) -> bool:
-    return tune.Tuner.can_restore(str((exp_dir / "tune").resolve()))
+    return tune.Tuner.can_restore(str((exp_dir / TUNE_DIR).resolve()))
 
 
 def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None], restore: bool = False):
@@ -110,7 +111,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     if restore:
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
         # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
-        tuner = tune.Tuner.restore(str((storage / "tune").resolve()), trainable=trainable, param_space=param_space(config),
+        tuner = tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=param_space(config),
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event)
@@ -146,7 +147,7 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, o
             trial_dirname_creator=_tune_trial_name,
         ),
         run_config=tune.RunConfig(
-            name="tune",
+            name=TUNE_DIR,
             storage_path=str(storage.resolve()),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
             # A trial whose process dies is retried from its last checkpoint, up to max_retries times.

@@ -232,3 +232,19 @@ def test_checkpoint_save_overwrites_state(trained, tmp_path):
     checkpoint.save(tmp_path, model, later)
     assert checkpoint.load_state(tmp_path).epoch == 2
     assert checkpoint.load_best_weights(tmp_path) is None
+
+
+def test_scaling_stays_float32_under_mixed_precision():
+    """A feature with mean 70,000 overflows float16; the scaling layer must not compute in it."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build_model(hidden=[8], l2=0.0, dropout=0.0, n_features=2, n_classes=2,
+                            mean=np.array([70_000.0, 0.0]), variance=np.array([250_000.0, 1.0]))
+        assert model.get_layer("scaling").compute_dtype == "float32"
+        scaled = keras.Model(model.inputs, model.get_layer("scaling").output)(np.array([[70_500.0, 0.5]], "float32"))
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(scaled), [[1.0, 0.5]], rtol=1e-5)
+        assert np.isfinite(model.predict(np.array([[70_500.0, 0.5], [69_990.0, -1.0]], "float32"), verbose=0)).all()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -42,6 +42,14 @@ def test_a_trial_that_finished_its_recipe_beats_a_truncated_one():
     assert select(only_stopped, "val_loss", "min")[0]["b"].trial_id == "b2"
 
 
+def test_a_variant_with_only_truncated_trials_does_not_beat_one_that_finished():
+    """Across variants too: a variant represented only by an ASHA-cut trial loses to a finished one."""
+    trials = [outcome("a1", "a", "stopped_by_asha", 0.20), outcome("b1", "b", "completed", 0.30)]
+    per_variant, best = select(trials, "val_loss", "min")
+    assert set(per_variant) == {"a", "b"} and best.trial_id == "b1"
+    assert select([outcome("a1", "a", "stopped_by_asha", 0.20)], "val_loss", "min")[1].trial_id == "a1"
+
+
 def test_no_eligible_trial_means_no_best():
     assert select([outcome("a1", "a", "errored", 0.1)], "val_loss", "min") == ({}, None)
 
@@ -67,3 +75,48 @@ def test_multiclass_metrics_are_macro_averaged():
     assert m["accuracy"] == pytest.approx(0.75)
     assert m["recall"] == pytest.approx((1 + 1 + 0.5) / 3)
     assert "roc_auc" in m
+
+
+class AshaStops(Exception):
+    pass
+
+
+def test_an_early_stopping_trial_that_asha_stops_hands_over_its_best_epoch(tmp_path):
+    """ASHA stops the trial mid-recipe: it is judged and evaluated on early stopping's best epoch, not
+    on the weights of the epoch where it was stopped."""
+    from orchestrator.data.dataset import Dataset, Split
+    from orchestrator.results.evaluation import evaluate_checkpoint, handed_over
+    from orchestrator.train import checkpoint
+    from orchestrator.train.loop import run_trial
+    from orchestrator.train.spec import TrialData, TrialSetup
+    from tests.train.helpers import FakeReporter, spec
+
+    class StoppedAt(FakeReporter):
+        def report(self, metrics, checkpoint_dir):
+            super().report(metrics, checkpoint_dir)
+            if metrics["epoch"] == 16:
+                raise AshaStops
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(160, 6)).astype(np.float32)
+    y = ((x[:, 0] + rng.normal(scale=1.5, size=160)) > 0).astype(np.int32)  # noisy: a wide net overfits fast
+    setup = TrialSetup(n_classes=2, mean=x[:100].mean(0), variance=x[:100].var(0))
+    reporter = StoppedAt(tmp_path)
+    with pytest.raises(AshaStops):
+        run_trial(spec(kind="early_stopping", patience=100, epochs=40, learning_rate=0.05, hidden=[128, 64]),
+                  setup, TrialData(x[:100], y[:100], x[100:], y[100:]), reporter)
+    last_metrics, last_dir = reporter.reports[-1]
+    history = [m for m, _ in reporter.reports]
+    best = min(history, key=lambda m: m["val_loss"])
+    assert best["epoch"] < 16 and best["val_loss"] < last_metrics["val_loss"]  # the premise: val loss turned up
+    settled = handed_over(TrialOutcome(trial_id="t", variant="es", kind="early_stopping", hparams={}, max_epochs=40,
+                                       status="stopped_by_asha", metrics=last_metrics, checkpoint=str(last_dir)))
+    assert settled.metrics["val_loss"] == pytest.approx(best["val_loss"]) and settled.metrics["best_epoch"] == best["epoch"]
+    assert settled.epochs == 16
+    split = Split(x[100:], y[100:])
+    dataset = Dataset(Split(x[:100], y[:100]), split, split, ["0", "1"], [f"x{i}" for i in range(6)], "test")
+    _, val, _, _, _ = evaluate_checkpoint(str(last_dir), dataset)
+    best_dir = reporter.reports[best["epoch"] - 1][1]
+    _, val_at_best, _, _, _ = evaluate_checkpoint(str(best_dir), dataset)
+    assert val["loss"] == pytest.approx(val_at_best["loss"], rel=1e-5)
+    assert checkpoint.handover_epoch(best_dir) is None  # that checkpoint's own weights are its best

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import (
     TENSORS,
     EventAccumulator,
@@ -65,3 +66,31 @@ def test_hparams_config_lists_variants_and_domains(tmp_path):
     tags = {(m.name.group, m.name.tag) for m in experiment.metric_infos}
     assert ("validation", "loss") in tags and ("", "test/accuracy") in tags and ("", "stopped_by_asha") in tags
     assert np.isfinite(next(h for h in experiment.hparam_infos if h.name == "l2").domain_interval.max_value)
+
+
+class DiesBeforeItsCheckpoint(FakeReporter):
+    """The trial's process dies during epoch `die_at`'s report, before that checkpoint exists."""
+
+    def __init__(self, store, die_at: int):
+        super().__init__(store)
+        self.die_at = die_at
+
+    def report(self, metrics, checkpoint_dir):
+        if len(self.reports) + 1 == self.die_at:
+            raise RuntimeError("killed")
+        super().report(metrics, checkpoint_dir)
+
+
+def test_a_retried_trial_keeps_one_hparams_session_and_one_point_per_epoch(data, tmp_path):
+    trial_data, setup = data
+    setup = dataclasses.replace(setup, board_root=str(tmp_path / "tb"))
+    recipe = spec(epochs=4, variant="l2", kind="l2", l2=0.01)
+    first = DiesBeforeItsCheckpoint(tmp_path / "a", die_at=3)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_trial(recipe, setup, trial_data, first)
+    run_trial(recipe, setup, trial_data, FakeReporter(tmp_path / "b", restore=first.reports[-1][1]))
+    run = tmp_path / "tb" / "l2_t0001"
+    assert len(sessions(read(run))) == 1
+    for sub in ("train", "validation"):
+        assert scalar_steps(read(run / sub), "loss") == [1, 2, 3, 4]
+    assert scalar_steps(read(run), "gap/accuracy") == [1, 2, 3, 4]

@@ -51,14 +51,21 @@ def test_early_stopping_reports_the_restored_best_epoch(data, tmp_path):
 
 def test_resume_continues_at_the_next_epoch(data, tmp_path):
     trial_data, setup = data
+    recipe = spec(kind="early_stopping", patience=50, epochs=4)  # early stopping's best weights travel too
     first = DyingReporter(tmp_path / "a", die_after=2)  # the process dies after epoch 2's checkpoint
     with pytest.raises(Killed):
-        run_trial(spec(epochs=4), setup, trial_data, first)
+        run_trial(recipe, setup, trial_data, first)
     resumed = FakeReporter(tmp_path / "b", restore=first.reports[-1][1])
-    run_trial(spec(epochs=4), setup, trial_data, resumed)
+    run_trial(recipe, setup, trial_data, resumed)
     assert [m["epoch"] for m, _ in resumed.reports] == [3, 4]
     state = checkpoint.load_state(resumed.reports[-1][1])
     assert state.epoch == 4 and len(state.history) == 4
+    whole = FakeReporter(tmp_path / "c")
+    run_trial(recipe, setup, trial_data, whole)
+    mine, theirs = (checkpoint.load_best_weights(r.reports[-1][1]) for r in (resumed, whole))
+    assert mine is not None and theirs is not None and len(mine) == len(theirs) > 0
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_a_finished_checkpoint_trains_no_further(data, tmp_path):

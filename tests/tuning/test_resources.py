@@ -72,3 +72,27 @@ def test_a_bad_cluster_address_fails_fast_with_one_line(address, message):
     with pytest.raises(ClusterError, match=message) as info:
         check_reachable(address, timeout=1)
     assert "\n" not in info.value.one_line()
+
+
+def _cgroup(tmp_path, files: dict[str, str]):
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_a_cgroup_cpu_quota_caps_the_cpus_of_a_local_ray(tmp_path, monkeypatch):
+    """A container limited to 4 CPUs on a 64-core host gets 4, not 64 (the affinity mask shows 64)."""
+    import os
+
+    from orchestrator.tuning.resources import usable_cpus
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    v2 = _cgroup(tmp_path / "v2", {"cpu.max": "max 100000\n", "kube/pod/cpu.max": "400000 100000\n"})
+    assert usable_cpus(v2, "0::/kube/pod\n") == 4
+    v1 = _cgroup(tmp_path / "v1", {"cpu/docker/abc/cpu.cfs_quota_us": "250000\n", "cpu/docker/abc/cpu.cfs_period_us": "100000\n"})
+    assert usable_cpus(v1, "1:cpu,cpuacct:/docker/abc\n0::/\n") == 3  # 2.5 CPUs of quota: 3 trials' worth, rounded up
+    unlimited = _cgroup(tmp_path / "none", {"cpu.max": "max 100000\n"})
+    assert usable_cpus(unlimited, "0::/\n") == 64
+    assert usable_cpus(tmp_path / "missing", "0::/x\n") == 64

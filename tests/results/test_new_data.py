@@ -1,0 +1,28 @@
+"""`gg-train evaluate` maps new labels onto the classes the model learned, whatever their spelling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orchestrator.data.labels import label_key
+from orchestrator.errors import DataError
+from orchestrator.results.new_data import _encode
+
+
+def test_labels_written_as_floats_find_the_classes_learned_as_ints():
+    assert _encode(np.array([1.0, 0.0, 1.0]), ["0", "1"]).tolist() == [1, 0, 1]
+    assert _encode(np.array(["1", "0"]), ["0.0", "1.0"]).tolist() == [1, 0]  # and the other way round
+
+
+def test_text_labels_and_unknown_classes():
+    assert _encode(np.array(["benign", "malignant"]), ["benign", "malignant"]).tolist() == [0, 1]
+    with pytest.raises(DataError, match="never seen in training"):
+        _encode(np.array([2.0, 1.0]), ["0", "1"])
+    with pytest.raises(DataError, match=r"\['1.5'\]"):
+        _encode(np.array([1.5]), ["0", "1"])
+
+
+def test_label_key():
+    assert {label_key(v) for v in (1, 1.0, "1", "1.0", np.int64(1), np.float32(1.0))} == {"1"}
+    assert label_key("yes") == "yes" and label_key(0.25) == "0.25" and label_key("nan") == "nan"

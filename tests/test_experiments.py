@@ -1,0 +1,67 @@
+"""The experiment folder's trust and liveness rules: who may resume it, and whether its launch lives."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator import experiments
+from orchestrator.errors import ExperimentError
+
+
+def folder_with_tune(tmp_path, mode: int):
+    folder = tmp_path / "exp"
+    (folder / "tune").mkdir(parents=True)
+    for path in (folder, folder / "tune"):
+        path.chmod(mode)
+    return folder
+
+
+def test_a_group_writable_folder_under_umask_002_resumes_when_nobody_else_is_in_the_group(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "_others_in_group", lambda gid: [])
+    experiments.check_restorable(folder_with_tune(tmp_path, 0o775))
+
+
+def test_a_group_with_other_members_or_a_world_writable_folder_is_refused_and_says_who(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "_others_in_group", lambda gid: ["mallory"])
+    with pytest.raises(ExperimentError, match="writable by its group, which also holds mallory") as err:
+        experiments.check_restorable(folder_with_tune(tmp_path, 0o775))
+    assert "chmod g-w" in err.value.one_line()
+    with pytest.raises(ExperimentError, match="writable by every user"):
+        experiments.check_restorable(folder_with_tune(tmp_path / "w", 0o777))
+
+
+def test_resume_records_this_host_and_process(tmp_path):
+    identity = experiments.process_identity()
+    assert identity["host"] == socket.gethostname() and identity["pid"] == os.getpid()
+    assert identity["pid_started"] == experiments.process_identity()["pid_started"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to tell processes apart")
+def test_a_reused_pid_does_not_make_a_dead_experiment_look_alive():
+    """The recorded pid now belongs to another live process (this one): the start time tells them apart."""
+    child = subprocess.run([sys.executable, "-c", "import json, orchestrator.experiments as e; print(json.dumps(e.process_identity()))"],
+                           capture_output=True, text=True, check=True)
+    import json
+
+    dead_launch = json.loads(child.stdout)
+    manifest = {"status": "running", "host": socket.gethostname(), "pid": os.getpid(), "pid_started": dead_launch["pid_started"]}
+    assert experiments.effective_status(manifest) == "interrupted"
+    assert experiments.effective_status({**manifest, **experiments.process_identity()}) == "running"
+
+
+def test_tune_state_of_the_flat_layout_is_refused_in_one_line(tmp_path):
+    """gg-train 0.1 pickled `orchestrator.search` and `orchestrator.tuning` classes into tuner.pkl
+    (bytes as seen in a real 0.1 experiment); resuming one must say so, not fail deep in unpickling."""
+    folder = tmp_path / "old"
+    (folder / "tune").mkdir(parents=True)
+    (folder / "tune" / "tuner.pkl").write_bytes(b"\x80\x05\x8c\x13orchestrator.search\x94\x8c\x0ePerVariantASHA\x94")
+    with pytest.raises(ExperimentError, match="written by gg-train 0.1") as err:
+        experiments.check_tune_state_layout(folder)
+    assert "gg-train show/report old still read it" in err.value.one_line()
+    (folder / "tune" / "tuner.pkl").write_bytes(b"\x80\x05\x8c\x1dorchestrator.tuning.schedulers\x94\x8c\x0ePerVariantASHA\x94")
+    experiments.check_tune_state_layout(folder)
