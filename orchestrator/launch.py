@@ -17,7 +17,7 @@ from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
 from orchestrator.experiments import BOARD_DIR
-from orchestrator.models.variants import resolve_params
+from orchestrator.models.variants import resolve_params, selection
 from orchestrator.tuning.outcomes import Interrupted
 
 
@@ -41,7 +41,7 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
         optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
         board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
-        histograms=config.output.histograms, selection=config.search.metric,
+        histograms=config.output.histograms, selection=selection(config)[0],
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)
@@ -187,7 +187,7 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
     from orchestrator.tuning import run as tuning_run
     from orchestrator.tuning.progress import Progress
 
-    metric, mode = config.search.metric, config.search.resolved_mode
+    metric, mode = selection(config)
     _announce(config, dataset, plan, exp_dir, console, checks, restore)
     _start_board(config, exp_dir, console, restore)
     setup, data = _trial_inputs(config, dataset, plan, exp_dir)
@@ -207,7 +207,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results.diagnosis import diagnose
     from orchestrator.results.export import export_and_verify
 
-    metric, mode = config.search.metric, config.search.resolved_mode
+    metric, mode = selection(config)
     outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
     evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
     if config.output.tensorboard:

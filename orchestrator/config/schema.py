@@ -91,12 +91,14 @@ class VariantConfig(Strict):
 class SearchConfig(Strict):
     enabled: bool = True
     samples: int = Field(2, ge=1, le=1000)
-    metric: Literal["val_loss", "val_accuracy"] = "val_loss"
+    # None: `val_loss`, or `val_balanced_loss` when a variant can train with class_weight 'balanced'
+    # (models.variants.selection): unweighted loss favours class_weight 'none' by construction.
+    metric: Literal["val_loss", "val_balanced_loss", "val_accuracy"] | None = None
     mode: Literal["min", "max"] | None = None
 
     @property
     def resolved_mode(self) -> str:
-        return self.mode or ("min" if self.metric.endswith("loss") else "max")
+        return self.mode or ("min" if (self.metric or "val_loss").endswith("loss") else "max")
 
 
 class SchedulerConfig(Strict):

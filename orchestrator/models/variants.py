@@ -17,6 +17,7 @@ from orchestrator.config import (
     LogUniform,
     Uniform,
     VariantConfig,
+    domain_values,
 )
 from orchestrator.errors import ConfigError
 from orchestrator.models.catalogue import CATALOGUE, SWITCHED_OFF
@@ -50,6 +51,19 @@ def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str
         else:
             resolved[name] = getattr(config.hparams, name)
     return resolved
+
+
+def _weights_classes(config: ExperimentConfig) -> bool:
+    """Can any variant train with class_weight 'balanced' (fixed, or as one choice of its search)?"""
+    return any("balanced" in domain_values(resolve_params(v, config)["class_weight"]) for v in config.variants)
+
+
+def selection(config: ExperimentConfig) -> tuple[str, str]:
+    """(metric, mode) every trial is judged by, for ASHA and for choosing the winner: the config's
+    `search.metric`, else the class-balanced validation loss when class weighting is in play (each
+    class counts equally, so weighting the minority up is not penalized for it), else `val_loss`."""
+    metric = config.search.metric or ("val_balanced_loss" if _weights_classes(config) else "val_loss")
+    return metric, config.search.mode or ("min" if metric.endswith("loss") else "max")
 
 
 def variant_epochs(variant: VariantConfig, config: ExperimentConfig) -> int:

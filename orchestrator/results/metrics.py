@@ -8,6 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def _balanced_log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    """Mean over the classes present of each class's mean cross-entropy: the minority counts as much."""
+    p = np.clip(proba[np.arange(len(y)), y] / proba.sum(axis=1), 1e-15, 1.0)
+    return float(np.mean([-np.log(p[y == k]).mean() for k in np.unique(y)]))
+
+
 def classification_metrics(y: np.ndarray, proba: np.ndarray, n_classes: int, majority_class: int | None = None) -> dict:
     """Accuracy, precision, recall, F1 (binary: positive class; multi-class: macro), per-class
     precision/recall/F1, balanced accuracy, loss, ROC-AUC and PR-AUC where defined, and the accuracy
@@ -25,6 +31,7 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, n_classes: int, maj
         "f1": float(skm.f1_score(y, pred, average=average, zero_division=0)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)),
         "loss": float(skm.log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=list(range(n_classes)))),
+        "balanced_loss": _balanced_log_loss(y, proba),
         "n": int(len(y)),
         "per_class": [{"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]), "support": int(support[k])} for k in labels],
     }

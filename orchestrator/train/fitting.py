@@ -12,16 +12,25 @@ def compile_model(model, *, n_classes: int, optimizer: str, learning_rate: float
     import keras
 
     opt = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[optimizer]
-    if n_classes == 2:
-        loss, xent = keras.losses.BinaryCrossentropy(), keras.metrics.BinaryCrossentropy(name="xent")
-    else:
-        loss, xent = keras.losses.SparseCategoricalCrossentropy(), keras.metrics.SparseCategoricalCrossentropy(name="xent")
-    model.compile(optimizer=opt(learning_rate=learning_rate), loss=loss, metrics=["accuracy", xent])
+    xent_kind = keras.metrics.BinaryCrossentropy if n_classes == 2 else keras.metrics.SparseCategoricalCrossentropy
+    loss = keras.losses.BinaryCrossentropy() if n_classes == 2 else keras.losses.SparseCategoricalCrossentropy()
+    # `bxent` is weighted by the rows' sample weights: class-balanced on validation (`balanced_weights`).
+    model.compile(optimizer=opt(learning_rate=learning_rate), loss=loss, metrics=["accuracy", xent_kind(name="xent")],
+                  weighted_metrics=[xent_kind(name="bxent")])
 
 
 def targets(y: np.ndarray, n_classes: int) -> np.ndarray:
     """Labels in the shape the loss expects: (n, 1) floats for a sigmoid output, (n,) ints otherwise."""
     return y.reshape(-1, 1).astype(np.float32) if n_classes == 2 else y.astype(np.int32)
+
+
+def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """One weight per row, n / (K × count of its class): the weighted mean of a per-row loss is then
+    the mean over classes of each class's mean loss, the class-balanced loss."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    present = int((counts > 0).sum())
+    per_class = np.divide(len(y), present * counts, out=np.zeros_like(counts), where=counts > 0)
+    return per_class[y].astype(np.float32)
 
 
 def class_weights(y: np.ndarray, n_classes: int, mode: str) -> dict[int, float] | None:

@@ -23,7 +23,12 @@ from orchestrator.files import array_hash
 from orchestrator.names import trial_name
 from orchestrator.train import checkpoint, distribute
 from orchestrator.train.checkpoint import TrialState
-from orchestrator.train.fitting import class_weights, compile_model, targets
+from orchestrator.train.fitting import (
+    balanced_weights,
+    class_weights,
+    compile_model,
+    targets,
+)
 from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
 
 
@@ -63,6 +68,7 @@ def _epoch_metrics(logs: dict, epoch: int) -> dict:
         "loss": float(logs["xent"]),
         "accuracy": float(logs["accuracy"]),
         "val_loss": float(logs["val_xent"]),
+        "val_balanced_loss": float(logs["val_bxent"]),  # each class counts equally (`fitting.balanced_weights`)
         "val_accuracy": float(logs["val_accuracy"]),
         "objective": float(logs["loss"]),
         "val_objective": float(logs["val_loss"]),
@@ -178,7 +184,8 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     early_stopping = _resumable_early_stopping(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, _trial_board(spec, setup, reporter, resumed=state.epoch > 0), setup.selection)
     callbacks = ([early_stopping] if early_stopping is not None else []) + [reporting]
-    y_train, val = targets(data.y_train, setup.n_classes), (data.x_val, targets(data.y_val, setup.n_classes))
+    y_train = targets(data.y_train, setup.n_classes)
+    val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))
     weights = class_weights(data.y_train, setup.n_classes, spec.class_weight)
     # One `fit` call per epoch, with the epoch's row order drawn from (seed, epoch): a trial restarted
     # from its checkpoint at epoch k sees exactly the batches an uninterrupted run would have seen.

@@ -14,6 +14,7 @@ from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import TUNE_DIR
+from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
 from orchestrator.tuning.resources import Plan
@@ -132,13 +133,13 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
 
 
 def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event):
-    selection = config.search
+    metric, mode = selection(config)
     return tune.Tuner(
         trainable,
         param_space=param_space(config),
         tune_config=tune.TuneConfig(
-            metric=selection.metric,
-            mode=selection.resolved_mode,
+            metric=metric,
+            mode=mode,
             scheduler=scheduler(config),
             num_samples=config.search.samples,
             max_concurrent_trials=plan.max_concurrent,

@@ -302,5 +302,9 @@ def test_imbalanced_data_warns_and_balanced_class_weight_can_be_searched(ray_loc
     assert "class_weight=balanced" in imbalance["message"]
     tried = {json.loads(p.read_text())["class_weight"] for p in (result.exp_dir / "tune").glob("*/params.json")}
     assert tried == {"none", "balanced"}
+    # ...and judged on the class-balanced validation loss, which does not favour "none" by construction.
+    assert report["selection"]["metric"] == "val_balanced_loss"
+    assert all("val_balanced_loss" in json.loads(line) for p in (result.exp_dir / "tune").glob("*/result.json")
+               for line in p.read_text().splitlines())
     assert len(report["best"]["test"]["per_class"]) == 2
     assert any("recall" in s for s in report["diagnosis"]["summary"])

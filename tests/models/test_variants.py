@@ -121,3 +121,14 @@ def test_seed_recipe_resolves_as_written():
 def test_variant_epochs_falls_back_to_training():
     config = build_config({"training": {"epochs": 12}, "variants": [{"kind": "baseline"}, {"kind": "l2", "epochs": 3}]})
     assert [variant_epochs(v, config) for v in config.variants] == [12, 3]
+
+
+def test_a_class_weight_search_is_judged_on_the_class_balanced_validation_loss():
+    """Unweighted validation loss favours class_weight 'none' by construction; the balanced one does not."""
+    from orchestrator.models.variants import selection
+
+    searched = {"variants": [{"kind": "baseline", "params": {"class_weight": {"choice": ["none", "balanced"]}}}]}
+    assert selection(build_config(searched)) == ("val_balanced_loss", "min")
+    assert selection(build_config({"hparams": {"class_weight": "balanced"}})) == ("val_balanced_loss", "min")
+    assert selection(ExperimentConfig()) == ("val_loss", "min")
+    assert selection(build_config({**searched, "search": {"metric": "val_accuracy"}})) == ("val_accuracy", "max")

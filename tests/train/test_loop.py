@@ -148,3 +148,19 @@ def test_a_restarted_dropout_trial_ends_where_an_uninterrupted_one_does(data, tm
     run_trial(recipe, setup, trial_data, retried)
     assert retried.reports[-1][0]["val_loss"] == pytest.approx(whole.reports[-1][0]["val_loss"], rel=1e-5)
     assert retried.reports[-1][0]["loss"] == pytest.approx(whole.reports[-1][0]["loss"], rel=1e-5)
+
+
+def test_the_class_balanced_validation_loss_counts_each_class_equally(tmp_path):
+    """`val_balanced_loss` is the mean over classes of each class's mean cross-entropy on validation."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = (x[:, 0] > 1.2).astype(np.int32)  # about 12% positives
+    setup = TrialSetup(n_classes=2, mean=x[:200].mean(0), variance=x[:200].var(0))
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(epochs=2), setup, TrialData(x[:200], y[:200], x[200:], y[200:]), reporter)
+    metrics, last = reporter.reports[-1]
+    p = predict_proba(checkpoint.load_model(last, compile=False), x[200:])[np.arange(100), y[200:]]
+    per_class = [-np.log(p[y[200:] == k]).mean() for k in (0, 1)]
+    assert metrics["val_balanced_loss"] == pytest.approx(np.mean(per_class), rel=1e-4)
+    assert metrics["val_loss"] == pytest.approx(-np.log(p).mean(), rel=1e-4)
+    assert abs(metrics["val_balanced_loss"] - metrics["val_loss"]) > 0.01  # the two really differ here
