@@ -30,32 +30,42 @@ class TrialBoard:
     """Per-epoch TensorBoard scalars for one trial (used from `train.loop`'s epoch callback)."""
 
     def __init__(self, run_dir: Path, hparams: dict[str, Any], variant: str, trial_id: str, histograms: bool = False,
-                 new_session: bool = True):
-        """`new_session=False` for a trial restarted from its checkpoint: its HParams session exists."""
+                 history: list[dict] = (), selection: str = "val_loss"):
+        """`history`: the epochs a trial restarted from its checkpoint had already trained. Its run
+        is rewritten from them, so a retry leaves one HParams session and one point per epoch, even
+        for an epoch the dead attempt logged but never checkpointed (weight histograms of the
+        epochs before the restart are not rewritten)."""
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
-        self.tf, self.histograms = tf, histograms
+        if history:
+            for events in [*run_dir.glob("events.out.tfevents*"), *run_dir.glob("*/events.out.tfevents*")]:
+                events.unlink()
+        self.tf, self.histograms, self.selection = tf, histograms, selection
         self.writers = {k: tf.summary.create_file_writer(str(run_dir / k)) for k in ("train", "validation")}
         self.root = tf.summary.create_file_writer(str(run_dir))
-        if new_session:
-            with self.root.as_default():
-                hp.hparams(hparam_values(hparams, variant), trial_id=trial_id)
-            self.root.flush()
+        with self.root.as_default():
+            hp.hparams(hparam_values(hparams, variant), trial_id=trial_id)
+        for metrics in history:
+            self.log_epoch(int(metrics["epoch"]), metrics)
+        self.root.flush()
 
-    def log_epoch(self, epoch: int, metrics: dict, learning_rate: float, model=None, selection: str = "val_loss") -> None:
+    def log_epoch(self, epoch: int, metrics: dict, model=None) -> None:
+        """One epoch's scalars (and weight histograms, when asked and `model` is given)."""
         tf = self.tf
         with self.writers["train"].as_default():
             tf.summary.scalar("loss", metrics["loss"], step=epoch)
             tf.summary.scalar("accuracy", metrics["accuracy"], step=epoch)
-            tf.summary.scalar("learning_rate", learning_rate, step=epoch)
+            if "learning_rate" in metrics:
+                tf.summary.scalar("learning_rate", metrics["learning_rate"], step=epoch)
         with self.writers["validation"].as_default():
             tf.summary.scalar("loss", metrics["val_loss"], step=epoch)
             tf.summary.scalar("accuracy", metrics["val_accuracy"], step=epoch)
         with self.root.as_default():
             tf.summary.scalar("gap/accuracy", metrics["accuracy"] - metrics["val_accuracy"], step=epoch)
             tf.summary.scalar("gap/loss", metrics["val_loss"] - metrics["loss"], step=epoch)
-            tf.summary.scalar(f"selection/{selection}", metrics[selection], step=epoch)
+            if self.selection in metrics:
+                tf.summary.scalar(f"selection/{self.selection}", metrics[self.selection], step=epoch)
             if self.histograms and model is not None:
                 for weight in model.weights:
                     tf.summary.histogram(weight.path, weight.numpy(), step=epoch)

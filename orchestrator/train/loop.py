@@ -88,8 +88,7 @@ def _early_stopping_report(es, state: TrialState, model, epoch: int, final: bool
     return report, es.best_weights
 
 
-def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board,
-                             selection: str = "val_loss"):
+def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board):
     import keras
 
     class EpochReport(keras.callbacks.Callback):
@@ -99,6 +98,9 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
 
         def on_epoch_end(self, epoch, logs=None):
             metrics = _epoch_metrics(logs or {}, epoch)
+            metrics["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            if board is not None:  # before the report: Tune may end the trial inside its last report
+                board.log_epoch(epoch + 1, metrics, self.model)
             state.epoch = epoch + 1
             state.history.append(metrics)
             diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
@@ -116,9 +118,6 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
             with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
                 checkpoint.save(Path(tmp), self.model, state, best_weights)
                 reporter.report(report, Path(tmp))
-            if board is not None:  # after the checkpoint: a retried trial never logs an epoch twice
-                lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-                board.log_epoch(epoch + 1, metrics, lr, self.model, selection=selection)
 
     return EpochReport()
 
@@ -157,14 +156,14 @@ def _where_it_runs(strategy, precision: str, spec: TrialSpec, setup: TrialSetup,
     }
 
 
-def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, resumed: bool):
+def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history: list[dict]):
     if not setup.board_root:
         return None
     from orchestrator.train.board import TrialBoard
 
     trial_id = reporter.trial_id()
     return TrialBoard(Path(setup.board_root) / trial_name(spec.variant, trial_id), spec.hparams(), spec.variant, trial_id,
-                      setup.histograms, new_session=not resumed)
+                      setup.histograms, history=history, selection=setup.selection)
 
 
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
@@ -182,7 +181,8 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
         return state
     extra = _where_it_runs(strategy, precision, spec, setup, data)
     early_stopping = _resumable_early_stopping(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
-    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, _trial_board(spec, setup, reporter, resumed=state.epoch > 0), setup.selection)
+    board = _trial_board(spec, setup, reporter, state.history)
+    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board)
     callbacks = ([early_stopping] if early_stopping is not None else []) + [reporting]
     y_train = targets(data.y_train, setup.n_classes)
     val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))
