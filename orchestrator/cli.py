@@ -130,7 +130,7 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments 
 def _console():
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 120)
+    return Console(width=None if sys.stdout.isatty() else 160)  # the variant table has ten columns
 
 
 @app.command()
