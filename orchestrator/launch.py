@@ -206,6 +206,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results import evaluation
     from orchestrator.results.diagnosis import diagnose
     from orchestrator.results.export import export_and_verify
+    from orchestrator.results.significance import against_reference
 
     metric, mode = selection(config)
     outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
@@ -218,6 +219,8 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
         evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
     )
+    reference = next((name for name, ev in evaluated.items() if ev.outcome.kind == "baseline"), None)
+    built["comparisons"] = against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:

@@ -187,8 +187,19 @@ def _headline(ref: dict, is_baseline: bool) -> str:
     return f"{who} generalizes: {acc} (gap {ref['gap_train_test']:.2f}), so regularization has little to fix."
 
 
-def _comparison(ref: dict, other: dict, chosen: bool) -> str:
-    """How `other` changes the reference's train−test gap and test accuracy, in one sentence."""
+def _chance(paired: dict | None) -> str:
+    """', a difference of k rows of n that chance alone explains / does not explain (McNemar p = …)'."""
+    if not paired or _num(paired.get("p_value")) is None:
+        return ""
+    rows = abs(int(paired.get("variant_only", 0)) - int(paired.get("reference_only", 0)))
+    verdict = "larger than chance alone gives" if paired.get("significant") else "within what chance alone gives"
+    return (f" ({rows} row(s) of {paired.get('n', '?')} net, {verdict} on these test rows: "
+            f"McNemar p = {paired['p_value']:.2g})")
+
+
+def _comparison(ref: dict, other: dict, chosen: bool, paired: dict | None = None) -> str:
+    """How `other` changes the reference's train−test gap and test accuracy, in one sentence; with
+    `paired` (McNemar on the same test rows), whether that test difference is more than noise."""
     a, b = abs(ref["gap_train_test"]), abs(other["gap_train_test"])
     narrows = b < a - 0.005
     gap = f"cuts the gap from {a:.2f} to {b:.2f}" if narrows else f"does not narrow the gap ({a:.2f} → {b:.2f})"
@@ -196,10 +207,19 @@ def _comparison(ref: dict, other: dict, chosen: bool) -> str:
     test = (f"raises test accuracy to {t1:.2f}" if t1 > t0 + 0.005 else f"keeps test accuracy at {t1:.2f}"
             if t1 >= t0 - 0.005 else f"test accuracy falls to {t1:.2f} from {t0:.2f}")
     conj = "and" if narrows == (t1 >= t0 - 0.005) else "but"
-    return f"{other['variant']}{' (the variant chosen on validation)' if chosen else ''} {gap} {conj} {test}."
+    noise = _chance(paired) if abs(t1 - t0) > 0.005 else ""
+    return f"{other['variant']}{' (the variant chosen on validation)' if chosen else ''} {gap} {conj} {test}{noise}."
 
 
-def _model_sentences(verdicts: list[dict], best_name: str | None) -> list[str]:
+def _paired(comparisons: dict | None, reference: str, variant: str) -> dict | None:
+    """The McNemar result of `variant` against `reference`, when the report has one for that pair."""
+    comparisons = comparisons if isinstance(comparisons, dict) else {}
+    if comparisons.get("reference") != reference:
+        return None
+    return (comparisons.get("variants") or {}).get(variant)
+
+
+def _model_sentences(verdicts: list[dict], best_name: str | None, comparisons: dict | None = None) -> list[str]:
     """Headline on the baseline (or the largest-gap variant), then what the variant chosen on validation does to the gap."""
     rows = [v for v in verdicts if v["test_accuracy"] is not None and v["gap_train_test"] is not None]
     if not rows:
@@ -213,7 +233,7 @@ def _model_sentences(verdicts: list[dict], best_name: str | None) -> list[str]:
     other = best
     out = [_headline(ref, base)]
     if other is not None and other is not ref:
-        out.append(_comparison(ref, other, other is best))
+        out.append(_comparison(ref, other, other is best, _paired(comparisons, ref["variant"], other["variant"])))
     if best is not None and best is not other and best is not ref:
         out.append(f"The variant chosen on validation is {best['variant']} (test accuracy {best['test_accuracy']:.2f}).")
     elif base and best is ref and len(rows) > 1:
@@ -261,7 +281,7 @@ def diagnose(report: dict) -> dict:
                    "each trial's status and error."]
     else:
         summary = ([majority["warning"]] if majority["warning"] else [])
-        summary += _model_sentences(verdicts, (report.get("best") or {}).get("variant"))
+        summary += _model_sentences(verdicts, (report.get("best") or {}).get("variant"), report.get("comparisons"))
         summary += [optimism["message"]] if optimism["message"] else []
     thresholds = {"overfit_gap": OVERFIT_GAP, "memorized_train": MEMORIZED_TRAIN, "memorized_gap": MEMORIZED_GAP,
                   "underfit_margin": UNDERFIT_MARGIN, "underfit_skill": UNDERFIT_SKILL,

@@ -26,6 +26,7 @@ class Evaluated:
     val: dict
     test: dict
     history: list[dict]  # per-epoch train/val metrics of the evaluated checkpoint's run
+    test_correct: np.ndarray | None = None  # per test row: right or not (for paired tests; not in report.json)
 
 
 def evaluate_checkpoint(checkpoint_dir: str, dataset: Dataset) -> tuple[dict, dict, dict, np.ndarray, list[dict]]:
@@ -67,7 +68,7 @@ def evaluate(outcomes: list[TrialOutcome], dataset: Dataset, metric: str, mode: 
     evaluated, matrix = {}, None
     for variant, outcome in per_variant.items():
         train, val, test, test_proba, history = evaluate_checkpoint(outcome.checkpoint, dataset)
-        evaluated[variant] = Evaluated(outcome, train, val, test, history)
+        evaluated[variant] = Evaluated(outcome, train, val, test, history, test_proba.argmax(axis=1) == dataset.test.y)
         if outcome is best:
             matrix = confusion(dataset.test.y, test_proba, dataset.n_classes)
     return evaluated, (evaluated[best.variant] if best else None), matrix

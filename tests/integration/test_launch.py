@@ -68,6 +68,13 @@ def test_report_contract(small_run):
     manifest = json.loads((result.exp_dir / "manifest.json").read_text())
     assert manifest["status"] == "finished"
     assert load_config(result.exp_dir / "experiment.yaml") == config
+    # Each variant against the baseline on the same 60 test rows: the net row count is the accuracy difference.
+    comparisons = report["comparisons"]
+    assert comparisons["reference"] == "baseline" and set(comparisons["variants"]) == {"l2", "early_stopping"}
+    accuracy = {v["variant"]: v["test"]["accuracy"] for v in report["variants"]}
+    for name, paired in comparisons["variants"].items():
+        assert paired["n"] == 60 and 0 <= paired["p_value"] <= 1
+        assert paired["variant_only"] - paired["reference_only"] == round((accuracy[name] - accuracy["baseline"]) * 60)
 
 
 def test_asha_really_stopped_a_trial(small_run):

@@ -172,3 +172,15 @@ def test_real_report():
     assert d["majority_baseline"]["near_majority"] is False
     assert d["majority_baseline"]["majority_accuracy"] == pytest.approx(0.52)
     json.dumps(d, allow_nan=False)
+
+
+def test_the_headline_says_whether_the_winners_test_difference_is_more_than_noise():
+    report = json.loads(SAMPLE.read_text())
+    report["comparisons"] = {"reference": "baseline", "alpha": 0.05, "variants": {
+        report["best"]["variant"]: {"reference_only": 8, "variant_only": 5, "n": 100, "p_value": 0.58, "significant": False}}}
+    summary = " ".join(diagnose(report)["summary"])
+    assert "within what chance alone gives on these test rows: McNemar p = 0.58" in summary
+    report["comparisons"]["variants"][report["best"]["variant"]].update(p_value=0.004, significant=True)
+    assert "larger than chance alone gives" in " ".join(diagnose(report)["summary"])
+    report["comparisons"]["reference"] = "someone else"
+    assert "McNemar" not in " ".join(diagnose(report)["summary"])
