@@ -114,7 +114,10 @@ def _others_in_group(gid: int) -> list[str]:
     import grp
     import pwd
 
-    me = pwd.getpwuid(os.getuid()).pw_name
+    try:
+        me = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid with no passwd entry (containers): nobody can be this user by name
+        me = None
     try:
         members = set(grp.getgrgid(gid).gr_mem)
     except KeyError:

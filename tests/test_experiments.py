@@ -65,3 +65,14 @@ def test_tune_state_of_the_flat_layout_is_refused_in_one_line(tmp_path):
     assert "gg-train show/report old still read it" in err.value.one_line()
     (folder / "tune" / "tuner.pkl").write_bytes(b"\x80\x05\x8c\x1dorchestrator.tuning.schedulers\x94\x8c\x0ePerVariantASHA\x94")
     experiments.check_tune_state_layout(folder)
+
+
+def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, monkeypatch):
+    """Containers run arbitrary uids; the group check must not crash on them."""
+    import pwd
+
+    def no_entry(uid):
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert isinstance(experiments._others_in_group(os.getgid()), list)

@@ -38,9 +38,9 @@ class TrialBoard:
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
-        if history:
-            for events in [*run_dir.glob("events.out.tfevents*"), *run_dir.glob("*/events.out.tfevents*")]:
-                events.unlink()
+        # A run folder belongs to one trial: whatever a dead attempt left in it is rewritten below.
+        for events in [*run_dir.glob("events.out.tfevents*"), *run_dir.glob("*/events.out.tfevents*")]:
+            events.unlink()
         self.tf, self.histograms, self.selection = tf, histograms, selection
         self.writers = {k: tf.summary.create_file_writer(str(run_dir / k)) for k in ("train", "validation")}
         self.root = tf.summary.create_file_writer(str(run_dir))

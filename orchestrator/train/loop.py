@@ -38,7 +38,11 @@ class Reporter(Protocol):
     def trial_id(self) -> str: ...
 
 
-def _resumable_early_stopping(patience: int, state: dict, best_weights):
+# What early stopping watches, per selection metric: the number the trial is judged by.
+_STOPPING_MONITOR = {"val_loss": "val_xent", "val_balanced_loss": "val_bxent", "val_accuracy": "val_xent"}
+
+
+def _resumable_early_stopping(patience: int, state: dict, best_weights, selection: str = "val_loss"):
     import keras
 
     class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -59,7 +63,8 @@ def _resumable_early_stopping(patience: int, state: dict, best_weights):
         def on_train_end(self, logs=None):
             pass  # the best weights are restored in the last epoch's report (see the module docstring)
 
-    return ResumableEarlyStopping(monitor="val_xent", mode="min", patience=patience, restore_best_weights=True)
+    return ResumableEarlyStopping(monitor=_STOPPING_MONITOR.get(selection, "val_xent"), mode="min", patience=patience,
+                                  restore_best_weights=True)
 
 
 def _epoch_metrics(logs: dict, epoch: int) -> dict:
@@ -180,7 +185,8 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     if state.epoch >= spec.epochs or state.final:  # its last checkpoint says it had finished
         return state
     extra = _where_it_runs(strategy, precision, spec, setup, data)
-    early_stopping = _resumable_early_stopping(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
+    early_stopping = (_resumable_early_stopping(spec.patience, state.early_stopping, best_weights, setup.selection)
+                      if spec.patience > 0 else None)
     board = _trial_board(spec, setup, reporter, state.history)
     reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board)
     callbacks = ([early_stopping] if early_stopping is not None else []) + [reporting]

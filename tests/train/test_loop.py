@@ -164,3 +164,19 @@ def test_the_class_balanced_validation_loss_counts_each_class_equally(tmp_path):
     assert metrics["val_balanced_loss"] == pytest.approx(np.mean(per_class), rel=1e-4)
     assert metrics["val_loss"] == pytest.approx(-np.log(p).mean(), rel=1e-4)
     assert abs(metrics["val_balanced_loss"] - metrics["val_loss"]) > 0.01  # the two really differ here
+
+
+def test_early_stopping_watches_the_metric_the_trial_is_judged_by(tmp_path):
+    """Judged on the class-balanced loss, early stopping keeps the epoch that is best by that loss."""
+    import dataclasses
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = ((x[:, 0] + rng.normal(scale=0.8, size=300)) > 1.0).astype(np.int32)
+    setup = dataclasses.replace(TrialSetup(n_classes=2, mean=x[:200].mean(0), variance=x[:200].var(0)), selection="val_balanced_loss")
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(kind="early_stopping", patience=4, epochs=30, learning_rate=0.05, hidden=[64, 32]), setup,
+              TrialData(x[:200], y[:200], x[200:], y[200:]), reporter)
+    history = [m for m, _ in reporter.reports]
+    best = min(history[:-1] if history[-1].get("restored_best") else history, key=lambda m: m["val_balanced_loss"])
+    assert history[-1]["best_epoch"] == best["epoch"]
