@@ -90,10 +90,25 @@ def _wait_for(predicate, timeout=120.0):
     return False
 
 
+def _terminated_in_tune_state(exp_dir: Path) -> set[str]:
+    """Trial ids Tune's own experiment state records as TERMINATED: what a restore will keep."""
+    done = set()
+    for path in (exp_dir / "tune").glob("experiment_state-*.json"):
+        try:
+            trials = [json.loads(entry[0]) for entry in json.loads(path.read_text())["trial_data"]]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            continue  # being rewritten right now
+        done |= {t.get("trial_id") for t in trials if t.get("status") == "TERMINATED"}
+    return done
+
+
 def _finished_trials(exp_dir: Path) -> dict[str, bytes]:
+    """Trials that reported their last epoch and that Tune has recorded as finished. (A trial killed
+    between its last report and Tune's next state snapshot is restored from Tune's older record.)"""
     out = {}
+    terminated = _terminated_in_tune_state(exp_dir) if (exp_dir / "tune").exists() else set()
     for name, rows in results(exp_dir).items() if (exp_dir / "tune").exists() else []:
-        if rows and rows[-1].get("final"):
+        if rows and rows[-1].get("final") and "_".join(name.split("_")[-2:]) in terminated:  # <variant>_<trial id>
             out[name] = (exp_dir / "tune" / name / "result.json").read_bytes()
     return out
 
