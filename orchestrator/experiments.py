@@ -24,6 +24,7 @@ CONFIG_FILE = "experiment.yaml"
 REPORT = "report.json"
 BOARD_DIR = "tensorboard"
 TUNE_DIR = "tune"  # Ray Tune's storage: tuner.pkl, one folder per trial
+CURVE_DIR = "learning_curve"  # the learning curve's trials: the winner's recipe on fractions of train
 BEST_DIR = "best"  # the exported, verified model
 # manifest.json schema 2: trial counts in the words of tuning.outcomes (report/contract.py upgrades 1).
 SCHEMA_VERSION = 2

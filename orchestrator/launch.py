@@ -17,7 +17,7 @@ from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
 from orchestrator.experiments import BOARD_DIR
-from orchestrator.models.variants import resolve_params, selection
+from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
 from orchestrator.tuning.outcomes import Interrupted
 
 
@@ -89,6 +89,8 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     from orchestrator.tuning.resources import plan_resources
 
     checks = run_checks(dataset)
+    imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
+    config = with_balanced_twins(config, imbalanced, dataset.n_classes)
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
@@ -193,14 +195,33 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
     setup, data = _trial_inputs(config, dataset, plan, exp_dir)
     total = len(config.variants) * config.search.samples
     outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
-    built = _results(config, dataset, exp_dir, outcomes, checks)
+    curve = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore)
+    built = _results(config, dataset, exp_dir, outcomes, checks, curve)
     seconds = time.monotonic() - started
     experiments.update_manifest(exp_dir, status="finished" if built.get("best") is not None else "failed",
                                 seconds=round(seconds, 1), trials=built["trials"])
     return LaunchResult(exp_dir, built, seconds)
 
 
-def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict]) -> dict:
+def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
+                           restore: bool) -> list:
+    """Would more data help? The winner's recipe on fractions of the training split, as extra trials."""
+    from orchestrator.results.evaluation import handed_over
+    from orchestrator.results.selection import select
+    from orchestrator.tuning.curve import run_curve
+    from orchestrator.tuning.progress import Progress
+
+    metric, mode = selection(config)
+    _, winner = select([handed_over(o) for o in outcomes], metric, mode)
+    if not config.diagnosis.learning_curve or winner is None:
+        return []
+    fractions = sorted(config.diagnosis.curve_fractions)
+    console.print(f"gg-train: learning curve: {winner.variant}'s recipe on "
+                  + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows", highlight=False)
+    return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions), metric, mode), restore)
+
+
+def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict], curve=()) -> dict:
     """After the trials: evaluate the chosen checkpoints, diagnose, export and prove, write the report."""
     from orchestrator.report import contract
     from orchestrator.results import evaluation
@@ -219,7 +240,10 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
         evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
     )
-    reference = next((name for name, ev in evaluated.items() if ev.outcome.kind == "baseline"), None)
+    if best is not None and curve:
+        built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
+    reference = next((name for name, ev in evaluated.items()
+                      if ev.outcome.kind == "baseline" and ev.outcome.hparams.get("class_weight", "none") == "none"), None)
     built["comparisons"] = against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does

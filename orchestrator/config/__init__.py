@@ -20,6 +20,7 @@ from orchestrator.config.loading import (
 )
 from orchestrator.config.schema import (
     DataConfig,
+    DiagnosisConfig,
     ExperimentConfig,
     FailureConfig,
     ModelConfig,
@@ -35,7 +36,7 @@ from orchestrator.config.schema import (
 from orchestrator.models.catalogue import VARIANT_KINDS
 
 __all__ = [
-    "Choice", "DataConfig", "Domain", "ExperimentConfig", "FailureConfig", "HParams", "LogUniform", "ModelConfig",
+    "Choice", "DataConfig", "DiagnosisConfig", "Domain", "ExperimentConfig", "FailureConfig", "HParams", "LogUniform", "ModelConfig",
     "OutputConfig", "ParamOverrides", "ResourcesConfig", "SchedulerConfig", "SearchConfig", "SplitConfig",
     "SyntheticConfig", "TrainingConfig", "Uniform", "VARIANT_KINDS", "VariantConfig", "apply_override",
     "build_config", "domain_values", "load_config", "parse_override", "read_yaml", "to_yaml",

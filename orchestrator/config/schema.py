@@ -93,8 +93,13 @@ class SearchConfig(Strict):
     samples: int = Field(2, ge=1, le=1000)
     # None: `val_loss`, or `val_balanced_loss` when a variant can train with class_weight 'balanced'
     # (models.variants.selection): unweighted loss favours class_weight 'none' by construction.
-    metric: Literal["val_loss", "val_balanced_loss", "val_accuracy"] | None = None
+    metric: Literal["val_loss", "val_balanced_loss", "val_pr_auc", "val_accuracy"] | None = None
     mode: Literal["min", "max"] | None = None
+    # auto: when the class_imbalance check warns, every variant trained without class weights gets
+    # a twin `<name>_balanced` with class_weight 'balanced', and (unless `metric` is set) trials are
+    # judged by the minority class's PR-AUC (two classes) or the class-balanced loss
+    # (models.variants.with_balanced_twins).
+    class_weighting: Literal["auto", "off"] = "auto"
 
     @property
     def resolved_mode(self) -> str:
@@ -122,6 +127,19 @@ class OutputConfig(Strict):
     histograms: bool = False  # weight histograms every epoch (bigger logs)
 
 
+class DiagnosisConfig(Strict):
+    # Would more data help? The winner's recipe retrained on these fractions of the training split
+    # (extra trials in the same experiment; the full split is the winner itself).
+    learning_curve: bool = True
+    curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75], min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _fractions_below_one(self) -> "DiagnosisConfig":
+        if any(not 0 < f < 1 for f in self.curve_fractions):
+            raise ValueError("curve_fractions must lie strictly between 0 and 1 (the full training split is the winner itself)")
+        return self
+
+
 class FailureConfig(Strict):
     max_retries: int = Field(2, ge=0, le=100)  # a trial whose process dies restarts from its last checkpoint
 
@@ -142,6 +160,7 @@ class ExperimentConfig(Strict):
     scheduler: SchedulerConfig = SchedulerConfig()
     resources: ResourcesConfig = ResourcesConfig()
     failure: FailureConfig = FailureConfig()
+    diagnosis: DiagnosisConfig = DiagnosisConfig()
     output: OutputConfig = OutputConfig()
 
     @model_validator(mode="after")

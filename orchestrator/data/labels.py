@@ -10,6 +10,12 @@ from __future__ import annotations
 import math
 
 
+def minority_class(counts) -> int:
+    """The class a two-class threshold and PR-AUC are about: the training minority (class 1 when tied)."""
+    counts = [int(c) for c in counts]
+    return 0 if len(counts) == 2 and counts[0] < counts[1] else (counts.index(min(counts)) if len(counts) > 2 else 1)
+
+
 def label_key(value) -> str:
     """'1' for 1, 1.0, '1.0' and '1'; any other label as its own text (stripped)."""
     value = value.item() if hasattr(value, "item") else value

@@ -44,3 +44,28 @@ def stratified_split(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int
     except ValueError as exc:
         raise DataError(f"cannot split the data: {exc}", "add rows or change data.split") from None
     return np.sort(train), np.sort(val), (np.sort(test) if test is not None else None)
+
+
+def train_subset(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Sorted indices of a stratified `fraction` of the training rows (the learning curve's points).
+
+    Deterministic in (y, fraction, seed), so the driver re-derives exactly the rows a trial trained
+    on; every class keeps at least one row when the fraction allows it."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    if fraction >= 1:
+        return index
+    size = max(int(round(fraction * len(y))), len(np.unique(y)))
+    try:
+        chosen, _ = train_test_split(index, train_size=size, stratify=y, random_state=seed)
+    except ValueError:  # a class too rare to stratify at this size: a plain random draw
+        chosen = np.random.default_rng(seed).choice(index, size=size, replace=False)
+    missing = np.setdiff1d(np.unique(y), y[chosen])
+    if len(missing):  # rounding left a class out: trade rows of the most common class for one of each
+        rng = np.random.default_rng(seed)
+        common = int(np.bincount(y[chosen]).argmax())
+        drop = rng.choice(np.flatnonzero(y[chosen] == common), size=len(missing), replace=False)
+        add = [rng.choice(np.flatnonzero(y == k)) for k in missing]
+        chosen = np.concatenate([np.delete(chosen, drop), add])
+    return np.sort(chosen)

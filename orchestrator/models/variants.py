@@ -66,5 +66,29 @@ def selection(config: ExperimentConfig) -> tuple[str, str]:
     return metric, config.search.mode or ("min" if metric.endswith("loss") else "max")
 
 
+BALANCED_SUFFIX = "_balanced"
+
+
+def with_balanced_twins(config: ExperimentConfig, imbalanced: bool, n_classes: int) -> ExperimentConfig:
+    """The config to run: on imbalanced data (and `search.class_weighting: auto`), every variant
+    that trains without class weights gets a twin that weighs the classes 'balanced', so the
+    comparison really tries both and the minority class is not ignored by default; and, unless the
+    user chose `search.metric`, trials are judged by a metric that sees the minority class: its
+    PR-AUC on validation for two classes (how well it is ranked, whatever the threshold, which is
+    tuned afterwards on validation), the class-balanced validation loss for more. The choice is
+    written into the experiment's config, so a resume judges the same way. Idempotent: a config in
+    which some variant can already weigh its classes is returned as it is."""
+    if not imbalanced or config.search.class_weighting != "auto" or _weights_classes(config):
+        return config
+    labels = {v.label for v in config.variants}
+    twins = [
+        v.model_copy(update={"name": v.label + BALANCED_SUFFIX, "params": v.params.model_copy(update={"class_weight": "balanced"})})
+        for v in config.variants if v.label + BALANCED_SUFFIX not in labels
+    ]
+    metric = config.search.metric or ("val_pr_auc" if n_classes == 2 else "val_balanced_loss")
+    search = config.search.model_copy(update={"metric": metric})
+    return config.model_copy(update={"variants": [*config.variants, *twins], "search": search})
+
+
 def variant_epochs(variant: VariantConfig, config: ExperimentConfig) -> int:
     return variant.epochs or config.training.epochs

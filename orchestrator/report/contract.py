@@ -134,7 +134,9 @@ def build(
         "best": None,
         "all_trials": [
             {"trial_id": o.trial_id, "variant": o.variant, "status": o.status, "epochs": o.epochs,
-             "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"), "error": o.error}
+             "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"),
+             "val_balanced_loss": o.metrics.get("val_balanced_loss"), "val_pr_auc": o.metrics.get("val_pr_auc"),
+             "hparams": o.hparams, "error": o.error}
             for o in outcomes
         ],
     }
@@ -149,6 +151,7 @@ def build(
             "train": best.train,
             "val": best.val,
             "test": {**best.test, "confusion_matrix": confusion},
+            "threshold": best.threshold,
         }
     return report
 

@@ -16,7 +16,8 @@ import numpy as np
 from orchestrator.data import Dataset
 from orchestrator.results.metrics import classification_metrics, confusion
 from orchestrator.results.selection import select
-from orchestrator.tuning.outcomes import STOPPED_BY_ASHA, TrialOutcome
+from orchestrator.results.threshold import decision
+from orchestrator.tuning.outcomes import FINISHED, STOPPED_BY_ASHA, TrialOutcome
 
 
 @dataclass
@@ -27,10 +28,13 @@ class Evaluated:
     test: dict
     history: list[dict]  # per-epoch train/val metrics of the evaluated checkpoint's run
     test_correct: np.ndarray | None = None  # per test row: right or not (for paired tests; not in report.json)
+    val_proba: np.ndarray | None = None  # inference-mode probabilities (threshold, learning curve; not in report.json)
+    test_proba: np.ndarray | None = None
+    threshold: dict | None = None  # two-class tasks: the cut-off tuned on validation (`results.threshold`)
 
 
-def evaluate_checkpoint(checkpoint_dir: str, dataset: Dataset) -> tuple[dict, dict, dict, np.ndarray, list[dict]]:
-    """Inference-mode metrics on the three splits; also the test probabilities and the run's history."""
+def evaluate_checkpoint(checkpoint_dir: str, dataset: Dataset) -> tuple[dict, dict, dict, list[np.ndarray], list[dict]]:
+    """Inference-mode metrics on the three splits; also the val and test probabilities and the run's history."""
     from orchestrator.models.outputs import predict_proba
     from orchestrator.train.checkpoint import load_handover_model, load_state
     from orchestrator.train.distribute import prepare_driver
@@ -39,13 +43,12 @@ def evaluate_checkpoint(checkpoint_dir: str, dataset: Dataset) -> tuple[dict, di
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # predict's retracing notes are noise here
     model = load_handover_model(checkpoint_dir)
     majority = int(np.argmax(np.bincount(dataset.train.y, minlength=dataset.n_classes)))
-    scores, test_proba = [], None
+    scores, probas = [], []
     for split in (dataset.train, dataset.val, dataset.test):
-        proba = predict_proba(model, split.x)
-        scores.append(classification_metrics(split.y, proba, dataset.n_classes, majority))
-        test_proba = proba
+        probas.append(predict_proba(model, split.x))
+        scores.append(classification_metrics(split.y, probas[-1], dataset.n_classes, majority))
     history = load_state(checkpoint_dir).history
-    return scores[0], scores[1], scores[2], test_proba, history
+    return scores[0], scores[1], scores[2], probas[1:], history
 
 
 def handed_over(outcome: TrialOutcome) -> TrialOutcome:
@@ -67,8 +70,42 @@ def evaluate(outcomes: list[TrialOutcome], dataset: Dataset, metric: str, mode: 
     per_variant, best = select(outcomes, metric, mode)
     evaluated, matrix = {}, None
     for variant, outcome in per_variant.items():
-        train, val, test, test_proba, history = evaluate_checkpoint(outcome.checkpoint, dataset)
-        evaluated[variant] = Evaluated(outcome, train, val, test, history, test_proba.argmax(axis=1) == dataset.test.y)
+        train, val, test, (val_proba, test_proba), history = evaluate_checkpoint(outcome.checkpoint, dataset)
+        evaluated[variant] = Evaluated(outcome, train, val, test, history, test_proba.argmax(axis=1) == dataset.test.y,
+                                       val_proba, test_proba)
         if outcome is best:
             matrix = confusion(dataset.test.y, test_proba, dataset.n_classes)
+            evaluated[variant].threshold = decision(dataset.val.y, val_proba, dataset.test.y, test_proba,
+                                                    dataset.train.class_counts(dataset.n_classes))
     return evaluated, (evaluated[best.variant] if best else None), matrix
+
+
+def _curve_point(fraction: float, n_train: int, train: dict, val: dict) -> dict:
+    return {"fraction": fraction, "n_train": n_train, "train_accuracy": train["accuracy"], "val_accuracy": val["accuracy"],
+            "val_loss": val["loss"], "val_balanced_accuracy": val.get("balanced_accuracy")}
+
+
+def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
+    """The learning curve's points, in inference mode: each fraction's final checkpoint on the very
+    training rows it saw (`train_subset`, re-derived from its seed) and on the whole validation
+    split; the full split's point is the winner itself. The test split is not touched."""
+    from orchestrator.data.split import train_subset
+    from orchestrator.models.outputs import predict_proba
+    from orchestrator.results.metrics import classification_metrics
+    from orchestrator.train.checkpoint import load_handover_model
+
+    points, errors = [], []
+    for outcome in curve:
+        fraction = float(outcome.hparams.get("train_fraction", 1.0))
+        if outcome.checkpoint is None or outcome.status not in FINISHED:
+            errors.append({"fraction": fraction, "status": outcome.status, "error": outcome.error})
+            continue
+        model = load_handover_model(outcome.checkpoint)
+        rows = train_subset(dataset.train.y, fraction, int(outcome.hparams["seed"]))
+        train = classification_metrics(dataset.train.y[rows], predict_proba(model, dataset.train.x[rows]), dataset.n_classes)
+        val = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x), dataset.n_classes)
+        points.append(_curve_point(fraction, len(rows), train, val))
+    points.append(_curve_point(1.0, len(dataset.train), winner.train, winner.val))
+    return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),
+            "failed": errors, "rule": "the winner's recipe, hyperparameters and seed on stratified fractions of the "
+                                      "training split; each point in inference mode on its own training rows and on validation"}

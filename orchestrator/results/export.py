@@ -134,7 +134,8 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
 
     outcome = best.outcome
     export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
-                                              "train": best.train, "val": best.val, "test": best.test})
+                                              "train": best.train, "val": best.val, "test": best.test,
+                                              "threshold": best.threshold})
     import tensorflow as tf
 
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)

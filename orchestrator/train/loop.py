@@ -27,6 +27,7 @@ from orchestrator.train.fitting import (
     balanced_weights,
     class_weights,
     compile_model,
+    minority_pr_auc,
     targets,
 )
 from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
@@ -39,7 +40,8 @@ class Reporter(Protocol):
 
 
 # What early stopping watches, per selection metric: the number the trial is judged by.
-_STOPPING_MONITOR = {"val_loss": "val_xent", "val_balanced_loss": "val_bxent", "val_accuracy": "val_xent"}
+_STOPPING_MONITOR = {"val_loss": "val_xent", "val_balanced_loss": "val_bxent", "val_pr_auc": "val_bxent",
+                     "val_accuracy": "val_xent"}
 
 
 def _resumable_early_stopping(patience: int, state: dict, best_weights, selection: str = "val_loss"):
@@ -93,7 +95,8 @@ def _early_stopping_report(es, state: TrialState, model, epoch: int, final: bool
     return report, es.best_weights
 
 
-def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board):
+def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board,
+                             scorer=None):
     import keras
 
     class EpochReport(keras.callbacks.Callback):
@@ -104,6 +107,8 @@ def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Repor
         def on_epoch_end(self, epoch, logs=None):
             metrics = _epoch_metrics(logs or {}, epoch)
             metrics["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            if scorer is not None:
+                metrics.update(scorer(self.model))
             if board is not None:  # before the report: Tune may end the trial inside its last report
                 board.log_epoch(epoch + 1, metrics, self.model)
             state.epoch = epoch + 1
@@ -171,9 +176,30 @@ def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history
                       setup.histograms, history=history, selection=setup.selection)
 
 
+def _scorer(setup: TrialSetup, data: TrialData):
+    """The per-epoch metric `fit` cannot give: the minority class's PR-AUC, when trials are judged by it."""
+    if setup.selection != "val_pr_auc":
+        return None
+    from orchestrator.data.labels import minority_class
+
+    positive = minority_class(np.bincount(data.y_train, minlength=setup.n_classes))
+    return lambda model: {"val_pr_auc": minority_pr_auc(model, data.x_val, data.y_val, positive)}
+
+
+def _training_rows(data: TrialData, spec: TrialSpec) -> TrialData:
+    """All of the training split, or the learning curve's stratified fraction of it (`train_subset`)."""
+    if spec.train_fraction >= 1:
+        return data
+    from orchestrator.data.split import train_subset
+
+    rows = train_subset(data.y_train, spec.train_fraction, spec.seed)
+    return TrialData(data.x_train[rows], data.y_train[rows], data.x_val, data.y_val)
+
+
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
     """Train one variant for up to `spec.epochs` epochs, resuming from the reporter's checkpoint."""
     distribute.configure_process(setup.cpus, setup.gpus, setup.cpu_replicas)
+    data = _training_rows(data, spec)
     import keras
 
     keras.utils.set_random_seed(spec.seed)
@@ -188,7 +214,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     early_stopping = (_resumable_early_stopping(spec.patience, state.early_stopping, best_weights, setup.selection)
                       if spec.patience > 0 else None)
     board = _trial_board(spec, setup, reporter, state.history)
-    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board)
+    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board, _scorer(setup, data))
     callbacks = ([early_stopping] if early_stopping is not None else []) + [reporting]
     y_train = targets(data.y_train, setup.n_classes)
     val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))

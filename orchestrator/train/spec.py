@@ -24,6 +24,7 @@ class TrialSpec:
     epochs: int
     seed: int
     class_weight: str = "none"
+    train_fraction: float = 1.0  # < 1: a learning-curve trial, on a stratified subset of the training rows
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TrialSpec":
@@ -40,6 +41,7 @@ class TrialSpec:
             epochs=int(config["epochs"]),
             seed=int(config["seed"]),
             class_weight=str(config.get("class_weight", "none")),
+            train_fraction=float(config.get("train_fraction", 1.0)),
         )
 
     def hparams(self) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def _tune_trial_name(trial) -> str:
     return trial_name(trial.config["variant"], trial.trial_id)
 
 
-HPARAM_KEYS = (*HParams.model_fields, "seed")  # what a TrialOutcome keeps of its Tune config
+HPARAM_KEYS = (*HParams.model_fields, "seed", "train_fraction")  # what a TrialOutcome keeps of its Tune config
 
 
 def outcomes(results) -> list[TrialOutcome]:
@@ -116,6 +116,12 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event)
+    return outcomes(fit(tuner, storage, on_event))
+
+
+def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
+    """`tuner.fit()` with the Ctrl-C bookkeeping; the ResultGrid, or `Interrupted` when Ctrl-C
+    stopped it before every trial ended."""
     global _printer
     _printer = on_event
     _interrupted.clear()
@@ -129,7 +135,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
             signal.signal(signal.SIGINT, before)
     if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
         raise Interrupted(storage)
-    return outcomes(results)
+    return results
 
 
 def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event):

@@ -134,3 +134,16 @@ def test_validation_size_has_no_float_noise():
     x, y = imbalanced(n=135)
     train, val, test = stratified_split(x, y, SplitConfig(train=0.8, val=0.1, test=0.1), seed=0, with_test=False)
     assert (len(train), len(val), test) == (120, 15, None)
+
+
+def test_a_learning_curve_subset_is_a_stratified_reproducible_fraction_of_the_training_rows():
+    from orchestrator.data.split import train_subset
+
+    _, y = imbalanced(n=400, minority=0.1)
+    rows = train_subset(y, 0.25, seed=5)
+    assert len(rows) == 100 and len(set(rows.tolist())) == 100
+    assert np.bincount(y[rows]).tolist() == [90, 10]  # the class mix of the whole training split
+    assert np.array_equal(rows, train_subset(y, 0.25, seed=5))
+    assert not np.array_equal(rows, train_subset(y, 0.25, seed=6))
+    assert np.array_equal(train_subset(y, 1.0, seed=5), np.arange(400))
+    assert set(np.unique(y[train_subset(y, 0.001, seed=1)])) == {0, 1}  # every class keeps a row

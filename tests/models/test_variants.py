@@ -132,3 +132,34 @@ def test_a_class_weight_search_is_judged_on_the_class_balanced_validation_loss()
     assert selection(build_config({"hparams": {"class_weight": "balanced"}})) == ("val_balanced_loss", "min")
     assert selection(ExperimentConfig()) == ("val_loss", "min")
     assert selection(build_config({**searched, "search": {"metric": "val_accuracy"}})) == ("val_accuracy", "max")
+
+
+def test_imbalanced_data_gets_a_class_weighted_twin_of_every_variant_and_a_metric_that_sees_the_minority():
+    from orchestrator.models.variants import selection, with_balanced_twins
+
+    config = build_config({"variants": [{"kind": "baseline"}, {"kind": "l2", "name": "wd"}]})
+    twinned = with_balanced_twins(config, imbalanced=True, n_classes=2)
+    assert [v.label for v in twinned.variants] == ["baseline", "wd", "baseline_balanced", "wd_balanced"]
+    assert [resolve_params(v, twinned)["class_weight"] for v in twinned.variants] == ["none", "none", "balanced", "balanced"]
+    assert selection(twinned) == ("val_pr_auc", "max")
+    assert selection(with_balanced_twins(config, True, n_classes=3)) == ("val_balanced_loss", "min")
+    # Written into the experiment's config, it survives a round trip and is not doubled on resume.
+    import yaml
+
+    from orchestrator.config import to_yaml
+
+    again = with_balanced_twins(build_config(yaml.safe_load(to_yaml(twinned))), True, 2)
+    assert [v.label for v in again.variants] == [v.label for v in twinned.variants]
+
+
+def test_balanced_data_the_users_choice_or_class_weighting_off_leave_the_variants_alone():
+    from orchestrator.models.variants import with_balanced_twins
+
+    config = build_config({"variants": [{"kind": "baseline"}]})
+    assert with_balanced_twins(config, imbalanced=False, n_classes=2) is config
+    off = build_config({"variants": [{"kind": "baseline"}], "search": {"class_weighting": "off"}})
+    assert with_balanced_twins(off, imbalanced=True, n_classes=2) is off
+    chosen = build_config({"variants": [{"kind": "baseline", "params": {"class_weight": {"choice": ["none", "balanced"]}}}]})
+    assert with_balanced_twins(chosen, imbalanced=True, n_classes=2) is chosen
+    user_metric = build_config({"variants": [{"kind": "baseline"}], "search": {"metric": "val_loss"}})
+    assert with_balanced_twins(user_metric, True, 2).search.metric == "val_loss"

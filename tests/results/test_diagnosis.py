@@ -54,7 +54,10 @@ def test_memorizing_baseline_is_overfit_and_the_summary_names_the_variant_that_c
     assert base["verdict"] == "overfit"
     assert base["gap_train_test"] == pytest.approx(0.33)
     assert base["gap_train_val"] == pytest.approx(0.30) and base["gap_val_test"] == pytest.approx(0.03)
-    assert d["summary"][0] == "The unregularized model memorizes the training set: train 1.00, test 0.67."
+    # The winner fits its training rows only to 0.76 where the baseline fits them to 1.00: label noise.
+    assert d["summary"][0].startswith("The unregularized model memorizes the training set, label noise included: "
+                                      "train 1.00, test 0.67. The regularized models level off at about 0.75")
+    assert d["noise_ceiling"]["estimated_ceiling"] == pytest.approx(0.75) and d["noise_ceiling"]["memorized_by"] == "baseline"
     assert d["summary"][1] == ("dropout_early_stopping (the variant chosen on validation) cuts the gap from 0.33 to 0.02 "
                                "and raises test accuracy to 0.74.")
     assert not any(line.startswith("l2 ") for line in d["summary"])
@@ -167,7 +170,8 @@ def test_real_report():
     d = diagnose(json.loads(SAMPLE.read_text()))
     base = verdict(d, "baseline")
     assert base["verdict"] == "overfit" and base["val_loss_turned_up_at"] == 1
-    assert d["summary"][0] == "The unregularized model memorizes the training set: train 0.98, test 0.82."
+    assert d["summary"][0].startswith("The unregularized model memorizes the training set, label noise included: "
+                                      "train 0.98, test 0.82.")
     assert d["summary"][1].startswith("dropout_early_stopping (the variant chosen on validation) cuts the gap from 0.16 to 0.07")
     assert d["majority_baseline"]["near_majority"] is False
     assert d["majority_baseline"]["majority_accuracy"] == pytest.approx(0.52)
@@ -179,8 +183,115 @@ def test_the_headline_says_whether_the_winners_test_difference_is_more_than_nois
     report["comparisons"] = {"reference": "baseline", "alpha": 0.05, "variants": {
         report["best"]["variant"]: {"reference_only": 8, "variant_only": 5, "n": 100, "p_value": 0.58, "significant": False}}}
     summary = " ".join(diagnose(report)["summary"])
-    assert "within what chance alone gives on these test rows: McNemar p = 0.58" in summary
+    assert "(3 fewer test row(s) of 100 right than the baseline, within what chance alone gives: McNemar p = 0.58)" in summary
     report["comparisons"]["variants"][report["best"]["variant"]].update(p_value=0.004, significant=True)
     assert "larger than chance alone gives" in " ".join(diagnose(report)["summary"])
     report["comparisons"]["reference"] = "someone else"
     assert "McNemar" not in " ".join(diagnose(report)["summary"])
+
+
+def test_a_winner_that_fits_its_training_rows_gets_no_label_noise_story():
+    d = diagnose(report([variant("baseline", 1.00, 0.86, 0.85), variant("l2", 0.97, 0.93, 0.92)], best="l2"))
+    assert d["summary"][0] == "The unregularized model memorizes the training set: train 1.00, test 0.85."
+    assert d["noise_ceiling"] is None
+
+
+@pytest.mark.parametrize("noise", [0.10, 0.20])
+def test_no_variant_whose_sibling_memorizes_is_called_underfit(noise):
+    # Small data, flipped labels: the regularized variants fit their training rows about as well as the
+    # labels allow (1 - noise), the unregularized one memorizes them. Capacity is not what is missing.
+    ceiling = 1 - noise
+    r = report([variant("baseline", 1.00, ceiling - 0.08, ceiling - 0.09),
+                variant("dropout", 0.68, 0.67, 0.68),  # over-regularized: would be "underfit" on its own
+                variant("early_stopping", ceiling - 0.06, ceiling - 0.05, ceiling - 0.06)], best="early_stopping")
+    d = diagnose(r)
+    assert verdict(d, "dropout")["verdict"] == "noise ceiling"
+    assert "baseline fits the same training labels to 1.00" in verdict(d, "dropout")["reason"]
+    assert not any(v["verdict"] == "underfit" for v in d["verdicts"])
+    assert "label noise" in d["summary"][0]
+    assert not any("more capacity" in s and "needs" in s for s in d["summary"])
+
+
+def test_underfit_stays_underfit_when_nothing_in_the_experiment_fits_the_training_set():
+    d = diagnose(report([variant("baseline", 0.62, 0.61, 0.60), variant("l2", 0.60, 0.60, 0.60)], best="baseline"))
+    assert {v["verdict"] for v in d["verdicts"]} == {"underfit"}
+    assert "needs more capacity" in d["summary"][0]
+
+
+def imbalanced_report() -> dict:
+    """5% positives: the unweighted baseline answers 'no' almost always; its weighted twin finds them."""
+    def entry(name, kind, acc, bal, recall, f1, train_bal):
+        def split(a, b, r, f):
+            return {"accuracy": a, "balanced_accuracy": b, "loss": 0.2, "n": 200, "majority_accuracy": 0.95,
+                    "per_class": [{"recall": 0.99, "f1": 0.97, "precision": 0.96, "support": 190},
+                                  {"recall": r, "f1": f, "precision": f, "support": 10}]}
+        return {"variant": name, "kind": kind, "status": "completed", "train": split(0.97, train_bal, 0.5, 0.5),
+                "val": split(acc, bal, recall, f1), "test": split(acc, bal, recall, f1)}
+
+    base = entry("baseline", "baseline", 0.955, 0.55, 0.10, 0.17, 0.60)
+    twin = entry("baseline_balanced", "baseline", 0.90, 0.84, 0.80, 0.45, 0.88)
+    data = {"class_counts": {"train": [570, 30], "val": [190, 10], "test": [190, 10]}, "class_names": ["no", "yes"],
+            "n_val": 200, "n_test": 200,
+            "checks": [{"name": "class_imbalance", "status": "warn", "message": "The training classes are imbalanced."}]}
+    r = report([base, twin], best="baseline_balanced", data=data)
+    r["selection"] = {"metric": "val_pr_auc", "mode": "max"}
+    r["best"]["threshold"] = {"class": 1, "value": 0.71, "tuned": {"test": {"f1": 0.6, "recall": 0.7, "precision": 0.52}}}
+    return r
+
+
+def test_on_imbalanced_data_the_headline_names_imbalance_and_the_verdicts_judge_balanced_accuracy():
+    d = diagnose(imbalanced_report())
+    assert d["summary"][0].startswith("The classes are imbalanced ('yes' is only 5% of the training rows), so accuracy "
+                                      "flatters: the unregularized model scores accuracy 0.95 on test, yet of the 'yes' rows "
+                                      "it finds 10% (F1 0.17")
+    assert "PR-AUC" in d["summary"][0]
+    assert d["summary"][1].startswith("baseline_balanced (the variant chosen on validation) finds 80% (F1 0.45")
+    assert "threshold tuned on validation (0.71 instead of 0.5)" in d["summary"][2] and "F1 0.60" in d["summary"][2]
+    base = verdict(d, "baseline")
+    assert base["judged_on"] == "balanced_accuracy" and base["verdict"] == "underfit"
+    assert "class weighting" in base["reason"]
+    assert not any("more capacity" in s and "needs" in s for s in d["summary"])
+    # 0.90 accuracy is below the 0.95 majority, but balanced accuracy 0.84 is far above chance: no false alarm.
+    assert d["majority_baseline"]["warning"] is None and d["majority_baseline"]["judged_on"] == "balanced_accuracy"
+
+
+def test_capacity_says_when_a_smaller_network_matches_the_winner():
+    r = report([variant("baseline", 1.0, 0.80, 0.79), variant("l2", 0.85, 0.84, 0.83)], best="l2")
+    r["best"].update(trial_id="t2", hparams={"hidden": [256, 128]})
+    r["all_trials"] = [
+        {"trial_id": "t1", "status": "completed", "val_accuracy": 0.83, "hparams": {"hidden": [128, 64]}},
+        {"trial_id": "t2", "status": "completed", "val_accuracy": 0.84, "hparams": {"hidden": [256, 128]}},
+        {"trial_id": "t3", "status": "errored", "val_accuracy": 0.99, "hparams": {"hidden": [32]}},
+    ]
+    d = diagnose(r)
+    assert [s["hidden"] for s in d["capacity"]["sizes"]] == [[128, 64], [256, 128]]  # the errored trial is no evidence
+    assert "a smaller network (hidden 128-64) matches the winner's hidden 256-128" in d["capacity"]["message"]
+    r["all_trials"][0]["val_accuracy"] = 0.60
+    assert "beats the smaller networks searched" in diagnose(r)["capacity"]["message"]
+
+
+def test_capacity_says_when_the_largest_network_still_underfits():
+    r = report([variant("baseline", 0.62, 0.61, 0.60)], best="baseline")
+    r["best"].update(trial_id="t2", hparams={"hidden": [256, 128]})
+    r["all_trials"] = [{"trial_id": "t1", "status": "completed", "val_accuracy": 0.45, "hparams": {"hidden": [128, 64]}},
+                       {"trial_id": "t2", "status": "completed", "val_accuracy": 0.61, "hparams": {"hidden": [256, 128]}}]
+    d = diagnose(r)
+    assert "the largest network searched (hidden 256-128) is the winner and still underfits" in d["capacity"]["message"]
+
+
+def curve(points: list[tuple[float, int, float]], n_val: int) -> dict:
+    return {"variant": "l2", "n_val": n_val, "points": [
+        {"fraction": f, "n_train": n, "train_accuracy": 0.9, "val_accuracy": a, "val_loss": 0.4} for f, n, a in points]}
+
+
+def test_the_learning_curve_says_more_data_helps_while_validation_still_climbs():
+    r = report([variant("l2", 0.85, 0.84, 0.83)], best="l2")
+    r["learning_curve"] = curve([(0.25, 50, 0.62), (0.5, 100, 0.70), (0.75, 150, 0.75), (1.0, 200, 0.80)], n_val=200)
+    d = diagnose(r)
+    assert d["learning_curve"]["more_data_helps"] is True and d["learning_curve"]["gain"] == pytest.approx(0.10)
+    assert d["learning_curve"]["reason"] in d["summary"] and d["learning_curve"]["reason"].startswith("Would more data help? Yes")
+    r["learning_curve"] = curve([(0.25, 1000, 0.70), (0.5, 2000, 0.72), (0.75, 3000, 0.715), (1.0, 4000, 0.725)], n_val=1000)
+    levelled = diagnose(r)["learning_curve"]
+    assert levelled["more_data_helps"] is False and "levelled off" in levelled["reason"]
+    r["learning_curve"] = curve([(1.0, 4000, 0.725)], n_val=1000)
+    assert diagnose(r)["learning_curve"]["more_data_helps"] is None

@@ -180,3 +180,34 @@ def test_early_stopping_watches_the_metric_the_trial_is_judged_by(tmp_path):
     history = [m for m, _ in reporter.reports]
     best = min(history[:-1] if history[-1].get("restored_best") else history, key=lambda m: m["val_balanced_loss"])
     assert history[-1]["best_epoch"] == best["epoch"]
+
+
+def test_a_learning_curve_trial_trains_on_its_fraction_of_the_rows_and_validates_on_all(data, tmp_path):
+    from orchestrator.data.split import train_subset
+    from orchestrator.files import array_hash
+
+    trial_data, setup = data
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(epochs=1, train_fraction=0.5), setup, trial_data, reporter)
+    metrics = reporter.reports[-1][0]
+    rows = train_subset(trial_data.y_train, 0.5, 3)
+    assert metrics["n_train"] == 60 and metrics["n_val"] == len(trial_data.y_val)
+    assert metrics["train_hash"] == array_hash(trial_data.x_train[rows], trial_data.y_train[rows])
+
+
+def test_a_trial_judged_by_the_minority_pr_auc_reports_it_every_epoch(tmp_path):
+    import dataclasses
+
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=400) < -1.3).astype(np.int32)  # about 10% positives
+    y = 1 - y  # the minority is class 0: PR-AUC must be about class 0, not class 1
+    setup = dataclasses.replace(TrialSetup(n_classes=2, mean=x[:300].mean(0), variance=x[:300].var(0)), selection="val_pr_auc")
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(epochs=2), setup, TrialData(x[:300], y[:300], x[300:], y[300:]), reporter)
+    assert all("val_pr_auc" in m for m, _ in reporter.reports)
+    metrics, last = reporter.reports[-1]
+    proba = predict_proba(checkpoint.load_model(last, compile=False), x[300:])
+    assert metrics["val_pr_auc"] == pytest.approx(average_precision_score(y[300:] == 0, proba[:, 0]), rel=1e-5)

@@ -1,0 +1,105 @@
+"""What the network sizes searched say about capacity, in one sentence.
+
+Every trial's hidden layers and last validation numbers are in `report.json`'s `all_trials`; the
+sizes are grouped, and the best validation score of each size is compared with the winner's own
+trial on the same validation rows. A smaller size within noise of the winner means the extra
+capacity buys nothing; a winner at the largest size that still underfits means the search should
+go wider or deeper. The score is validation accuracy, or, when the classes are imbalanced (where
+accuracy flatters), the metric the trials were judged by.
+"""
+
+from __future__ import annotations
+
+import math
+
+from orchestrator.results.verdicts import imbalanced, num
+
+# Two sizes whose best validation accuracies differ by less than two standard errors of one
+# accuracy on these validation rows are indistinguishable on this data; for the other metrics
+# (no closed-form error) 2% of the winner's value, at least 0.01, is the tolerance.
+CAPACITY_NOISE_SE = 2.0
+CAPACITY_RELATIVE = 0.02
+THRESHOLDS = {"capacity_noise_se": CAPACITY_NOISE_SE, "capacity_relative": CAPACITY_RELATIVE}
+
+
+def _size(hidden) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(u) for u in hidden)
+    except (TypeError, ValueError):
+        return None
+
+
+def _weights(size: tuple[int, ...]) -> int:
+    """Hidden-to-hidden weights plus units: orders sizes by capacity (wider and deeper is bigger)."""
+    return sum(a * b for a, b in zip(size, size[1:])) + sum(size)
+
+
+def _score(report: dict) -> tuple[str, int]:
+    """(all_trials key, +1 when higher is better / -1 when lower is)."""
+    if not imbalanced(report):
+        return "val_accuracy", 1
+    selection = report.get("selection") or {}
+    return str(selection.get("metric") or "val_balanced_loss"), (-1 if selection.get("mode") == "min" else 1)
+
+
+def _best_per_size(report: dict, key: str, sign: int) -> dict[tuple[int, ...], float]:
+    best: dict[tuple[int, ...], float] = {}
+    for t in report.get("all_trials") or []:
+        if not isinstance(t, dict) or t.get("status") in ("errored", "diverged"):
+            continue
+        size, value = _size((t.get("hparams") or {}).get("hidden")), num(t.get(key))
+        if size is not None and value is not None:
+            best[size] = value if size not in best else (max if sign > 0 else min)(best[size], value)
+    return best
+
+
+def _label(size: tuple[int, ...]) -> str:
+    return "hidden " + "-".join(str(u) for u in size)
+
+
+def _tolerance(report: dict, key: str, value: float) -> float:
+    best = report.get("best") or {}
+    n_val = num((best.get("val") or {}).get("n")) or num((report.get("data") or {}).get("n_val"))
+    if key == "val_accuracy":
+        return CAPACITY_NOISE_SE * math.sqrt(value * (1 - value) / n_val) if n_val else 0.0
+    return max(0.01, CAPACITY_RELATIVE * abs(value))
+
+
+def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float, key: str, sign: int, verdict) -> str:
+    word = key.replace("val_", "validation ").replace("_", " ")
+    smaller = [s for s in order if _weights(s) < _weights(winner)]
+    matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
+    if matching:
+        s = matching[0]
+        return (f"Capacity: a smaller network ({_label(s)}) matches the winner's {_label(winner)} on {word} "
+                f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
+                "nothing here: prefer the smaller one.")
+    if winner == order[-1] and verdict == "underfit":
+        return (f"Capacity: the largest network searched ({_label(winner)}) is the winner and still underfits: "
+                "search wider or deeper networks (hparams.hidden).")
+    if smaller:
+        top = max(smaller, key=lambda s: sign * per_size[s])
+        return (f"Capacity: the winner's {_label(winner)} beats the smaller networks searched on {word} "
+                f"({win:.3g} vs at best {per_size[top]:.3g} for {_label(top)}), so it uses that capacity.")
+    larger = max(order[1:], key=lambda s: sign * per_size[s])
+    return (f"Capacity: the winner is the smallest network searched ({_label(winner)}); larger ones reach at best "
+            f"{per_size[larger]:.3g} on {word} ({_label(larger)}), so more capacity does not help.")
+
+
+def capacity(report: dict, verdicts: list[dict]) -> dict | None:
+    """{"sizes": [{hidden, best}], "judged_on", "winner", "message"}; None when no trial says its size."""
+    key, sign = _score(report)
+    per_size = _best_per_size(report, key, sign)
+    best = report.get("best") or {}
+    winner = _size((best.get("hparams") or {}).get("hidden"))
+    trial = next((t for t in report.get("all_trials") or [] if isinstance(t, dict) and t.get("trial_id") == best.get("trial_id")), {})
+    win = num(trial.get(key))
+    if not per_size or winner is None or win is None or winner not in per_size:
+        return None
+    order = sorted(per_size, key=_weights)
+    out = {"sizes": [{"hidden": list(s), "best": per_size[s]} for s in order], "judged_on": key, "winner": list(winner),
+           "message": None}
+    if len(order) >= 2:
+        verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)
+        out["message"] = _sentence(per_size, order, winner, win, _tolerance(report, key, win), key, sign, verdict)
+    return out

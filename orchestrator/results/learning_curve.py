@@ -1,0 +1,62 @@
+"""Would more data help? The learning curve's verdict, from documented rules.
+
+The winner's recipe is retrained on fractions of the training split (extra trials of the same
+experiment; the test split plays no part), each point evaluated in inference mode on its own
+training rows and on the whole validation split. `launch` stores the points in `report.json`'s
+`learning_curve`; this module turns them into `diagnosis.learning_curve`.
+
+The rule: look at the last doubling of the training rows (the point nearest half of the full
+training split against the full split). If validation accuracy rose by more than the sampling
+noise of the validation split (one standard error, at least 0.01), the curve is still climbing and
+more rows of the same kind should help; otherwise it has levelled off. With imbalanced classes the
+score is balanced accuracy and its noise that of K × the smallest class's validation rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from orchestrator.results.verdicts import num
+
+CURVE_MIN_GAIN = 0.01  # below a point of accuracy, a rise is not worth collecting data for
+CURVE_NOISE_SE = 1.0  # a rise above one standard error of the validation accuracy counts
+THRESHOLDS = {"curve_min_gain": CURVE_MIN_GAIN, "curve_noise_se": CURVE_NOISE_SE}
+
+
+def _usable(points, key: str) -> list[dict]:
+    rows = [p for p in points or [] if isinstance(p, dict) and num(p.get("fraction")) is not None
+            and num(p.get(key)) is not None and num(p.get("n_train"))]
+    return sorted(rows, key=lambda p: p["fraction"])
+
+
+def diagnose_curve(curve: dict | None, key: str = "val_accuracy", n_val: float | None = None) -> dict | None:
+    """{"points", "more_data_helps", "gain", "tolerance", "reason"}; None without a curve, and
+    more_data_helps None when fewer than two points finished. `n_val`: the rows behind one
+    validation score (default: the curve's validation rows)."""
+    if not isinstance(curve, dict):
+        return None
+    points = _usable(curve.get("points"), key)
+    out = {"points": points, "more_data_helps": None, "gain": None, "tolerance": None, "judged_on": key,
+           "n_val": curve.get("n_val"), "variant": curve.get("variant"), "reason": None}
+    if len(points) < 2:
+        out["reason"] = "Would more data help? The learning curve has fewer than two points, so it cannot say."
+        return out
+    last = points[-1]
+    half = min(points[:-1], key=lambda p: abs(p["n_train"] - last["n_train"] / 2))
+    gain = last[key] - half[key]
+    n_val = n_val or num(curve.get("n_val"))
+    se = math.sqrt(last[key] * (1 - last[key]) / n_val) if n_val else 0.0
+    tolerance = max(CURVE_MIN_GAIN, CURVE_NOISE_SE * se)
+    helps = gain > tolerance
+    word = key.replace("val_", "validation ").replace("_", " ")
+    seen = (f"{word} {half[key]:.2f} at {int(half['n_train'])} training rows, "
+            f"{last[key]:.2f} at {int(last['n_train'])}: {gain:+.2f}")
+    out.update(more_data_helps=bool(helps), gain=gain, tolerance=tolerance)
+    if helps:
+        out["reason"] = (f"Would more data help? Yes: the learning curve still climbs ({seen}, more than the ±{tolerance:.2f} "
+                         "noise of the validation split), so more labelled rows of the same kind should raise it further.")
+    else:
+        out["reason"] = (f"Would more data help? Probably not: the learning curve has levelled off ({seen}, within the "
+                         f"±{tolerance:.2f} noise of the validation split); better features or cleaner labels would help more "
+                         "than more rows of the same kind.")
+    return out
