@@ -193,6 +193,10 @@ def evaluate(
     typer.echo(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
                f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
                + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else ""))
+    if "at_threshold" in result:
+        t = result["at_threshold"]
+        typer.echo(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
+                   f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
     for check in result["checks"]:
         typer.echo(f"  {check['status']:4s} {check['name']}: {check['message']}")
     typer.echo(f"saved: {result['path']}")

@@ -232,6 +232,9 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     metric, mode = selection(config)
     outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
     evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
+    checks = [c for c in checks if c.get("name") != "uninformative_features"]
+    if best is not None:  # a data check that needs the chosen model: which columns it does not use
+        checks.append(evaluation.feature_use(best, dataset, config.seed))
     if config.output.tensorboard:
         from orchestrator.report.tensorboard import log_outcomes
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.data.dataset import SPLITS, Dataset
+from orchestrator.data.features import check_redundant_features, check_target_leakage
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
 # the majority already scores > 80%); for any task a largest/smallest ratio above 3 does the same.
@@ -59,8 +60,9 @@ def check_class_imbalance(dataset: Dataset) -> dict:
                       f"is {nums['minority_share']:.0%} of the training split (largest/smallest {ratio}).", nums)
     return _check("class_imbalance", "warn",
                   f"The training classes are imbalanced ({ratio}; '{nums['minority_name']}' is only {nums['minority_share']:.0%} "
-                  f"of the rows), so accuracy will flatter the model: look at recall and F1 per class, and consider "
-                  f"--set hparams.class_weight=balanced (or let a variant search it).", nums)
+                  f"of the rows), so accuracy will flatter the model: gg-train also trains every variant with "
+                  f"class_weight 'balanced' (the _balanced variants; search.class_weighting=off turns that off), judges "
+                  f"trials by a metric that sees the minority class, and reports recall and F1 per class.", nums)
 
 
 def _row_keys(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -157,7 +159,8 @@ def check_non_finite(dataset: Dataset) -> dict:
                   "them, or training will produce NaN losses.", nums)
 
 
-CHECKS = (check_class_imbalance, check_duplicates, check_label_shift, check_constant_features, check_non_finite)
+CHECKS = (check_class_imbalance, check_duplicates, check_label_shift, check_constant_features, check_non_finite,
+          check_target_leakage, check_redundant_features)
 
 
 def run_checks(dataset: Dataset) -> list[dict]:

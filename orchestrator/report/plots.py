@@ -17,7 +17,7 @@ def draw_plots(report: dict) -> dict[str, bytes | None]:
     variants = [v for v in report.get("variants") or [] if isinstance(v, dict)]
     best = get(report, "best", "variant")
     return {"learning_curves": _learning_curves(variants), "gap": _gap_chart(variants, best),
-            "confusion": _confusion(report)}
+            "confusion": _confusion(report), "training_size": _training_size(get(report, "diagnosis", "learning_curve"))}
 
 
 def _png(fig) -> bytes:
@@ -49,6 +49,26 @@ def _learning_curves(variants: list[dict]) -> bytes | None:
     for ax in axes[len(with_history):]:
         ax.set_visible(False)
     axes[0].set_ylabel("loss"), axes[0].legend(fontsize=8)
+    return _png(fig)
+
+
+def _training_size(curve) -> bytes | None:
+    """The learning curve over training rows: train and validation score of the winner's recipe."""
+    from matplotlib.figure import Figure
+
+    points = [p for p in (curve or {}).get("points") or [] if isinstance(p, dict) and isnum(p.get("n_train"))]
+    key = (curve or {}).get("judged_on") or "val_accuracy"
+    if len(points) < 2:
+        return None
+    fig = Figure(figsize=(5.5, 3.4), layout="constrained")
+    ax = fig.subplots()
+    n = [p["n_train"] for p in points]
+    if key == "val_accuracy":
+        ax.plot(n, [p.get("train_accuracy") for p in points], "-", marker="o", label="train accuracy")
+    ax.plot(n, [p.get(key) for p in points], "--", marker="o", label=key.replace("val_", "validation ").replace("_", " "))
+    ax.set(xlabel="training rows", ylabel="score", title=f"{(curve or {}).get('variant', '')}: score vs training rows")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _png(fig)
 
 

@@ -80,6 +80,9 @@ def _evidence(report: dict, images: dict) -> list[tuple]:
     if "gap" in images:
         blocks += [("h", 2, "Train − test accuracy gap"), ("img", "gap", "Train minus test accuracy per variant, both "
                    "measured in inference mode on the saved checkpoint; ★ marks the chosen variant.")]
+    if "training_size" in images:
+        blocks += [("h", 2, "Would more data help?"), ("img", "training_size", "The winner's recipe retrained on fractions of "
+                   "the training split (the test split untouched): " + str(get(report, "diagnosis", "learning_curve", "reason") or ""))]
     cm = get(report, "best", "test", "confusion_matrix")
     if "confusion" in images:
         names = class_names(report, len(cm))
@@ -103,7 +106,21 @@ def _tables(report: dict) -> list[tuple]:
         rows = [[n, fmt(p.get("precision")), fmt(p.get("recall")), fmt(p.get("f1")), fmt(p.get("support"), "g")]
                 for n, p in zip(names, per_class)]
         blocks += [("h", 2, "Per class, chosen model (test)"), ("table", ["class", "precision", "recall", "F1", "support"], rows)]
-    return blocks + _export_section(report.get("export"))
+    return blocks + _threshold_section(get(report, "best", "threshold"), report) + _export_section(report.get("export"))
+
+
+def _threshold_section(threshold, report: dict) -> list[tuple]:
+    """Two classes: the minority's metrics at 0.5 and at the threshold tuned on validation, side by side."""
+    if not isinstance(threshold, dict) or not isnum(threshold.get("value")):
+        return []
+    name = class_names(report, 2)[threshold.get("class", 1)] if threshold.get("class") in (0, 1) else "?"
+    rows = []
+    for label, key in (("0.5", "at_0_5"), (f"{threshold['value']:.3f} (tuned on val)", "tuned")):
+        for split in ("val", "test"):
+            m = get(threshold, key, split) or {}
+            rows.append([label, split] + [fmt(m.get(k)) for k in ("f1", "precision", "recall", "balanced_accuracy")])
+    return [("h", 2, f"Decision threshold for '{name}'"), ("p", str(threshold.get("rule", ""))),
+            ("table", ["threshold", "split", "F1", "precision", "recall", "balanced accuracy"], rows)]
 
 
 def _export_section(export) -> list[tuple]:

@@ -109,3 +109,17 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
     return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),
             "failed": errors, "rule": "the winner's recipe, hyperparameters and seed on stratified fractions of the "
                                       "training split; each point in inference mode on its own training rows and on validation"}
+
+
+def feature_use(best: Evaluated, dataset: Dataset, seed: int) -> dict:
+    """The `uninformative_features` check for the chosen model (permutation importance on validation)."""
+    from orchestrator.models.outputs import class_probabilities
+    from orchestrator.results.importance import check_uninformative_features
+    from orchestrator.train.checkpoint import load_handover_model
+
+    model = load_handover_model(best.outcome.checkpoint)
+
+    def proba(x: np.ndarray) -> np.ndarray:  # a direct call: predict() costs milliseconds per call, and this makes hundreds
+        return class_probabilities(np.asarray(model(np.asarray(x, dtype=np.float32), training=False)))
+
+    return check_uninformative_features(proba, dataset, seed)

@@ -33,6 +33,17 @@ def _encode(y: np.ndarray, class_names: list[str]) -> np.ndarray:
     return np.array([index[v] for v in keys], dtype=np.int32)
 
 
+def _threshold(best: Path) -> dict | None:
+    """The decision threshold exported with the model (`best/metrics.json`), if the task had one."""
+    import json
+
+    try:
+        found = json.loads((best / "metrics.json").read_text(encoding="utf-8")).get("threshold")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("value"), (int, float)) else None
+
+
 def _verified_export(folder: Path, name: str) -> Path:
     """best/ of an experiment whose export passed the fresh-process proof, else one line."""
     verified = ((experiments.read_report_json(folder) or {}).get("export") or {}).get("verified")
@@ -83,11 +94,19 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     # The training split's statistics live in the model's Normalization layer: no training data needed.
     mean, var = (np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float64).reshape(-1) for v in (scaling.mean, scaling.variance))
     counts = np.asarray(described["class_counts"]["train"], dtype=float)
+    proba = predict_proba(model, x)
     result = {
         "experiment": name, "data": str(data), "n": int(len(y)), "evaluated": datetime.now().isoformat(timespec="seconds"),
-        "metrics": classification_metrics(y, predict_proba(model, x), len(described["class_names"]), int(np.argmax(counts))),
+        "metrics": classification_metrics(y, proba, len(described["class_names"]), int(np.argmax(counts))),
         "checks": check_new_data(x, y, mean, var, names, counts / counts.sum()),
     }
+    threshold = _threshold(best)
+    if threshold is not None and proba.shape[1] == 2:  # the cut-off tuned on validation, carried in best/metrics.json
+        from orchestrator.results.threshold import metrics_at
+
+        k = int(threshold["class"])
+        result["at_threshold"] = {"class": k, "value": threshold["value"],
+                                  **metrics_at(y, proba[:, k], k, float(threshold["value"]))}
     out = folder / "evaluations"
     out.mkdir(exist_ok=True)
     path = out / f"{Path(data).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"

@@ -40,7 +40,8 @@ def clean() -> Dataset:
 def test_clean_data_passes_every_check_with_the_documented_shape():
     checks = run_checks(clean())
     assert [c["name"] for c in checks] == ["class_imbalance", "duplicates_across_splits", "label_shift",
-                                           "constant_features", "non_finite_features"]
+                                           "constant_features", "non_finite_features", "target_leakage",
+                                           "redundant_features"]
     for c in checks:
         assert set(c) == {"name", "status", "message", "numbers"}
         assert c["status"] == "ok", c
@@ -56,7 +57,7 @@ def test_five_percent_positives_warns_imbalance_with_the_ratio_and_the_fix():
     assert c["numbers"]["ratio"] == pytest.approx(19.0)
     assert c["numbers"]["minority_share"] == pytest.approx(0.05)
     assert c["numbers"]["minority_name"] == "yes"
-    assert "--set hparams.class_weight=balanced" in c["message"]
+    assert "class_weight 'balanced'" in c["message"] and "search.class_weighting=off" in c["message"]
     assert "recall" in c["message"] and "F1" in c["message"]
     json.dumps(c, allow_nan=False)
 

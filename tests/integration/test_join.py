@@ -29,7 +29,8 @@ def test_launch_joins_a_running_cluster(tmp_path):
         proc = subprocess.run(
             [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
              "--address", f"127.0.0.1:{port}", "--runs-dir", str(tmp_path), "--name", "joined",
-             "--samples", "1", "--epochs", "2", "--set", "variants=[{kind: baseline}, {kind: l2}]"],
+             "--samples", "1", "--epochs", "2", "--set", "variants=[{kind: baseline}, {kind: l2}]",
+             "--set", "diagnosis.learning_curve=false"],
             capture_output=True, text=True, timeout=300, env=env)
         assert proc.returncode == 0, proc.stderr[-2000:]
         manifest = json.loads((tmp_path / "joined" / "manifest.json").read_text())

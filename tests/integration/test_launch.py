@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from orchestrator.config import build_config, load_config, parse_override
-from orchestrator.data import load_dataset
+from orchestrator.data import array_hash, load_dataset
 from orchestrator.launch import launch
 from orchestrator.models.outputs import predict_proba
 from orchestrator.train import checkpoint
@@ -31,6 +31,7 @@ def small_config(runs: Path, **extra) -> dict:
         "variants": [{"kind": "baseline"}, {"kind": "l2"}, {"kind": "early_stopping"}],
         "search": {"samples": 2},
         "scheduler": {"grace_period": 2, "reduction_factor": 2},
+        "diagnosis": {"learning_curve": False},
         "output": {"runs_dir": str(runs)},
     }
     raw.update(extra)
@@ -40,7 +41,7 @@ def small_config(runs: Path, **extra) -> dict:
 @pytest.fixture(scope="module")
 def small_run(ray_local, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    config = build_config(small_config(runs))
+    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # one learning-curve trial
     result = launch(config, name="small")
     return config, result
 
@@ -96,6 +97,19 @@ def test_the_test_split_never_reached_a_trial(small_run):
             # What each trial trained and validated on is exactly the train and val splits...
             assert (reported["train_hash"], reported["val_hash"]) == (hashes["train"], hashes["val"])
             assert (reported["n_train"], reported["n_val"]) == (180, 60)
+    # The learning curve's trial trained on its half of the training rows (and validated on all of val)...
+    from orchestrator.data.split import train_subset
+
+    dataset = load_dataset(small_run[0].data, small_run[0].seed)
+    curve = json.loads(result.report_path.read_text())["learning_curve"]
+    assert [p["fraction"] for p in curve["points"]] == [0.5, 1.0] and [p["n_train"] for p in curve["points"]] == [90, 180]
+    curve_results = sorted((result.exp_dir / "learning_curve").glob("*/result.json"))
+    assert len(curve_results) == 1 and curve["failed"] == []
+    for line in curve_results[0].read_text().splitlines():
+        reported = json.loads(line)
+        rows = train_subset(dataset.train.y, 0.5, reported["config"]["seed"])
+        assert reported["train_hash"] == array_hash(dataset.train.x[rows], dataset.train.y[rows])
+        assert (reported["val_hash"], reported["n_train"]) == (hashes["val"], 90)
     # ...and the only thing that travels to a trial has no field a test split could ride in.
     from orchestrator.train.spec import TrialData
 
@@ -141,6 +155,10 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     assert verdicts["baseline"] == "overfit"
     assert "memorizes" in report["diagnosis"]["summary"][0] or "overfits" in report["diagnosis"]["summary"][0]
     assert report["export"]["verified"] is True
+    # Would more data help? The winner's recipe on 25/50/75% of the training rows, and a verdict.
+    curve = report["diagnosis"]["learning_curve"]
+    assert [p["fraction"] for p in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
+    assert isinstance(curve["more_data_helps"], bool) and curve["reason"] in report["diagnosis"]["summary"]
     assert result.seconds < 180
 
 
@@ -264,6 +282,10 @@ def test_evaluate_on_new_data_matches_the_report_on_the_same_rows(small_run, tmp
     saved = json.loads(Path(proc.stdout.strip().splitlines()[-1].removeprefix("saved: ")).read_text())
     assert saved["metrics"]["accuracy"] == pytest.approx(result.report["best"]["test"]["accuracy"])
     assert {c["name"]: c["status"] for c in saved["checks"]}["label_shift"] == "ok"
+    # The threshold tuned on validation travels with the export: on the test rows it gives the report's test F1.
+    tuned = result.report["best"]["threshold"]
+    assert saved["at_threshold"]["value"] == tuned["value"]
+    assert saved["at_threshold"]["f1"] == pytest.approx(tuned["tuned"]["test"]["f1"])
 
 
 def test_a_broken_export_fails_the_launch_with_the_artifact_named(ray_local, tmp_path, monkeypatch):
@@ -298,20 +320,25 @@ def test_a_broken_export_fails_the_launch_with_the_artifact_named(ray_local, tmp
     assert (tmp_path / "broken" / "report.html").is_file()
 
 
-def test_imbalanced_data_warns_and_balanced_class_weight_can_be_searched(ray_local, tmp_path):
+def test_imbalanced_data_is_handled_by_default_not_just_warned_about(ray_local, tmp_path):
+    """5% positives: every variant also trains class-weighted, trials are judged by the minority
+    class's PR-AUC, the threshold is tuned on validation and travels with the export, and the
+    headline is about imbalance."""
     raw = small_config(tmp_path, data={"synthetic": {"n_samples": 600, "positive_share": 0.05, "label_noise": 0.02}},
-                       variants=[{"kind": "baseline", "params": {"class_weight": {"choice": ["none", "balanced"]}}}],
-                       search={"samples": 4}, scheduler={"type": "none"}, training={"epochs": 4})
+                       variants=[{"kind": "baseline"}], search={"samples": 1}, scheduler={"type": "none"}, training={"epochs": 4})
     result = launch(build_config(raw), name="imbalanced")
     report = result.report
     imbalance = next(c for c in report["data"]["checks"] if c["name"] == "class_imbalance")
     assert imbalance["status"] == "warn" and imbalance["numbers"]["minority_share"] < 0.1
-    assert "class_weight=balanced" in imbalance["message"]
     tried = {json.loads(p.read_text())["class_weight"] for p in (result.exp_dir / "tune").glob("*/params.json")}
     assert tried == {"none", "balanced"}
-    # ...and judged on the class-balanced validation loss, which does not favour "none" by construction.
-    assert report["selection"]["metric"] == "val_balanced_loss"
-    assert all("val_balanced_loss" in json.loads(line) for p in (result.exp_dir / "tune").glob("*/result.json")
+    assert [v["variant"] for v in report["variants"]] == ["baseline", "baseline_balanced"]
+    assert load_config(result.exp_dir / "experiment.yaml").variants[1].label == "baseline_balanced"  # a resume runs the same
+    assert (report["selection"]["metric"], report["selection"]["mode"]) == ("val_pr_auc", "max")
+    assert all("val_pr_auc" in json.loads(line) for p in (result.exp_dir / "tune").glob("*/result.json")
                for line in p.read_text().splitlines())
-    assert len(report["best"]["test"]["per_class"]) == 2
-    assert any("recall" in s for s in report["diagnosis"]["summary"])
+    threshold = report["best"]["threshold"]
+    assert threshold["class"] == 1 and 0 < threshold["value"] < 1 and set(threshold["tuned"]) == {"val", "test"}
+    assert json.loads((result.exp_dir / "best" / "metrics.json").read_text())["threshold"]["value"] == threshold["value"]
+    assert report["diagnosis"]["summary"][0].startswith("The classes are imbalanced")
+    assert all(v["judged_on"] == "balanced_accuracy" for v in report["diagnosis"]["verdicts"])

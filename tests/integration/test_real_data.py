@@ -17,7 +17,7 @@ def _config(runs, data: dict) -> object:
         "name": "real", "seed": 0, "data": data, "training": {"epochs": 40},
         "hparams": {"learning_rate": 0.003, "patience": 8},
         "variants": [{"kind": "baseline"}, {"kind": "dropout_early_stopping"}],
-        "search": {"enabled": False, "samples": 1}, "scheduler": {"type": "none"},
+        "search": {"enabled": False, "samples": 1}, "scheduler": {"type": "none"}, "diagnosis": {"learning_curve": False},
         "output": {"runs_dir": str(runs)},
     })
 

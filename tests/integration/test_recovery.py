@@ -24,7 +24,8 @@ pytestmark = pytest.mark.ray
 def config(runs: Path, **extra):
     raw = {"name": "recovery", "seed": 1, "data": {"synthetic": {"n_samples": 300}}, "training": {"epochs": 8},
            "variants": [{"kind": "baseline"}, {"kind": "l2"}], "search": {"enabled": False, "samples": 1},
-           "scheduler": {"type": "none"}, "output": {"runs_dir": str(runs), "tensorboard": False}}
+           "scheduler": {"type": "none"}, "diagnosis": {"learning_curve": False},
+           "output": {"runs_dir": str(runs), "tensorboard": False}}
     raw.update(extra)
     return raw
 
