@@ -9,7 +9,8 @@ A variant that does not fit its training data is `underfit` only when nothing in
 does: when a sibling variant (the same network without the regularizer, typically) fits the same
 training labels almost perfectly, capacity is not what is missing. What the regularized model
 leaves unfitted is what the features do not explain (label noise, mostly), and the verdict is
-`noise ceiling`, so the user is not sent to buy capacity that would only memorize the noise.
+`noise ceiling`, so the user is not sent to buy capacity that would only memorize the noise. (Not
+under imbalance: there a low balanced accuracy is the majority class winning, and the reason says so.)
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def verdict(entry: dict, report: dict, memorizer: tuple[str, float] | None = Non
     held = val if val is not None else test
     if train is None or held is None:
         return None
-    sibling = memorizer if memorizer is not None and memorizer[0] != entry.get("variant") else None
+    # Under imbalance a low balanced accuracy is the majority class winning, not noise: no sibling excuse.
+    sibling = memorizer if memorizer is not None and memorizer[0] != entry.get("variant") and key == "accuracy" else None
     label, why = classify(train, held, _floor(report, entry, key), sibling, word)
     if label == "underfit" and key == "balanced_accuracy":
         why += ("; with imbalanced classes that usually means it learned to answer the majority, which class "
