@@ -159,7 +159,12 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     curve = report["diagnosis"]["learning_curve"]
     assert [p["fraction"] for p in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
     assert isinstance(curve["more_data_helps"], bool) and curve["reason"] in report["diagnosis"]["summary"]
-    assert result.seconds < 180
+    # The story it exists for: the winner's held-out advantage is more than McNemar calls chance, and
+    # the headline names the label noise the data has (30% of labels redrawn).
+    paired = report["comparisons"]["variants"][best["variant"]]
+    assert paired["significant"] and paired["variant_only"] > paired["reference_only"]
+    assert "label noise" in report["diagnosis"]["summary"][0]
+    assert result.seconds < 420  # a guard against a hang, not a benchmark (BENCHMARKS.md times it)
 
 
 def _gg(*args: str, cwd: Path) -> subprocess.CompletedProcess:
