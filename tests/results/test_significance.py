@@ -21,7 +21,7 @@ def test_a_lopsided_split_of_the_discordant_rows_is_significant():
 
 
 def test_three_points_on_a_hundred_rows_is_noise():
-    """The quickstart's situation: 0.80 against 0.83 on 100 test rows, 5 rows against 8."""
+    """The old quickstart's situation: 0.80 against 0.83 on 100 test rows, 5 rows against 8."""
     result = mcnemar(*rows(75, 5, 8, 12))
     assert result["p_value"] == pytest.approx(0.5811, abs=1e-4) and not result["significant"]
     assert mcnemar(*rows(90, 0, 0, 10))["p_value"] == 1.0
