@@ -28,8 +28,6 @@ class Evaluated:
     test: dict
     history: list[dict]  # per-epoch train/val metrics of the evaluated checkpoint's run
     test_correct: np.ndarray | None = None  # per test row: right or not (for paired tests; not in report.json)
-    val_proba: np.ndarray | None = None  # inference-mode probabilities (threshold, learning curve; not in report.json)
-    test_proba: np.ndarray | None = None
     threshold: dict | None = None  # two-class tasks: the cut-off tuned on validation (`results.threshold`)
 
 
@@ -71,8 +69,7 @@ def evaluate(outcomes: list[TrialOutcome], dataset: Dataset, metric: str, mode: 
     evaluated, matrix = {}, None
     for variant, outcome in per_variant.items():
         train, val, test, (val_proba, test_proba), history = evaluate_checkpoint(outcome.checkpoint, dataset)
-        evaluated[variant] = Evaluated(outcome, train, val, test, history, test_proba.argmax(axis=1) == dataset.test.y,
-                                       val_proba, test_proba)
+        evaluated[variant] = Evaluated(outcome, train, val, test, history, test_proba.argmax(axis=1) == dataset.test.y)
         if outcome is best:
             matrix = confusion(dataset.test.y, test_proba, dataset.n_classes)
             evaluated[variant].threshold = decision(dataset.val.y, val_proba, dataset.test.y, test_proba,
@@ -91,7 +88,6 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
     split; the full split's point is the winner itself. The test split is not touched."""
     from orchestrator.data.split import train_subset
     from orchestrator.models.outputs import predict_proba
-    from orchestrator.results.metrics import classification_metrics
     from orchestrator.train.checkpoint import load_handover_model
 
     points, errors = [], []
