@@ -227,6 +227,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results import evaluation
     from orchestrator.results.diagnosis import diagnose
     from orchestrator.results.export import export_and_verify
+    from orchestrator.results import significance
     from orchestrator.results.significance import against_reference
 
     metric, mode = selection(config)
@@ -245,8 +246,8 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     )
     if best is not None and curve:
         built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
-    reference = next((name for name, ev in evaluated.items()
-                      if ev.outcome.kind == "baseline" and ev.outcome.hparams.get("class_weight", "none") == "none"), None)
+    reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
+                                        for n, ev in evaluated.items()])
     built["comparisons"] = against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does

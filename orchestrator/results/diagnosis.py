@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.results import capacity, headline, learning_curve
+from orchestrator.results.significance import reference
 from orchestrator.results.verdicts import THRESHOLDS, imbalanced, val_loss_turned_up_at, verdicts
 from orchestrator.results.verdicts import diff as _diff
 from orchestrator.results.verdicts import majority as _majority
@@ -142,7 +143,8 @@ def _model_sentences(verdicts_: list[dict], report: dict, ceiling: dict | None) 
     if not rows:
         return [v["reason"] for v in verdicts_]
     best_name = (report.get("best") or {}).get("variant")
-    ref = next((v for v in rows if headline.is_reference(v)), None)
+    named = reference([v for v in report.get("variants") or [] if isinstance(v, dict)])
+    ref = next((v for v in rows if v["variant"] == named), None)
     base = ref is not None
     ref = ref or max(rows, key=lambda v: v["gap_train_test"])
     # The variant held up against the baseline is the one chosen on validation: picking "the one

@@ -18,11 +18,6 @@ from orchestrator.results.verdicts import MEMORIZED_TRAIN, class_counts, metric,
 NOISY_TRAIN = 0.95
 
 
-def is_reference(v: dict) -> bool:
-    """The unregularized, unweighted baseline (a class-weighted twin of it is a variant like any other)."""
-    return (v.get("kind") == "baseline" or v["variant"] == "baseline") and not v["variant"].endswith("_balanced")
-
-
 def _fit_headline(ref: dict, is_baseline: bool, imbalanced: bool = False) -> str:
     """The reference variant's fit in one sentence: the baseline if it ran, else the largest-gap variant."""
     who = "The unregularized model" if is_baseline else f"No baseline ran; {ref['variant']}, the variant with the largest gap,"

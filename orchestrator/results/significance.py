@@ -25,6 +25,17 @@ def mcnemar(reference_correct: np.ndarray, variant_correct: np.ndarray) -> dict:
             "p_value": p, "significant": bool(p < ALPHA)}
 
 
+def reference(entries: list[dict]) -> str | None:
+    """The variant every other is compared with: the unregularized baseline trained without class
+    weights (its `_balanced` twin is a variant like any other). `entries` are report variant entries
+    (`variant`, `kind`, `hparams`)."""
+    for e in entries:
+        unweighted = ((e.get("hparams") or {}).get("class_weight") or "none") == "none"
+        if (e.get("kind") == "baseline" or e.get("variant") == "baseline") and unweighted:
+            return str(e.get("variant"))
+    return None
+
+
 def against_reference(test_correct: dict[str, np.ndarray], reference: str | None) -> dict:
     """Every variant against the reference (the unregularized baseline) on the same test rows."""
     if reference is None or reference not in test_correct:
