@@ -34,6 +34,7 @@ class LaunchResult:
 
 def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path):
     from orchestrator.train.spec import TrialData, TrialSetup
+    from orchestrator.tuning.schedulers import rung_epochs
 
     mean, variance = dataset.scaling()
     setup = TrialSetup(
@@ -42,6 +43,8 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
         board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
         histograms=config.output.histograms, selection=selection(config)[0],
+        checkpoint_every=config.output.checkpoint_every, checkpoint_rungs=rung_epochs(config),
+        checkpoint_seconds=config.output.checkpoint_seconds,
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)

@@ -123,6 +123,11 @@ class ResourcesConfig(Strict):
 class OutputConfig(Strict):
     runs_dir: Path = Path("runs")
     checkpoints_to_keep: int = Field(2, ge=1)
+    # A trial's report carries a checkpoint every `checkpoint_every` epochs, at ASHA's rung epochs,
+    # at its end, and whenever `checkpoint_seconds` passed without one: a `.keras` save costs more
+    # than a small model's epoch, and a retried trial replays the epochs since to the same result.
+    checkpoint_every: int = Field(5, ge=1)
+    checkpoint_seconds: float = Field(60.0, gt=0)
     tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
     histograms: bool = False  # weight histograms every epoch (bigger logs)
 

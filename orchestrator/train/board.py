@@ -71,3 +71,8 @@ class TrialBoard:
                     tf.summary.histogram(weight.path, weight.numpy(), step=epoch)
         for writer in (*self.writers.values(), self.root):
             writer.flush()
+
+    def close(self) -> None:
+        """Release the event files (a reused worker opens new ones for its next trial)."""
+        for writer in (*self.writers.values(), self.root):
+            writer.close()

@@ -33,19 +33,18 @@ def balanced_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return per_class[y].astype(np.float32)
 
 
-def minority_pr_auc(model, x_val: np.ndarray, y_val: np.ndarray, positive: int) -> float:
-    """Average precision (PR-AUC) of the minority class on validation, in inference mode: the
-    selection metric of two-class imbalanced experiments. It scores how well the model ranks the
-    rare class above the rest, whatever the threshold, so a model that never crosses 0.5 for it but
-    ranks it well is not thrown away; the threshold is tuned afterwards (`results.threshold`)."""
+def minority_pr_auc(proba: np.ndarray, y_val: np.ndarray, positive: int) -> float:
+    """Average precision (PR-AUC) of the minority class on validation, from inference-mode class
+    probabilities (n, K): the selection metric of two-class imbalanced experiments. It scores how
+    well the model ranks the rare class above the rest, whatever the threshold, so a model that
+    never crosses 0.5 for it but ranks it well is not thrown away; the threshold is tuned afterwards
+    (`results.threshold`)."""
     from sklearn.metrics import average_precision_score
-
-    from orchestrator.models.outputs import predict_proba
 
     hits = np.asarray(y_val) == positive
     if not hits.any():
         return float("nan")
-    return float(average_precision_score(hits, predict_proba(model, x_val)[:, positive]))
+    return float(average_precision_score(hits, np.asarray(proba)[:, positive]))
 
 
 def class_weights(y: np.ndarray, n_classes: int, mode: str) -> dict[int, float] | None:

@@ -1,11 +1,13 @@
-"""One trial: build (or restore) the model inside its strategy scope, fit one epoch at a time,
-and after every epoch report metrics and a checkpoint.
+"""One trial: build (or restore) the model inside its strategy scope, train it one compiled epoch
+at a time (`epochs.EpochRunner`), report metrics after every epoch and a checkpoint when the
+cadence says (`cadence.CheckpointCadence`).
 
 `run_trial` knows nothing of Ray; it talks to a `Reporter` (`tune_adapter` is the Tune one), so
-the training loop is tested without a cluster.
+the training loop is tested without a cluster. It starts from a clean Keras state, so a worker
+process reused for many trials gives each the result a fresh process would.
 
-Early-stopping variants restore their best weights *in the last epoch's report*, not after `fit`:
-a report after the last epoch could be dropped when ASHA stops the trial at `max_t`, and the
+Early-stopping variants restore their best weights *in the last epoch's report*, not after the
+loop: a report after the last epoch could be dropped when ASHA stops the trial at `max_t`, and the
 checkpoint the evaluation loads must be the model the variant really produced.
 """
 
@@ -22,114 +24,48 @@ import numpy as np
 from orchestrator.files import array_hash
 from orchestrator.names import trial_name
 from orchestrator.train import checkpoint, distribute
+from orchestrator.train.cadence import CheckpointCadence
 from orchestrator.train.checkpoint import TrialState
-from orchestrator.train.fitting import (
-    balanced_weights,
-    class_weights,
-    compile_model,
-    minority_pr_auc,
-    targets,
-)
+from orchestrator.train.fitting import balanced_weights, class_weights, compile_model, minority_pr_auc, targets
 from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
+from orchestrator.train.stopping import EarlyStopping
 
 
 class Reporter(Protocol):
     def restore_dir(self) -> Any: ...  # context manager yielding a checkpoint Path or None
-    def report(self, metrics: dict, checkpoint_dir: Path) -> None: ...
+    def report(self, metrics: dict, checkpoint_dir: Path | None) -> None: ...
     def trial_id(self) -> str: ...
 
 
 # What early stopping watches, per selection metric: the number the trial is judged by.
-_STOPPING_MONITOR = {"val_loss": "val_xent", "val_balanced_loss": "val_bxent", "val_pr_auc": "val_bxent",
-                     "val_accuracy": "val_xent"}
+_STOPPING_MONITOR = {"val_loss": "val_loss", "val_balanced_loss": "val_balanced_loss",
+                     "val_pr_auc": "val_balanced_loss", "val_accuracy": "val_loss"}
 
 
-def _resumable_early_stopping(patience: int, state: dict, best_weights, selection: str = "val_loss"):
-    import keras
-
-    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-        """Keras' EarlyStopping whose state (best value, wait count, best epoch and weights) survives
-        the one-epoch `fit` calls of `run_trial` and a restart from a checkpoint."""
-
-        carried = (state["best"], state["wait"], state["best_epoch"], best_weights) if state else None
-
-        def on_train_begin(self, logs=None):
-            super().on_train_begin(logs)  # resets everything: put back what earlier epochs learned
-            if self.carried is not None:
-                self.best, self.wait, self.best_epoch, self.best_weights = self.carried
-
-        def on_epoch_end(self, epoch, logs=None):
-            super().on_epoch_end(epoch, logs)
-            self.carried = (self.best, self.wait, self.best_epoch, self.best_weights)
-
-        def on_train_end(self, logs=None):
-            pass  # the best weights are restored in the last epoch's report (see the module docstring)
-
-    return ResumableEarlyStopping(monitor=_STOPPING_MONITOR.get(selection, "val_xent"), mode="min", patience=patience,
-                                  restore_best_weights=True)
-
-
-def _epoch_metrics(logs: dict, epoch: int) -> dict:
+def _epoch_metrics(train: dict, val: dict, epoch: int) -> dict:
     return {
         "epoch": epoch + 1,
-        "loss": float(logs["xent"]),
-        "accuracy": float(logs["accuracy"]),
-        "val_loss": float(logs["val_xent"]),
-        "val_balanced_loss": float(logs["val_bxent"]),  # each class counts equally (`fitting.balanced_weights`)
-        "val_accuracy": float(logs["val_accuracy"]),
-        "objective": float(logs["loss"]),
-        "val_objective": float(logs["val_loss"]),
+        "loss": float(train["xent"]),  # the cross-entropy alone: comparable across variants
+        "accuracy": float(train["accuracy"]),
+        "val_loss": float(val["val_xent"]),
+        "val_balanced_loss": float(val["val_bxent"]),  # each class counts equally (`fitting.balanced_weights`)
+        "val_accuracy": float(val["val_accuracy"]),
+        "objective": float(train["objective"]),  # what the optimizer minimized: with the L2 penalty
+        "val_objective": float(val["val_objective"]),
     }
 
 
-def _early_stopping_report(es, state: TrialState, model, epoch: int, final: bool) -> tuple[dict, Any]:
+def _early_stopping_report(es: EarlyStopping, state: TrialState, model, epoch: int, final: bool) -> dict:
     """Early stopping's part of an epoch's report; on the last epoch, put the best weights back
     and report that epoch's metrics, so the checkpoint is the model the variant produced."""
-    state.early_stopping = {"best": es.best, "wait": es.wait, "best_epoch": es.best_epoch}
-    report: dict = {"early_stopped": bool(es.stopped_epoch > 0)}
+    state.early_stopping = es.saved()
+    report: dict = {"early_stopped": es.stopped}
     if final and es.best_weights is not None and es.best_epoch != epoch:
         model.set_weights(es.best_weights)
         report.update({k: v for k, v in state.history[es.best_epoch].items() if k != "epoch"})
         report["best_epoch"] = es.best_epoch + 1
         report["restored_best"] = True
-    return report, es.best_weights
-
-
-def _make_reporting_callback(spec: TrialSpec, state: TrialState, reporter: Reporter, extra: dict, early_stopping, board,
-                             scorer=None):
-    import keras
-
-    class EpochReport(keras.callbacks.Callback):
-        """Checkpoint and report after every epoch; runs after EarlyStopping has updated its state."""
-
-        final = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            metrics = _epoch_metrics(logs or {}, epoch)
-            metrics["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            if scorer is not None:
-                metrics.update(scorer(self.model))
-            if board is not None:  # before the report: Tune may end the trial inside its last report
-                board.log_epoch(epoch + 1, metrics, self.model)
-            state.epoch = epoch + 1
-            state.history.append(metrics)
-            diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
-            final = diverged or self.model.stop_training or epoch + 1 >= spec.epochs
-            report, best_weights = dict(metrics), None
-            if early_stopping is not None:
-                stopping, best_weights = _early_stopping_report(early_stopping, state, self.model, epoch, final)
-                report.update(stopping)
-            if diverged:
-                report["diverged"] = True
-                self.model.stop_training = True
-            report.setdefault("best_epoch", epoch + 1)
-            report["final"] = self.final = state.final = bool(final)
-            report.update(extra)
-            with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
-                checkpoint.save(Path(tmp), self.model, state, best_weights)
-                reporter.report(report, Path(tmp))
-
-    return EpochReport()
+    return report
 
 
 def _build_or_restore(spec: TrialSpec, setup: TrialSetup, data: TrialData, restore: Path | None):
@@ -177,13 +113,14 @@ def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history
 
 
 def _scorer(setup: TrialSetup, data: TrialData):
-    """The per-epoch metric `fit` cannot give: the minority class's PR-AUC, when trials are judged by it."""
+    """The per-epoch metric the epoch pass does not sum: the minority class's PR-AUC, when trials are
+    judged by it, from the validation probabilities the pass returns."""
     if setup.selection != "val_pr_auc":
         return None
     from orchestrator.data.labels import minority_class
 
     positive = minority_class(np.bincount(data.y_train, minlength=setup.n_classes))
-    return lambda model: {"val_pr_auc": minority_pr_auc(model, data.x_val, data.y_val, positive)}
+    return lambda proba: {"val_pr_auc": minority_pr_auc(proba, data.y_val, positive)}
 
 
 def _training_rows(data: TrialData, spec: TrialSpec) -> TrialData:
@@ -196,35 +133,85 @@ def _training_rows(data: TrialData, spec: TrialSpec) -> TrialData:
     return TrialData(data.x_train[rows], data.y_train[rows], data.x_val, data.y_val)
 
 
+def _runner(model, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData, global_batch: int):
+    """The compiled epoch passes over this trial's rows: class weights as per-row weights on train,
+    class-balanced weights on validation (for `val_balanced_loss`)."""
+    from orchestrator.train.epochs import EpochRunner
+
+    weights = class_weights(data.y_train, setup.n_classes, spec.class_weight) or {}
+    row_weights = np.array([weights.get(int(k), 1.0) for k in range(setup.n_classes)], np.float32)[data.y_train]
+    return EpochRunner(
+        model, strategy, n_classes=setup.n_classes, global_batch=global_batch,
+        train=(data.x_train, targets(data.y_train, setup.n_classes), row_weights),
+        val=(data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes)),
+    )
+
+
+def _fresh_keras(spec: TrialSpec, setup: TrialSetup):
+    """A clean Keras state seeded for this trial (a reused worker keeps nothing of the last one),
+    the dtype policy and the strategy; returns (strategy, precision)."""
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(spec.seed)
+    precision = distribute.set_precision(setup.precision, setup.gpus)
+    return distribute.make_strategy(setup.gpus, setup.cpu_replicas), precision
+
+
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
     """Train one variant for up to `spec.epochs` epochs, resuming from the reporter's checkpoint."""
     distribute.configure_process(setup.cpus, setup.gpus, setup.cpu_replicas)
     data = _training_rows(data, spec)
-    import keras
-
-    keras.utils.set_random_seed(spec.seed)
-    precision = distribute.set_precision(setup.precision, setup.gpus)
-    strategy = distribute.make_strategy(setup.gpus, setup.cpu_replicas)
+    strategy, precision = _fresh_keras(spec, setup)
     with reporter.restore_dir() as restore:
         with strategy.scope():
             model, state, best_weights = _build_or_restore(spec, setup, data, restore)
     if state.epoch >= spec.epochs or state.final:  # its last checkpoint says it had finished
         return state
     extra = _where_it_runs(strategy, precision, spec, setup, data)
-    early_stopping = (_resumable_early_stopping(spec.patience, state.early_stopping, best_weights, setup.selection)
-                      if spec.patience > 0 else None)
+    stopping = EarlyStopping.resumed(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     board = _trial_board(spec, setup, reporter, state.history)
-    reporting = _make_reporting_callback(spec, state, reporter, extra, early_stopping, board, _scorer(setup, data))
-    callbacks = ([early_stopping] if early_stopping is not None else []) + [reporting]
-    y_train = targets(data.y_train, setup.n_classes)
-    val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))
-    weights = class_weights(data.y_train, setup.n_classes, spec.class_weight)
-    # One `fit` call per epoch, with the epoch's row order drawn from (seed, epoch): a trial restarted
-    # from its checkpoint at epoch k sees exactly the batches an uninterrupted run would have seen.
-    for epoch in range(state.epoch, spec.epochs):
-        order = np.random.default_rng([spec.seed, epoch]).permutation(len(y_train))
-        model.fit(data.x_train[order], y_train[order], validation_data=val, batch_size=extra["global_batch"],
-                  epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks, class_weight=weights, shuffle=False, verbose=0)
-        if reporting.final:
-            break
+    epoch_pass = _runner(model, strategy, spec, setup, data, extra["global_batch"])
+    cadence = CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds)
+    scorer, monitor = _scorer(setup, data), _STOPPING_MONITOR.get(setup.selection, "val_loss")
+    try:
+        for epoch in range(state.epoch, spec.epochs):
+            train = epoch_pass.train(spec.seed, epoch)
+            val, proba = epoch_pass.validate()
+            metrics = _epoch_metrics(train, val, epoch)
+            metrics["learning_rate"] = float(np.asarray(model.optimizer.learning_rate))
+            if scorer is not None:
+                metrics.update(scorer(proba))
+            if board is not None:  # before the report: Tune may end the trial inside its last report
+                board.log_epoch(epoch + 1, metrics, model)
+            if _report_epoch(spec, state, model, metrics, stopping, monitor, cadence, reporter, extra):
+                break
+    finally:
+        if board is not None:
+            board.close()
     return state
+
+
+def _report_epoch(spec, state: TrialState, model, metrics: dict, stopping, monitor: str, cadence, reporter, extra) -> bool:
+    """Record and report one epoch (with a checkpoint when due); True when it was the trial's last."""
+    epoch = metrics["epoch"] - 1
+    state.epoch = epoch + 1
+    state.history.append(metrics)
+    diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
+    stop = stopping.update(metrics[monitor], epoch, model.get_weights) if stopping is not None else False
+    final = diverged or stop or epoch + 1 >= spec.epochs
+    report = dict(metrics)
+    if stopping is not None:
+        report.update(_early_stopping_report(stopping, state, model, epoch, final))
+    if diverged:
+        report["diverged"] = True
+    report.setdefault("best_epoch", epoch + 1)
+    report["final"] = state.final = bool(final)
+    report.update(extra)
+    if not cadence.due(epoch + 1, final):
+        reporter.report(report, None)
+        return final
+    with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
+        checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None)
+        reporter.report(report, Path(tmp))
+    return final

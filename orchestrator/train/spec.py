@@ -67,6 +67,11 @@ class TrialSetup:
     board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs
     histograms: bool = False
     selection: str = "val_loss"
+    # When a report carries a checkpoint (`cadence.CheckpointCadence`): every k epochs, at the
+    # scheduler's rung epochs, at the end, and after `checkpoint_seconds` without one.
+    checkpoint_every: int = 5
+    checkpoint_rungs: tuple[int, ...] = ()
+    checkpoint_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,11 @@ class TuneReporter:
         with found.as_directory() as directory:
             yield Path(directory)
 
-    def report(self, metrics: dict, checkpoint_dir: Path) -> None:
-        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
+    def report(self, metrics: dict, checkpoint_dir: Path | None) -> None:
+        if checkpoint_dir is None:
+            tune.report(metrics)
+        else:
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
 
     def trial_id(self) -> str:
         return tune.get_context().get_trial_id()

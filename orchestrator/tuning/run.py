@@ -149,7 +149,7 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, o
             scheduler=scheduler(config),
             num_samples=config.search.samples,
             max_concurrent_trials=plan.max_concurrent,
-            reuse_actors=False,
+            reuse_actors=True,  # TensorFlow imported once per worker; `run_trial` starts each trial clean
             trial_name_creator=_tune_trial_name,
             trial_dirname_creator=_tune_trial_name,
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from orchestrator.config import ExperimentConfig
@@ -59,6 +61,21 @@ class PerVariantASHA(FIFOScheduler):
 
     def debug_string(self) -> str:
         return "PerVariantASHA: " + ", ".join(f"{v}: {a._num_stopped} stopped" for v, a in self._by_variant.items())
+
+
+def rung_epochs(config: ExperimentConfig) -> tuple[int, ...]:
+    """The epochs at which ASHA may stop a trial (its milestones, as Ray's bracket computes them:
+    grace × rf^k up to each variant's max_t): a trial checkpoints there, so the model a stopped
+    trial last reported is on disk."""
+    if config.scheduler.type == "none":
+        return ()
+    rf, rungs = config.scheduler.reduction_factor, set()
+    for variant in config.variants:
+        max_t = variant_epochs(variant, config)
+        grace = min(config.scheduler.grace_period, max_t)
+        for k in range(int(math.log(max_t / grace) / math.log(rf) + 1)):
+            rungs.add(math.ceil(grace * rf**k))
+    return tuple(sorted(rungs))
 
 
 def scheduler(config: ExperimentConfig) -> TrialScheduler:

@@ -100,7 +100,7 @@ def test_an_early_stopping_trial_that_asha_stops_hands_over_its_best_epoch(tmp_p
     rng = np.random.default_rng(0)
     x = rng.normal(size=(160, 6)).astype(np.float32)
     y = ((x[:, 0] + rng.normal(scale=1.5, size=160)) > 0).astype(np.int32)  # noisy: a wide net overfits fast
-    setup = TrialSetup(n_classes=2, mean=x[:100].mean(0), variance=x[:100].var(0))
+    setup = TrialSetup(n_classes=2, mean=x[:100].mean(0), variance=x[:100].var(0), checkpoint_every=1)
     reporter = StoppedAt(tmp_path)
     with pytest.raises(AshaStops):
         run_trial(spec(kind="early_stopping", patience=100, epochs=40, learning_rate=0.05, hidden=[128, 64]),

@@ -26,9 +26,15 @@ class FakeReporter:
         return "t0001"
 
     def report(self, metrics, checkpoint_dir):
-        kept = self.store / f"checkpoint_{len(self.reports):03d}"
-        shutil.copytree(checkpoint_dir, kept)
+        kept = None
+        if checkpoint_dir is not None:
+            kept = self.store / f"checkpoint_{len(self.reports):03d}"
+            shutil.copytree(checkpoint_dir, kept)
         self.reports.append((dict(metrics), kept))
+
+    def checkpoints(self):
+        """The reports that carried a checkpoint."""
+        return [(m, path) for m, path in self.reports if path is not None]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +42,9 @@ def data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(160, 6)).astype(np.float32) * 5 + 3
     y = ((x[:, 0] + x[:, 1] + rng.normal(scale=3, size=160)) > 6).astype(np.int32)
-    return TrialData(x[:120], y[:120], x[120:], y[120:]), TrialSetup(n_classes=2, mean=x[:120].mean(0), variance=x[:120].var(0))
+    # A checkpoint with every report, so tests can open any epoch's model (the cadence has its own tests).
+    setup = TrialSetup(n_classes=2, mean=x[:120].mean(0), variance=x[:120].var(0), checkpoint_every=1)
+    return TrialData(x[:120], y[:120], x[120:], y[120:]), setup
 
 
 def spec(**changes) -> TrialSpec:

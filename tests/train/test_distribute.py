@@ -58,37 +58,42 @@ def test_mixed_precision_only_on_gpu_trials_and_output_stays_float32():
 
 
 REPLICA_SCRIPT = textwrap.dedent("""
-    import os
+    import os, tempfile
+    from pathlib import Path
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from orchestrator.train import distribute
     distribute.configure_process(2, 0, cpu_replicas=2)
-    import keras, numpy as np
-    from orchestrator.models.mlp import build_model
-    from orchestrator.train.fitting import targets
+    import numpy as np
+    from orchestrator.train import checkpoint
+    from orchestrator.train.loop import run_trial
+    from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
+    from tests.train.helpers import FakeReporter
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(128, 5)).astype("float32")
+    x = rng.normal(size=(160, 5)).astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("int32")
+    data = TrialData(x[:128], y[:128], x[128:], y[128:])
+    spec = TrialSpec.from_config(dict(variant="v", kind="l2", learning_rate=0.05, hidden=[16, 8], l2=0.001, dropout=0.0,
+                                      patience=0, batch_size=32, epochs=3, seed=1))
 
-    def train(strategy):
-        keras.utils.set_random_seed(1)
-        with strategy.scope():
-            model = build_model(hidden=[16, 8], l2=0.0, dropout=0.0, n_features=5, n_classes=2, mean=x.mean(0), variance=x.var(0))
-            model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
-        model.fit(x, targets(y, 2), batch_size=32, epochs=3, shuffle=False, verbose=0)
-        return model.get_weights(), strategy.num_replicas_in_sync
+    def train(replicas):
+        setup = TrialSetup(n_classes=2, mean=x.mean(0), variance=x.var(0), cpus=2, cpu_replicas=replicas, batch_scope="global")
+        reporter = FakeReporter(Path(tempfile.mkdtemp()))
+        run_trial(spec, setup, data, reporter)
+        metrics, last = reporter.reports[-1]
+        return checkpoint.load_model(last).get_weights(), metrics
 
-    one, n1 = train(distribute.make_strategy(0, 1))
-    two, n2 = train(distribute.make_strategy(0, 2))
+    one, m1 = train(1)
+    two, m2 = train(2)
     moved = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
-    print(n1, n2, moved, max(float(np.abs(w).max()) for w in one))
+    print(m1["replicas"], m2["replicas"], moved, max(float(np.abs(w).max()) for w in one), abs(m1["loss"] - m2["loss"]))
 """)
 
 
 def test_two_cpu_replicas_train_like_one_at_the_same_global_batch():
     proc = subprocess.run([sys.executable, "-c", REPLICA_SCRIPT], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    n1, n2, diff, scale = proc.stdout.split()
+    n1, n2, diff, scale, loss_diff = proc.stdout.split()
     assert (int(n1), int(n2)) == (1, 2)
     assert float(scale) > 0.1  # the weights really moved
-    assert float(diff) < 1e-4
+    assert float(diff) < 1e-4 and float(loss_diff) < 1e-5  # the L2 penalty is counted once, not per replica

@@ -67,3 +67,19 @@ def test_asha_compares_trials_only_within_their_variant():
 def test_scheduler_none_is_fifo():
     scheduler = schedulers.scheduler(build_config({"scheduler": {"type": "none"}}))
     assert type(scheduler).__name__ == "FIFOScheduler"
+
+
+def test_trials_checkpoint_at_every_epoch_where_asha_can_stop_them():
+    """The rung epochs a trial checkpoints at are Ray's own ASHA milestones, for every variant's max_t."""
+    import math
+
+    from ray.tune.schedulers import ASHAScheduler
+
+    config = build_config({"scheduler": {"grace_period": 2, "reduction_factor": 3},
+                           "training": {"epochs": 30}, "variants": [{"kind": "baseline"}, {"kind": "l2", "epochs": 7}]})
+    milestones = set()
+    for max_t in (30, 7):
+        asha = ASHAScheduler(time_attr="epoch", metric="m", mode="min", max_t=max_t, grace_period=2, reduction_factor=3)
+        milestones |= {math.ceil(m) for m, _ in asha._brackets[0]._rungs}
+    assert schedulers.rung_epochs(config) == tuple(sorted(milestones)) == (2, 6, 18)
+    assert schedulers.rung_epochs(build_config({"scheduler": {"type": "none"}})) == ()

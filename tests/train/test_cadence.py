@@ -1,0 +1,65 @@
+"""When a trial's report carries a checkpoint, and that a retry from a sparse checkpoint replays
+the missing epochs to the same result."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from orchestrator.train import checkpoint
+from orchestrator.train.cadence import CheckpointCadence
+from orchestrator.train.loop import run_trial
+from tests.train.helpers import FakeReporter, spec
+
+
+def test_checkpoints_every_k_epochs_at_rungs_and_at_the_end():
+    cadence = CheckpointCadence(every=5, rungs=frozenset({3, 9}), seconds=1e9)
+    due = [e for e in range(1, 13) if cadence.due(e, final=e == 12)]
+    assert due == [3, 5, 9, 10, 12]
+
+
+def test_a_long_epoch_is_checkpointed_when_the_time_is_up():
+    cadence = CheckpointCadence(every=100, seconds=0.0)
+    assert cadence.due(1, final=False) and cadence.due(2, final=False)
+
+
+def test_a_trial_reports_every_epoch_but_checkpoints_only_when_due(data, tmp_path):
+    trial_data, setup = data
+    reporter = FakeReporter(tmp_path)
+    run_trial(spec(epochs=12), dataclasses.replace(setup, checkpoint_every=5, checkpoint_rungs=(3,)), trial_data, reporter)
+    assert [m["epoch"] for m, _ in reporter.reports] == list(range(1, 13))
+    assert [m["epoch"] for m, _ in reporter.checkpoints()] == [3, 5, 10, 12]
+
+
+class Killed(Exception):
+    pass
+
+
+def test_a_retry_from_a_sparse_checkpoint_replays_to_the_uninterrupted_result(data, tmp_path):
+    """The process dies at epoch 8 with its last checkpoint at 5: the retry trains 6-10 again and
+    ends where a run that never died does (row order and dropout streams are keyed, not drawn)."""
+    trial_data, setup = data
+    setup = dataclasses.replace(setup, checkpoint_every=5)
+    recipe = spec(kind="dropout", dropout=0.4, epochs=10)
+    whole = FakeReporter(tmp_path / "whole")
+    run_trial(recipe, setup, trial_data, whole)
+
+    class DiesAtEight(FakeReporter):
+        def report(self, metrics, checkpoint_dir):
+            super().report(metrics, checkpoint_dir)
+            if metrics["epoch"] == 8:
+                raise Killed
+
+    dying = DiesAtEight(tmp_path / "dying")
+    with pytest.raises(Killed):
+        run_trial(recipe, setup, trial_data, dying)
+    retried = FakeReporter(tmp_path / "retried", restore=dying.checkpoints()[-1][1])
+    run_trial(recipe, setup, trial_data, retried)
+    assert [m["epoch"] for m, _ in retried.reports] == [6, 7, 8, 9, 10]
+    for replayed, original in zip(retried.reports[:3], dying.reports[5:8]):
+        assert replayed[0]["loss"] == pytest.approx(original[0]["loss"], rel=1e-6)
+    mine, theirs = (checkpoint.load_model(r.reports[-1][1]).get_weights() for r in (retried, whole))
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
