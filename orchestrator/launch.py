@@ -43,8 +43,8 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
         board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
         histograms=config.output.histograms, selection=selection(config)[0],
-        checkpoint_every=config.output.checkpoint_every, checkpoint_rungs=rung_epochs(config),
-        checkpoint_seconds=config.output.checkpoint_seconds,
+        checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
+        checkpoint_rungs=rung_epochs(config), checkpoint_seconds=config.output.checkpoint_seconds,
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)

@@ -8,7 +8,7 @@ never trains silently.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -123,10 +123,11 @@ class ResourcesConfig(Strict):
 class OutputConfig(Strict):
     runs_dir: Path = Path("runs")
     checkpoints_to_keep: int = Field(2, ge=1)
-    # A trial's report carries a checkpoint every `checkpoint_every` epochs, at ASHA's rung epochs,
-    # at its end, and whenever `checkpoint_seconds` passed without one: a `.keras` save costs more
-    # than a small model's epoch, and a retried trial replays the epochs since to the same result.
-    checkpoint_every: int = Field(5, ge=1)
+    # A trial checkpoints at ASHA's rung epochs, at its end, every `checkpoint_every` epochs ("auto":
+    # whenever training since the last one cost 10× writing it, so checkpoints stay under ~10% of a
+    # trial's time) and whenever `checkpoint_seconds` passed without one. A retried trial replays the
+    # epochs since its last checkpoint to the same result.
+    checkpoint_every: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
     checkpoint_seconds: float = Field(60.0, gt=0)
     tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
     histograms: bool = False  # weight histograms every epoch (bigger logs)

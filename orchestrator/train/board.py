@@ -26,6 +26,9 @@ def hparam_values(hparams: dict[str, Any], variant: str) -> dict[str, Any]:
     }
 
 
+_FLUSH_MS = 2000  # the live view lags at most this; a trial's end flushes at once
+
+
 class TrialBoard:
     """Per-epoch TensorBoard scalars for one trial (used from `train.loop`'s epoch callback)."""
 
@@ -42,8 +45,9 @@ class TrialBoard:
         for events in [*run_dir.glob("events.out.tfevents*"), *run_dir.glob("*/events.out.tfevents*")]:
             events.unlink()
         self.tf, self.histograms, self.selection = tf, histograms, selection
-        self.writers = {k: tf.summary.create_file_writer(str(run_dir / k)) for k in ("train", "validation")}
-        self.root = tf.summary.create_file_writer(str(run_dir))
+        self.writers = {k: tf.summary.create_file_writer(str(run_dir / k), flush_millis=_FLUSH_MS) for k in ("train", "validation")}
+        self.root = tf.summary.create_file_writer(str(run_dir), flush_millis=_FLUSH_MS)
+        self._scalars = tf.function(self._write_scalars)  # one call per epoch, not one eager op per scalar
         with self.root.as_default():
             hp.hparams(hparam_values(hparams, variant), trial_id=trial_id)
         for metrics in history:
@@ -53,26 +57,31 @@ class TrialBoard:
     def log_epoch(self, epoch: int, metrics: dict, model=None) -> None:
         """One epoch's scalars (and weight histograms, when asked and `model` is given)."""
         tf = self.tf
-        with self.writers["train"].as_default():
-            tf.summary.scalar("loss", metrics["loss"], step=epoch)
-            tf.summary.scalar("accuracy", metrics["accuracy"], step=epoch)
-            if "learning_rate" in metrics:
-                tf.summary.scalar("learning_rate", metrics["learning_rate"], step=epoch)
-        with self.writers["validation"].as_default():
-            tf.summary.scalar("loss", metrics["val_loss"], step=epoch)
-            tf.summary.scalar("accuracy", metrics["val_accuracy"], step=epoch)
-        with self.root.as_default():
-            tf.summary.scalar("gap/accuracy", metrics["accuracy"] - metrics["val_accuracy"], step=epoch)
-            tf.summary.scalar("gap/loss", metrics["val_loss"] - metrics["loss"], step=epoch)
-            if self.selection in metrics:
-                tf.summary.scalar(f"selection/{self.selection}", metrics[self.selection], step=epoch)
-            if self.histograms and model is not None:
+        values = [metrics["loss"], metrics["accuracy"], metrics.get("learning_rate", float("nan")),
+                  metrics["val_loss"], metrics["val_accuracy"], metrics.get(self.selection, float("nan"))]
+        self._scalars(tf.constant(epoch, tf.int64), tf.constant(values, tf.float32))
+        if self.histograms and model is not None:
+            with self.root.as_default():
                 for weight in model.weights:
                     tf.summary.histogram(weight.path, weight.numpy(), step=epoch)
-        for writer in (*self.writers.values(), self.root):
-            writer.flush()
+
+    def _write_scalars(self, step, values):
+        tf = self.tf
+        loss, accuracy, learning_rate, val_loss, val_accuracy, selected = tf.unstack(values)
+        with self.writers["train"].as_default():
+            tf.summary.scalar("loss", loss, step=step)
+            tf.summary.scalar("accuracy", accuracy, step=step)
+            tf.summary.scalar("learning_rate", learning_rate, step=step)
+        with self.writers["validation"].as_default():
+            tf.summary.scalar("loss", val_loss, step=step)
+            tf.summary.scalar("accuracy", val_accuracy, step=step)
+        with self.root.as_default():
+            tf.summary.scalar("gap/accuracy", accuracy - val_accuracy, step=step)
+            tf.summary.scalar("gap/loss", val_loss - loss, step=step)
+            tf.summary.scalar(f"selection/{self.selection}", selected, step=step)
 
     def close(self) -> None:
-        """Release the event files (a reused worker opens new ones for its next trial)."""
+        """Flush and release the event files: when the trial ends, whether it finished or Tune
+        stopped it inside a report (the loop's `finally`), and before a reused worker's next trial."""
         for writer in (*self.writers.values(), self.root):
             writer.close()

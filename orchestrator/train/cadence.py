@@ -1,7 +1,9 @@
-"""When a trial writes a checkpoint: not every epoch (a `.keras` save costs more than a small
-model's epoch), but every `every` epochs, at the scheduler's rung epochs (ASHA stops trials only
-there, so a stopped trial's last report always has its checkpoint), at the end, and whenever
-`seconds` have passed since the last one (an epoch of a big model is never lost for long).
+"""When a trial writes a checkpoint: always at the scheduler's rung epochs (ASHA stops trials only
+there, so a stopped trial's last report has its checkpoint) and at the end; in between every
+`every` epochs, or, by default ("auto"), whenever the training since the last checkpoint has cost
+`OVERHEAD` times what that checkpoint cost to write, so checkpoints never take more than about
+1/OVERHEAD of a trial's time, whether a `.keras` save costs more than a small model's epoch or a
+big model's epoch takes minutes; and at the latest after `seconds` without one.
 
 A retried trial replays the epochs after its last checkpoint; the (seed, epoch) row order and the
 dropout streams in the checkpoint make the replay the same epochs, so the result does not change.
@@ -11,19 +13,47 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
+
+OVERHEAD = 10  # auto: train at least this many times a checkpoint's cost between two checkpoints
 
 
 @dataclass
 class CheckpointCadence:
-    every: int = 5
+    every: int | None = None  # None: auto
     rungs: frozenset[int] = frozenset()
     seconds: float = 60.0
-    _last: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    _last: float = 0.0  # when the last checkpoint was written (the start, before the first)
+    _cost: float | None = None  # what it cost; None: none written yet, so auto writes one to learn it
+
+    def __post_init__(self) -> None:
+        self._last = self.clock()
 
     def due(self, epochs_done: int, final: bool) -> bool:
         """Whether the report of the epoch that brought the trial to `epochs_done` carries a checkpoint."""
-        now = time.monotonic()
-        if final or epochs_done % self.every == 0 or epochs_done in self.rungs or now - self._last >= self.seconds:
-            self._last = now
+        since = self.clock() - self._last
+        if final or epochs_done in self.rungs or since >= self.seconds:
             return True
+        if self.every is not None:
+            return epochs_done % self.every == 0
+        return self._cost is None or since >= OVERHEAD * self._cost
+
+    def saving(self):
+        """`with cadence.saving(): write it`: times the checkpoint, for the auto rule."""
+        return _Saving(self)
+
+
+@dataclass
+class _Saving:
+    cadence: CheckpointCadence
+    started: float = field(default=0.0)
+
+    def __enter__(self):
+        self.started = self.cadence.clock()
+        return self
+
+    def __exit__(self, *exc):
+        now = self.cadence.clock()
+        self.cadence._cost, self.cadence._last = now - self.started, now
         return False

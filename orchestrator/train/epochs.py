@@ -35,8 +35,10 @@ class EpochRunner:
             self.val_data = tuple(tf.convert_to_tensor(np.asarray(a)) for a in val)
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
-        self._train = tf.function(self._train_epoch)
-        self._validate = tf.function(self._validation_pass)
+        # autograph=False: the loops are explicit `tf.while_loop`s, and converting Keras' own code on
+        # every trace would cost more than many epochs of a small model.
+        self._train = tf.function(self._train_epoch, autograph=False)
+        self._validate = tf.function(self._validation_pass, autograph=False)
 
     def train(self, seed: int, epoch: int) -> dict[str, float]:
         """One epoch of training; the running means over it, as `fit` reports them (dropout on)."""
@@ -100,12 +102,13 @@ class EpochRunner:
         n = tf.shape(y)[0]
         order = tf.argsort(tf.random.stateless_uniform([n], seed=seed_pair))
         batches = (n + self.global_batch - 1) // self.global_batch
-        sums = tf.zeros([4])
-        for i in tf.range(batches):
+
+        def batch(i, sums):
             rows = order[i * self.global_batch:tf.minimum((i + 1) * self.global_batch, n)]
             per_replica = self.strategy.run(self._train_step, args=(tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)))
-            sums += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-        return sums
+            return i + 1, sums + self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        return tf.while_loop(lambda i, _: i < batches, batch, (tf.constant(0), tf.zeros([4])))[1]
 
     def _val_step(self, x, y, w):
         tf = self.tf
@@ -121,13 +124,15 @@ class EpochRunner:
         x, y, w = self.val_data
         n = tf.shape(y)[0]
         chunks = (n + _VAL_CHUNK - 1) // _VAL_CHUNK
-        sums = tf.zeros([5])
-        probas = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
-        for i in tf.range(chunks):
+
+        def chunk(i, sums, probas):
             start, end = i * _VAL_CHUNK, tf.minimum((i + 1) * _VAL_CHUNK, n)
             part, p = self.strategy.run(self._val_step, args=(x[start:end], y[start:end], w[start:end]))
             sums += self.strategy.reduce(tf.distribute.ReduceOp.SUM, part, axis=None)
-            probas = probas.write(i, self._gathered(p))
+            return i + 1, sums, probas.write(i, self._gathered(p))
+
+        start = (tf.constant(0), tf.zeros([5]), tf.TensorArray(tf.float32, size=chunks, infer_shape=False))
+        _, sums, probas = tf.while_loop(lambda i, *_: i < chunks, chunk, start)
         penalty = tf.add_n(self.model.losses) if self.model.losses else tf.constant(0.0)
         return tf.concat([sums, [tf.cast(penalty, tf.float32)]], axis=0), probas.concat()
 

@@ -212,6 +212,7 @@ def _report_epoch(spec, state: TrialState, model, metrics: dict, stopping, monit
         reporter.report(report, None)
         return final
     with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
-        checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None)
+        with cadence.saving():
+            checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None)
         reporter.report(report, Path(tmp))
     return final

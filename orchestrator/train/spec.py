@@ -67,9 +67,10 @@ class TrialSetup:
     board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs
     histograms: bool = False
     selection: str = "val_loss"
-    # When a report carries a checkpoint (`cadence.CheckpointCadence`): every k epochs, at the
-    # scheduler's rung epochs, at the end, and after `checkpoint_seconds` without one.
-    checkpoint_every: int = 5
+    # When a report carries a checkpoint (`cadence.CheckpointCadence`): at the scheduler's rung
+    # epochs, at the end, every k epochs (None: when training has cost 10× the last checkpoint), and
+    # after `checkpoint_seconds` without one.
+    checkpoint_every: int | None = None
     checkpoint_rungs: tuple[int, ...] = ()
     checkpoint_seconds: float = 60.0
 

@@ -25,10 +25,35 @@ def test_a_long_epoch_is_checkpointed_when_the_time_is_up():
     assert cadence.due(1, final=False) and cadence.due(2, final=False)
 
 
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_auto_checkpoints_once_training_has_cost_ten_checkpoints():
+    """A checkpoint that took 0.1 s is followed by the next once 1 s of training has passed."""
+    clock = Clock()
+    cadence = CheckpointCadence(every=None, seconds=60, clock=clock)
+    due = []
+    for epoch in range(1, 40):
+        clock.now += 0.3  # an epoch of training
+        if cadence.due(epoch, final=False):
+            with cadence.saving():
+                clock.now += 0.1  # writing the checkpoint
+            due.append(epoch)
+    assert due[0] == 1  # the first one measures what a checkpoint costs
+    gaps = {b - a for a, b in zip(due, due[1:])}
+    assert gaps == {4}  # 4 epochs × 0.3 s ≥ 10 × 0.1 s > 3 epochs
+
+
 def test_a_trial_reports_every_epoch_but_checkpoints_only_when_due(data, tmp_path):
     trial_data, setup = data
     reporter = FakeReporter(tmp_path)
-    run_trial(spec(epochs=12), dataclasses.replace(setup, checkpoint_every=5, checkpoint_rungs=(3,)), trial_data, reporter)
+    run_trial(spec(epochs=12), dataclasses.replace(setup, checkpoint_every=5, checkpoint_rungs=(3,), checkpoint_seconds=1e9),
+              trial_data, reporter)
     assert [m["epoch"] for m, _ in reporter.reports] == list(range(1, 13))
     assert [m["epoch"] for m, _ in reporter.checkpoints()] == [3, 5, 10, 12]
 
@@ -41,7 +66,7 @@ def test_a_retry_from_a_sparse_checkpoint_replays_to_the_uninterrupted_result(da
     """The process dies at epoch 8 with its last checkpoint at 5: the retry trains 6-10 again and
     ends where a run that never died does (row order and dropout streams are keyed, not drawn)."""
     trial_data, setup = data
-    setup = dataclasses.replace(setup, checkpoint_every=5)
+    setup = dataclasses.replace(setup, checkpoint_every=5, checkpoint_seconds=1e9)
     recipe = spec(kind="dropout", dropout=0.4, epochs=10)
     whole = FakeReporter(tmp_path / "whole")
     run_trial(recipe, setup, trial_data, whole)
