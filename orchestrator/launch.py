@@ -192,14 +192,20 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
     from orchestrator.tuning import run as tuning_run
     from orchestrator.tuning.progress import Progress
 
+    from orchestrator.results.export import Checker
+
     metric, mode = selection(config)
     _announce(config, dataset, plan, exp_dir, console, checks, restore)
-    _start_board(config, exp_dir, console, restore)
-    setup, data = _trial_inputs(config, dataset, plan, exp_dir)
-    total = len(config.variants) * config.search.samples
-    outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
-    curve = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore)
-    built = _results(config, dataset, exp_dir, outcomes, checks, curve)
+    checker = Checker()  # the export proof's fresh process: its imports overlap the trials
+    try:
+        _start_board(config, exp_dir, console, restore)
+        setup, data = _trial_inputs(config, dataset, plan, exp_dir)
+        total = len(config.variants) * config.search.samples
+        outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
+        curve = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore)
+        built = _results(config, dataset, exp_dir, outcomes, checks, curve, checker)
+    finally:
+        checker.close()
     seconds = time.monotonic() - started
     experiments.update_manifest(exp_dir, status="finished" if built.get("best") is not None else "failed",
                                 seconds=round(seconds, 1), trials=built["trials"])
@@ -224,7 +230,8 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
     return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions), metric, mode), restore)
 
 
-def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict], curve=()) -> dict:
+def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict], curve=(),
+             checker=None) -> dict:
     """After the trials: evaluate the chosen checkpoints, diagnose, export and prove, write the report."""
     from orchestrator.report import contract
     from orchestrator.results import evaluation
@@ -256,7 +263,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:
         try:
-            built["export"] = export_and_verify(exp_dir, best, dataset.test.x)
+            built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker)
         except ExportError as err:
             built["export"] = {"verified": False, "error": err.one_line(), "kept_at": f"{experiments.BEST_DIR}.unverified"}
             contract.write(exp_dir, built)

@@ -71,7 +71,8 @@ def write_saved_model(best: Path) -> Path:
     return target
 
 
-def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray, tolerance: float = 1e-5) -> dict:
+def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray, tolerance: float = 1e-5,
+                  checker: "Checker | None" = None) -> dict:
     """Reload both artifacts in a fresh process and compare their outputs on `x_test` with
     `expected_proba` (the outputs of the model that was evaluated); raise `ExportError` on any
     difference above `tolerance` or any artifact that fails to load."""
@@ -83,7 +84,7 @@ def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray,
     with tempfile.TemporaryDirectory(prefix="gg-export-check-") as tmp:
         data, out = Path(tmp) / "check.npz", Path(tmp) / "result.json"
         np.savez(data, x=x, expected=expected)
-        result = _run_check(Path(exp_dir) / BEST_DIR, data, out)
+        result = _run_check(Path(exp_dir) / BEST_DIR, data, out, checker)
     diffs = {name: result["max_abs_diff"].get(name) for name in ARTIFACTS}
     _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(x))
     return {"verified": True, "max_abs_diff": diffs, "tolerance": tolerance, "process": "fresh"}
@@ -97,18 +98,53 @@ def _child_env() -> dict:
     return env
 
 
-def _run_check(best: Path, data: Path, out: Path) -> dict:
-    """Run `orchestrator.results.export_check` as a new interpreter and read the JSON it writes."""
-    command = [sys.executable, "-m", "orchestrator.results.export_check", "--best", str(best), "--data", str(data), "--out", str(out)]
+class Checker:
+    """The fresh interpreter that proves the export, started early (`launch` starts it before the
+    trials) so its TensorFlow import is paid while trials run, not after them. It imports and then
+    waits for one job on stdin; it has never seen a model when the job arrives, so the proof is as
+    fresh as a process started at the end. One job per process."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, "-m", "orchestrator.results.export_check", "--wait"]
+        self.proc = subprocess.Popen(command, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+
+    def usable(self) -> bool:
+        return self.proc.poll() is None
+
+    def check(self, best: Path, data: Path, out: Path) -> tuple[int, str]:
+        """(exit code, output) of the check of `best` on `data`, its result written to `out`."""
+        job = json.dumps({"best": str(best), "data": str(data), "out": str(out)}) + "\n"
+        try:
+            stdout, stderr = self.proc.communicate(job, timeout=CHECK_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            self.close()
+            raise ExportError(f"the export check in a fresh process took longer than {CHECK_TIMEOUT_S} s") from exc
+        return self.proc.returncode, stderr or stdout or ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
+
+
+def _run_check(best: Path, data: Path, out: Path, checker: Checker | None = None) -> dict:
+    """Run `orchestrator.results.export_check` in a new interpreter (the one started early, when it
+    is still alive) and read the JSON it writes."""
+    if checker is None or not checker.usable():
+        checker = Checker()
     try:
-        proc = subprocess.run(command, env=_child_env(), capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        raise ExportError(f"the export check in a fresh process took longer than {CHECK_TIMEOUT_S} s") from exc
-    if proc.returncode in (-signal.SIGINT, 130):  # Ctrl-C reached the child too: an interruption, not a bad export
+        code, output = checker.check(best, data, out)
+    finally:
+        checker.close()
+    if code in (-signal.SIGINT, 130):  # Ctrl-C reached the child too: an interruption, not a bad export
         raise KeyboardInterrupt
-    if proc.returncode != 0 or not out.exists():
-        tail = " ".join((proc.stderr or proc.stdout or "").strip().splitlines()[-3:])
-        raise ExportError(f"the export check in a fresh process failed (exit {proc.returncode}): {tail[-400:]}")
+    if code != 0 or not out.exists():
+        tail = " ".join(output.strip().splitlines()[-3:])
+        raise ExportError(f"the export check in a fresh process failed (exit {code}): {tail[-400:]}")
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -126,7 +162,7 @@ def _raise_on_mismatch(diffs: dict, errors: dict, tolerance: float, n: int) -> N
         raise ExportError("; ".join(problems), hint=_HINT)
 
 
-def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
+def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker | None" = None) -> dict:
     """Export the chosen checkpoint (`best`, an `Evaluated`) to best/, then prove in a fresh process
     that both artifacts predict exactly what the evaluated checkpoint predicts on the raw test
     features. A failed proof moves the export to best.unverified/: nothing unverified sits at best/."""
@@ -141,7 +177,7 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray) -> dict:
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
         expected = load_handover_model(outcome.checkpoint).predict(x_test, verbose=0)
     try:
-        return verify_export(exp_dir, x_test, expected)
+        return verify_export(exp_dir, x_test, expected, checker=checker)
     except BaseException:
         unverified = Path(exp_dir) / f"{BEST_DIR}.unverified"
         shutil.rmtree(unverified, ignore_errors=True)

@@ -66,21 +66,40 @@ def check(best: Path, x: np.ndarray, expected: np.ndarray) -> dict:
     return result
 
 
+def _job(args) -> tuple[Path, Path, Path]:
+    """(best, data, out): from the flags, or, with --wait, from one JSON line the parent sends once
+    the export exists (the process started early so its imports overlap the trials; it never saw a
+    model before that line)."""
+    if not args.wait:
+        return args.best, args.data, args.out
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise SystemExit(0)  # the parent closed without a job: nothing to check
+    job = json.loads(line)
+    return Path(job["best"]), Path(job["data"]), Path(job["out"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--best", type=Path, required=True, help="the experiment's best/ folder")
-    parser.add_argument("--data", type=Path, required=True, help=".npz with x (float32) and expected")
-    parser.add_argument("--out", type=Path, required=True, help="where to write the JSON result")
+    parser.add_argument("--best", type=Path, help="the experiment's best/ folder")
+    parser.add_argument("--data", type=Path, help=".npz with x (float32) and expected")
+    parser.add_argument("--out", type=Path, help="where to write the JSON result")
+    parser.add_argument("--wait", action="store_true", help="import first, then read {best, data, out} as JSON from stdin")
     args = parser.parse_args(argv)
+    if not args.wait and None in (args.best, args.data, args.out):
+        parser.error("--best, --data and --out are required without --wait")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from orchestrator.train.distribute import prepare_driver
 
     prepare_driver()
-    with np.load(args.data, allow_pickle=False) as data:
+    import keras  # noqa: F401  (imported before the job arrives: that is the point of --wait)
+
+    best, data_path, out = _job(args)
+    with np.load(data_path, allow_pickle=False) as data:
         x, expected = data["x"].astype(np.float32), data["expected"].astype(np.float64)
-    result = check(args.best, x, expected)
+    result = check(best, x, expected)
     text = json.dumps(result)
-    args.out.write_text(text, encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     print(text)
     return 0
 

@@ -3,13 +3,14 @@ time of the trials against the compute they report (Σ trial time / concurrent s
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from scripts.benchmarks.common import classification, figure, trial_results, write_csv
 from scripts.benchmarks.launching import launch, one_variant_config
 
-TRIALS = 500
+TRIALS = int(os.environ.get("GG_BENCH_TINY_TRIALS", 500))
 SLOTS = 2  # cpus_per_trial 1 on two cores
 
 

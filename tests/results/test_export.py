@@ -83,6 +83,22 @@ def test_verify_binary_raw_sigmoid_outputs(binary):
     assert all(d < 1e-5 for d in result["max_abs_diff"].values())
 
 
+def test_a_checker_started_before_the_export_existed_proves_it(tmp_path):
+    """`launch` starts the proof's process before the trials: it must judge the files written later,
+    and a checker that died while waiting is replaced by a fresh one, not trusted."""
+    from orchestrator.results.export import Checker
+
+    early, dead = Checker(), Checker()
+    dead.close()
+    exp_dir, model = exported(tmp_path, n_classes=2)  # written after both processes started
+    x = raw_features(seed=2)
+    assert verify_export(exp_dir, x, model.predict(x, verbose=0), checker=early)["verified"] is True
+    assert early.proc.returncode == 0
+    assert verify_export(exp_dir, x, model.predict(x, verbose=0), checker=dead)["verified"] is True
+    with pytest.raises(ExportError):  # the early checker really reads the files it is sent
+        verify_export(exp_dir, x, model.predict(x, verbose=0) * 0.5, checker=Checker())
+
+
 def test_verify_multiclass_probabilities(multiclass):
     exp_dir, model = multiclass
     x = raw_features(seed=1)
