@@ -1,5 +1,5 @@
-"""How a trial compiles its model and feeds it labels: the loss, the fair validation metric, the
-label shape each output expects, and class weights."""
+"""How a trial compiles its model and feeds it labels: optimizer and loss, the label shape each
+output expects, class weights, and the minority class's PR-AUC."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import numpy as np
 
 
 def compile_model(model, *, n_classes: int, optimizer: str, learning_rate: float) -> None:
-    """Compile inside the strategy scope. `xent` is the cross-entropy without the L2 penalty, so
-    validation losses compare fairly across variants (Keras' `loss` includes the penalty)."""
+    """Compile inside the strategy scope: the optimizer the compiled epoch steps with (wrapped for
+    loss scaling under mixed_float16 by Keras) and the loss a loaded checkpoint keeps. The metrics
+    a trial reports are summed in `epochs.EpochRunner`, not Keras metric objects."""
     import keras
 
     opt = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[optimizer]
-    xent_kind = keras.metrics.BinaryCrossentropy if n_classes == 2 else keras.metrics.SparseCategoricalCrossentropy
     loss = keras.losses.BinaryCrossentropy() if n_classes == 2 else keras.losses.SparseCategoricalCrossentropy()
-    # `bxent` is weighted by the rows' sample weights: class-balanced on validation (`balanced_weights`).
-    model.compile(optimizer=opt(learning_rate=learning_rate), loss=loss, metrics=["accuracy", xent_kind(name="xent")],
-                  weighted_metrics=[xent_kind(name="bxent")])
+    model.compile(optimizer=opt(learning_rate=learning_rate), loss=loss)
 
 
 def targets(y: np.ndarray, n_classes: int) -> np.ndarray:

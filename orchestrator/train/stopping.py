@@ -2,14 +2,13 @@
 as plain state the trial's checkpoint carries, so a trial restarted at epoch k stops where an
 uninterrupted one does and hands over the same best weights.
 
-Keras' rule, kept exactly: the first epoch's weights are the best so far; an epoch improves when
-its monitored value is below the best (NaN never does); after `patience` epochs without one (and
-not in the first epoch) the trial stops.
+Keras' rule, kept exactly: the first epoch is always an improvement (even a NaN one, after which
+nothing compares lower); later an epoch improves when its monitored value is below the best; after
+`patience` epochs without one (and not in the first epoch) the trial stops.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,7 +18,7 @@ import numpy as np
 @dataclass
 class EarlyStopping:
     patience: int
-    best: float = math.inf
+    best: float | None = None  # None until the first epoch, as in Keras
     wait: int = 0
     best_epoch: int = 0  # 0-based, like Keras
     best_weights: list[np.ndarray] | None = None
@@ -30,8 +29,8 @@ class EarlyStopping:
         """From a checkpoint's `state.early_stopping` (empty for a fresh trial) and its best weights."""
         if not saved:
             return cls(patience)
-        return cls(patience, best=float(saved["best"]), wait=int(saved["wait"]), best_epoch=int(saved["best_epoch"]),
-                   best_weights=best_weights)
+        best = None if saved["best"] is None else float(saved["best"])
+        return cls(patience, best=best, wait=int(saved["wait"]), best_epoch=int(saved["best_epoch"]), best_weights=best_weights)
 
     def saved(self) -> dict:
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch}
@@ -41,7 +40,7 @@ class EarlyStopping:
         if self.best_weights is None:
             self.best_weights, self.best_epoch = weights(), epoch
         self.wait += 1
-        if value < self.best:
+        if self.best is None or value < self.best:
             self.best, self.best_epoch, self.best_weights, self.wait = float(value), epoch, weights(), 0
             return False
         if self.wait >= self.patience and epoch > 0:
