@@ -91,6 +91,9 @@ class VariantConfig(Strict):
 class SearchConfig(Strict):
     enabled: bool = True
     samples: int = Field(2, ge=1, le=1000)
+    # random: independent draws per variant (seeded); tpe: Optuna's TPE, one study per variant
+    # (tuning/tpe.py), which pays off from about 10 trials per variant.
+    algorithm: Literal["random", "tpe"] = "random"
     # None: `val_loss`, or `val_balanced_loss` when a variant can train with class_weight 'balanced'
     # (models.variants.selection): unweighted loss favours class_weight 'none' by construction.
     metric: Literal["val_loss", "val_balanced_loss", "val_pr_auc", "val_accuracy"] | None = None

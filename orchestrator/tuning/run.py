@@ -112,7 +112,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     if restore:
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
         # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
-        tuner = tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=param_space(config),
+        tuner = tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=_space(config),
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event)
@@ -138,16 +138,32 @@ def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
     return results
 
 
+def _space(config: ExperimentConfig) -> dict:
+    """The Tune param space: the seeded per-variant draws, or nothing when TPE suggests every config."""
+    return {} if config.search.algorithm == "tpe" else param_space(config)
+
+
+def _searcher(config: ExperimentConfig, metric: str, mode: str):
+    if config.search.algorithm != "tpe":
+        return None
+    from orchestrator.tuning.tpe import PerVariantTPE
+
+    return PerVariantTPE(config, metric, mode)
+
+
 def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event):
     metric, mode = selection(config)
+    tpe = config.search.algorithm == "tpe"
     return tune.Tuner(
         trainable,
-        param_space=param_space(config),
+        param_space=_space(config),
         tune_config=tune.TuneConfig(
             metric=metric,
             mode=mode,
+            search_alg=_searcher(config, metric, mode),
             scheduler=scheduler(config),
-            num_samples=config.search.samples,
+            # The grid over variants repeats `samples` times; TPE's searcher hands out every trial itself.
+            num_samples=len(config.variants) * config.search.samples if tpe else config.search.samples,
             max_concurrent_trials=plan.max_concurrent,
             reuse_actors=True,  # TensorFlow imported once per worker; `run_trial` starts each trial clean
             trial_name_creator=_tune_trial_name,

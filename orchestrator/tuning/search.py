@@ -38,6 +38,18 @@ def variant_spaces(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
     return spaces
 
 
+def variant_domains(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
+    """Per variant label: the hyperparameters it searches, as config domains (for `tpe`)."""
+    return {v.label: {n: d for n, d in resolve_params(v, config).items() if isinstance(d, (LogUniform, Uniform, Choice))}
+            for v in config.variants}
+
+
+def variant_fixed(config: ExperimentConfig) -> dict[str, dict[str, Any]]:
+    """Per variant label: every trial-config key it does not search (kind and epochs included)."""
+    return {label: {k: v for k, v in space.items() if not isinstance(v, tune.search.sample.Domain)}
+            for label, space in variant_spaces(config).items()}
+
+
 def _draw(key: str, spaces: dict, rng: np.random.Generator, config: dict) -> Any:
     value = spaces[config["variant"]][key]
     if isinstance(value, tune.search.sample.Domain):

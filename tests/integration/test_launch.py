@@ -180,6 +180,20 @@ def test_more_gpus_than_the_machine_has_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_a_tpe_search_gives_every_variant_its_trials_from_its_own_domain(ray_local, tmp_path):
+    from collections import Counter
+
+    raw = small_config(tmp_path, variants=[{"kind": "baseline"}, {"kind": "dropout"}], training={"epochs": 3},
+                       search={"samples": 4, "algorithm": "tpe"}, scheduler={"type": "none"})
+    result = launch(build_config(raw), name="tpe")
+    trials = result.report["all_trials"]
+    assert Counter(t["variant"] for t in trials) == {"baseline": 4, "dropout": 4}
+    assert result.report["trials"]["errored"] == 0 and result.report["best"] is not None
+    rates = [t["hparams"]["dropout"] for t in trials if t["variant"] == "dropout"]
+    assert len(set(rates)) == 4 and all(0 < r < 1 for r in rates)  # drawn by the study, not fixed
+    assert all(t["hparams"]["dropout"] == 0.0 for t in trials if t["variant"] == "baseline")
+
+
 def test_trials_with_two_cpu_replicas_report_them(ray_local, tmp_path):
     raw = small_config(tmp_path, variants=[{"kind": "l2"}], search={"samples": 1},
                        resources={"cpu_replicas": 2}, scheduler={"type": "none"}, training={"epochs": 2})
