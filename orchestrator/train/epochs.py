@@ -33,8 +33,9 @@ class EpochRunner:
         with tf.device("/cpu:0"):  # once per trial, on the host; every replica gathers its batches from here
             self.train_data = tuple(tf.convert_to_tensor(np.asarray(a)) for a in train)
             self.val_data = tuple(tf.convert_to_tensor(np.asarray(a)) for a in val)
-        with strategy.scope():
-            model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
+        if not model.optimizer.built:  # a restored checkpoint's optimizer keeps its moments
+            with strategy.scope():
+                model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
         # autograph=False: the loops are explicit `tf.while_loop`s, and converting Keras' own code on
         # every trace would cost more than many epochs of a small model.
         self._train = tf.function(self._train_epoch, autograph=False)
