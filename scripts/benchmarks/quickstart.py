@@ -18,7 +18,8 @@ PLAIN = textwrap.dedent("""
     from orchestrator.config import load_config
     from orchestrator.data import load_dataset
 
-    config = load_config("configs/quickstart.yaml")
+    from pathlib import Path
+    config = load_config(Path("configs/quickstart.yaml"))
     data = load_dataset(config.data, config.seed)  # the same rows gg-train splits
     rng = np.random.default_rng(0)
     train, val, test = data.train, data.val, data.test
