@@ -51,7 +51,7 @@ class EpochRunner:
         sums, proba = self._validate()
         xent, weighted, weights, correct, rows, penalty = sums.numpy()
         metrics = {"val_xent": xent / rows, "val_bxent": weighted / weights, "val_accuracy": correct / rows,
-                   "val_objective": xent / rows + penalty}
+                   "val_objective": weighted / weights + penalty}  # as Keras' val_loss with the balanced weights
         proba = proba.numpy().astype(np.float64)
         return metrics, (np.hstack([1.0 - proba, proba]) if self.binary else proba)
 
@@ -107,9 +107,10 @@ class EpochRunner:
         def batch(i, sums):
             rows = order[i * self.global_batch:tf.minimum((i + 1) * self.global_batch, n)]
             per_replica = self.strategy.run(self._train_step, args=(tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)))
-            return i + 1, sums + self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+            step = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+            return i + 1, sums + tf.cast(step, tf.float64)  # float64: counts stay exact past 2^24 rows
 
-        return tf.while_loop(lambda i, _: i < batches, batch, (tf.constant(0), tf.zeros([4])))[1]
+        return tf.while_loop(lambda i, _: i < batches, batch, (tf.constant(0), tf.zeros([4], tf.float64)))[1]
 
     def _val_step(self, x, y, w):
         tf = self.tf
@@ -129,13 +130,13 @@ class EpochRunner:
         def chunk(i, sums, probas):
             start, end = i * _VAL_CHUNK, tf.minimum((i + 1) * _VAL_CHUNK, n)
             part, p = self.strategy.run(self._val_step, args=(x[start:end], y[start:end], w[start:end]))
-            sums += self.strategy.reduce(tf.distribute.ReduceOp.SUM, part, axis=None)
+            sums += tf.cast(self.strategy.reduce(tf.distribute.ReduceOp.SUM, part, axis=None), tf.float64)
             return i + 1, sums, probas.write(i, self._gathered(p))
 
-        start = (tf.constant(0), tf.zeros([5]), tf.TensorArray(tf.float32, size=chunks, infer_shape=False))
+        start = (tf.constant(0), tf.zeros([5], tf.float64), tf.TensorArray(tf.float32, size=chunks, infer_shape=False))
         _, sums, probas = tf.while_loop(lambda i, *_: i < chunks, chunk, start)
         penalty = tf.add_n(self.model.losses) if self.model.losses else tf.constant(0.0)
-        return tf.concat([sums, [tf.cast(penalty, tf.float32)]], axis=0), probas.concat()
+        return tf.concat([sums, [tf.cast(penalty, tf.float64)]], axis=0), probas.concat()
 
     def _gathered(self, per_replica):
         """Per-replica rows back in row order (the identity for one replica)."""

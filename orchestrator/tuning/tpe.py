@@ -77,8 +77,14 @@ class PerVariantTPE(Searcher):
             self.studies[self.owner[trial_id]].on_trial_result(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        if trial_id in self.owner:
-            self.studies[self.owner[trial_id]].on_trial_complete(trial_id, result, error)
+        """A trial that ASHA stopped at a rung (or that diverged) reaches its study without its
+        metric, so Optuna records it as pruned: an epoch-5 loss must not compete with the losses of
+        trials that ran their recipe to the end."""
+        if trial_id not in self.owner:
+            return
+        if result and (not result.get("final") or result.get("diverged")):
+            result = {k: v for k, v in result.items() if k != self.metric}
+        self.studies[self.owner[trial_id]].on_trial_complete(trial_id, result, error)
 
     def save(self, checkpoint_path: str) -> None:
         """Tune's searcher state (the studies), written into this tool's own experiment folder and

@@ -45,10 +45,21 @@ def test_results_reach_only_their_variants_study_and_a_saved_searcher_continues(
     for i in range(8):
         trial = f"t{i}"
         suggested = searcher.suggest(trial)
-        searcher.on_trial_complete(trial, {"val_loss": suggested["learning_rate"], "epoch": 1})
+        searcher.on_trial_complete(trial, {"val_loss": suggested["learning_rate"], "epoch": 1, "final": True})
     told = {label: len(study._ot_study.trials) for label, study in searcher.studies.items()}
     assert told == {"baseline": 4, "dropout": 4}
     searcher.save(str(tmp_path / "searcher.pkl"))
     restored = PerVariantTPE(cfg, "val_loss", "min")
     restored.restore(str(tmp_path / "searcher.pkl"))
     assert [restored.suggest(f"u{i}") for i in range(8)] == [searcher.suggest(f"u{i}") for i in range(8)]
+
+
+def test_a_trial_asha_stopped_is_pruned_in_its_study_not_ranked_with_finished_ones():
+    from optuna.trial import TrialState
+
+    searcher = PerVariantTPE(config(samples=2), "val_loss", "min")
+    for i, final in enumerate([True, True, False, True]):
+        searcher.suggest(f"t{i}")
+        searcher.on_trial_complete(f"t{i}", {"val_loss": 0.5, "epoch": 5, "final": final})
+    states = [t.state for study in searcher.studies.values() for t in study._ot_study.trials]
+    assert states.count(TrialState.PRUNED) == 1 and states.count(TrialState.COMPLETE) == 3
