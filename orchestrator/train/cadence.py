@@ -12,7 +12,8 @@ dropout streams in the checkpoint make the replay the same epochs, so the result
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable
 
 OVERHEAD = 10  # auto: train at least this many times a checkpoint's cost between two checkpoints
@@ -39,21 +40,10 @@ class CheckpointCadence:
             return epochs_done % self.every == 0
         return self._cost is None or since >= OVERHEAD * self._cost
 
+    @contextmanager
     def saving(self):
         """`with cadence.saving(): write it`: times the checkpoint, for the auto rule."""
-        return _Saving(self)
-
-
-@dataclass
-class _Saving:
-    cadence: CheckpointCadence
-    started: float = field(default=0.0)
-
-    def __enter__(self):
-        self.started = self.cadence.clock()
-        return self
-
-    def __exit__(self, *exc):
-        now = self.cadence.clock()
-        self.cadence._cost, self.cadence._last = now - self.started, now
-        return False
+        started = self.clock()
+        yield
+        self._last = self.clock()
+        self._cost = self._last - started
