@@ -42,3 +42,9 @@ class ExperimentError(GGError):
 
 class ExportError(GGError):
     kind = "export error"
+
+
+class ModelError(GGError):
+    """A user's model builder or saved model that gg-train cannot train (import, return type, shapes)."""
+
+    kind = "model error"
