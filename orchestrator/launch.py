@@ -42,7 +42,8 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
         optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
         board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
-        histograms=config.output.histograms, selection=selection(config)[0],
+        histograms=config.output.histograms, selection=selection(config)[0], model_kind=config.model.kind,
+        model_ref=config.model.builder or (str(config.model.file) if config.model.file is not None else None),
         checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
         checkpoint_rungs=rung_epochs(config), checkpoint_seconds=config.output.checkpoint_seconds,
     )
@@ -63,12 +64,13 @@ def _where(config: ExperimentConfig) -> str:
     return f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
 
 
-def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dict]) -> dict:
+def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dict], model: dict) -> dict:
     from orchestrator.tuning.search import search_domains
 
     return {
         "seed": config.seed,
         "data": dataset.describe(),
+        "model": model,
         "resources": {"gpus": plan.gpus, "gpus_per_trial": plan.gpus_per_trial, "cpus_per_trial": plan.cpus_per_trial,
                       "cpu_replicas": plan.cpu_replicas, "max_concurrent_trials": plan.max_concurrent,
                       "address": config.resources.address},
@@ -86,6 +88,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     dataset = load_dataset(config.data, config.seed)
+    config, model = _fit_model(config, dataset)
     _auth_for_joining(config)
     from orchestrator.data.checks import run_checks
     from orchestrator.tuning import cluster
@@ -97,11 +100,22 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
-        exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks))
+        exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model))
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
     finally:
         if started_ray:
             cluster.disconnect()
+
+
+def _fit_model(config: ExperimentConfig, dataset: Dataset) -> tuple[ExperimentConfig, dict]:
+    """The config fitted to the data (model family, image variants) and the user's model tried once
+    on the driver, before Ray starts: a bad builder is one line, not a failure in every trial."""
+    from orchestrator.models.preflight import check_model, fit_to_data
+
+    config = fit_to_data(config, dataset.kind)
+    for variant in config.variants:
+        resolve_params(variant, config)
+    return config, check_model(config, dataset.input_shape, dataset.n_classes)
 
 
 def _check_resumable(exp_dir: Path, name: str, manifest: dict) -> None:
@@ -263,7 +277,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:
         try:
-            built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker)
+            built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker, dataset.encoding, dataset.raw_test)
         except ExportError as err:
             built["export"] = {"verified": False, "error": err.one_line(), "kept_at": f"{experiments.BEST_DIR}.unverified"}
             contract.write(exp_dir, built)

@@ -6,6 +6,7 @@ from orchestrator.config.domains import (
     Domain,
     HParams,
     LogUniform,
+    ModelParam,
     ParamOverrides,
     Uniform,
     domain_values,
@@ -36,7 +37,7 @@ from orchestrator.config.schema import (
 from orchestrator.models.catalogue import VARIANT_KINDS
 
 __all__ = [
-    "Choice", "DataConfig", "DiagnosisConfig", "Domain", "ExperimentConfig", "FailureConfig", "HParams", "LogUniform", "ModelConfig",
+    "Choice", "DataConfig", "DiagnosisConfig", "Domain", "ExperimentConfig", "FailureConfig", "HParams", "LogUniform", "ModelConfig", "ModelParam",
     "OutputConfig", "ParamOverrides", "ResourcesConfig", "SchedulerConfig", "SearchConfig", "SplitConfig",
     "SyntheticConfig", "TrainingConfig", "Uniform", "VARIANT_KINDS", "VariantConfig", "apply_override",
     "build_config", "domain_values", "load_config", "parse_override", "read_yaml", "to_yaml",

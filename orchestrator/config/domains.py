@@ -99,9 +99,12 @@ _HPARAM_CHECKS = {
     "patience": _count,
     "batch_size": _count,
     "class_weight": _class_weight,
+    "augment": _rate,
 }
 
 HParam = Union[Domain, int, float, list[int], list[float], str]
+# A model-specific value (`model.params`): whatever a builder reads, fixed or searched; bools too.
+ModelParam = Union[Domain, bool, int, float, str, list[int], list[float], list[str]]
 
 
 class HParams(Strict):
@@ -115,6 +118,9 @@ class HParams(Strict):
     batch_size: HParam = 32
     # 'balanced' weighs each class by n / (K × its count): the minority class stops being ignored.
     class_weight: HParam = "none"
+    # Augmentation strength for images (`models.cnn`): rotations up to augment/4 of a turn, zooms
+    # and shifts up to `augment` of the image; only the augmentation variants use it.
+    augment: HParam = 0.1
 
     @field_validator("*", mode="before")
     @classmethod
@@ -143,6 +149,7 @@ class ParamOverrides(HParams):
     patience: HParam | None = None
     batch_size: HParam | None = None
     class_weight: HParam | None = None
+    augment: HParam | None = None
 
     @field_validator("*")
     @classmethod

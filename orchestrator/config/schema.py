@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from orchestrator.config.domains import HParams, ParamOverrides, Strict
-from orchestrator.models.catalogue import VARIANT_KINDS
+from orchestrator.config.domains import HParams, ModelParam, ParamOverrides, Strict
+from orchestrator.models.catalogue import TABLE_KINDS, VARIANT_KINDS
 from orchestrator.names import (
     CONFIG_NAME_MAX,
     EXPERIMENT_NAME_PATTERN,
@@ -49,9 +49,12 @@ class SplitConfig(Strict):
 
 
 class DataConfig(Strict):
-    source: Literal["synthetic", "csv", "npz"] = "synthetic"
+    # csv / parquet: a table (numbers, booleans, text, empty cells: encoded inside the model, `data.table`);
+    # npz: X as rows of numbers, or as images (n, H, W[, C]); images: a folder with one sub-folder per class.
+    source: Literal["synthetic", "csv", "parquet", "npz", "images"] = "synthetic"
     path: Path | None = None
     label: str | None = None
+    image_size: tuple[int, int] | None = None  # images: (height, width) to resize to; None: the most common size
     synthetic: SyntheticConfig = SyntheticConfig()
     split: SplitConfig = SplitConfig()
 
@@ -59,13 +62,40 @@ class DataConfig(Strict):
     def _source_needs(self) -> "DataConfig":
         if self.source != "synthetic" and self.path is None:
             raise ValueError(f"source '{self.source}' needs data.path (or --data FILE)")
-        if self.source == "csv" and not self.label:
-            raise ValueError("a CSV source needs data.label, the name of the label column (or --label COLUMN)")
+        if self.source in ("csv", "parquet") and not self.label:
+            raise ValueError(f"a {self.source.upper() if self.source == 'csv' else self.source.capitalize()} source needs data.label, the name of the label column (or --label COLUMN)")
+        if self.image_size is not None and min(self.image_size) < 1:
+            raise ValueError("image_size must be two positive numbers (height, width)")
         return self
 
 
 class ModelConfig(Strict):
     activation: Literal["relu", "elu", "gelu", "tanh", "selu"] = "relu"
+    # auto: the CNN family for images, the MLP for tables; a builder or a saved model replaces both.
+    family: Literal["auto", "mlp", "cnn"] = "auto"
+    builder: str | None = None  # "path/to/models.py:build" or "package.module:build" (models/builder.py)
+    file: Path | None = None  # a saved .keras model: its architecture is trained afresh (models/saved.py)
+    # Model-specific values, each fixed or a search domain, handed to a builder as spec.params (and to
+    # the CNN family: filters, depth, kernel_size, dense); searched like the hyperparameters.
+    params: dict[str, ModelParam] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelConfig":
+        if self.builder and self.file:
+            raise ValueError("give model.builder or model.file, not both")
+        if self.builder and ":" not in self.builder:
+            raise ValueError(f"model.builder {self.builder!r} must name a function: path/to/models.py:build or package.module:build")
+        if self.file is not None and self.file.suffix != ".keras":
+            raise ValueError(f"model.file {str(self.file)!r} must be a .keras file (saved with model.save('name.keras'))")
+        bad = [k for k in self.params if not k.isidentifier()]
+        if bad:
+            raise ValueError(f"model.params names must be identifiers, got {bad}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which builds the trials' models: 'builder', 'file', 'cnn' or 'mlp' ('auto' stays until the data is known)."""
+        return "builder" if self.builder else "file" if self.file is not None else self.family
 
 
 class TrainingConfig(Strict):
@@ -154,7 +184,8 @@ class FailureConfig(Strict):
 
 
 def _default_variants() -> list[VariantConfig]:
-    return [VariantConfig(kind=k) for k in VARIANT_KINDS]
+    """Every kind that applies to tables; image data adds the augmentation kinds (`launch`)."""
+    return [VariantConfig(kind=k) for k in TABLE_KINDS]
 
 
 class ExperimentConfig(Strict):

@@ -30,13 +30,30 @@ def _encode_labels(raw: RawData) -> tuple[np.ndarray, np.ndarray | None, list[st
     return y, y_test, [str(c) for c in classes]
 
 
+def _encoded(raw: RawData, train: np.ndarray, test: np.ndarray | None):
+    """A table with text or empty cells: the encoding fitted on the training rows alone, every row
+    encoded by the Keras encoder that the exported model will carry, and the test split's raw
+    columns (what the exported model is proven on). (x, feature names, encoding, raw test inputs)."""
+    from orchestrator.data.table import encode, fit_encoding, raw_inputs
+
+    encoding = fit_encoding(raw.frame, train)
+    inputs = raw_inputs(raw.frame, encoding)
+    x = encode(encoding, inputs)
+    raw_test = {k: v[test] for k, v in inputs.items()} if test is not None else None
+    return x, encoding["feature_names"], encoding, raw_test
+
+
 def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     """Read, validate and split the configured data; every failure is one `DataError` line."""
     raw = read_source(cfg, seed)
     y, y_test, class_names = _encode_labels(raw)
     train, val, test = stratified_split(raw.x, y, cfg.split, seed, with_test=raw.x_test is None)
-    splits = [Split(raw.x[i], y[i]) for i in (train, val)]
-    test_split = Split(raw.x[test], y[test]) if test is not None else Split(raw.x_test, y_test)
+    x, names, encoding, raw_test = raw.x, raw.feature_names, None, None
+    if raw.frame is not None:
+        x, names, encoding, raw_test = _encoded(raw, train, test)
+    splits = [Split(x[i], y[i]) for i in (train, val)]
+    test_split = Split(x[test], y[test]) if test is not None else Split(raw.x_test, y_test)
     if len(test_split) == 0:
         raise DataError("the test set is empty", "give X_test/y_test some rows, or leave them out")
-    return Dataset(splits[0], splits[1], test_split, class_names, raw.feature_names, raw.source, test_given=test is None)
+    return Dataset(splits[0], splits[1], test_split, class_names, names, raw.source, test_given=test is None,
+                   encoding=encoding, raw_test=raw_test)

@@ -41,6 +41,19 @@ class Dataset:
     source: str
     test_given: bool = False
     notes: list[str] = field(default_factory=list)
+    # A table with text or empty cells: how raw columns become the float vector (`data.table`), and
+    # the test split's raw columns by input name, which the exported model is proven on.
+    encoding: dict | None = None
+    raw_test: dict | None = None
+
+    @property
+    def kind(self) -> str:
+        """'images' for (n, H, W, C) pixels, else 'table' (one float vector per row)."""
+        return "images" if self.train.x.ndim > 2 else "table"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.train.x.shape[1:])
 
     @property
     def n_classes(self) -> int:
@@ -51,7 +64,10 @@ class Dataset:
         return "binary" if self.n_classes == 2 else "multiclass"
 
     def scaling(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of the training split only: the Normalization layer inside the model."""
+        """Mean and variance of the training split only: the Normalization layer inside the model.
+        Images have none (pixels are rescaled inside the model): an empty pair."""
+        if self.kind == "images":
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
         return self.train.x.mean(axis=0), self.train.x.var(axis=0)
 
     def describe(self) -> dict:
@@ -59,8 +75,11 @@ class Dataset:
         return {
             "source": self.source,
             "task": self.task,
-            "n_features": int(self.train.x.shape[1]),
+            "kind": self.kind,
+            "input_shape": list(self.input_shape),
+            "n_features": int(np.prod(self.input_shape)),
             "feature_names": self.feature_names,
+            "encoding": self.encoding,
             "class_names": self.class_names,
             "test_given": self.test_given,
             "n_train": len(self.train),

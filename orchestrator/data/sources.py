@@ -1,8 +1,10 @@
-"""Readers for the data sources: built-in synthetic data, CSV with a header, NPZ.
+"""Readers for the data sources: built-in synthetic data, CSV or Parquet tables, NPZ, image folders.
 
 Each returns raw features and labels (and a user-given test set, if any) after checking what would
-otherwise fail deep inside a trial: missing columns, text in feature columns, NaN or infinite
-values. NPZ files are read with `allow_pickle=False`: a data file never runs code.
+otherwise fail deep inside a trial: missing columns, unlabelled rows, NaN or infinite values in
+numeric arrays. A table with text or empty cells comes back as its frame (`RawData.frame`): its
+encoding is fitted on the training split only (`data.table`), so it is done after the split.
+NPZ files are read with `allow_pickle=False`: a data file never runs code.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ from orchestrator.errors import DataError
 
 @dataclass
 class RawData:
-    x: np.ndarray
+    x: np.ndarray | None  # None when `frame` holds the features (a table to encode)
     y: np.ndarray
     feature_names: list[str]
     source: str
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    frame: object | None = None  # a pandas DataFrame of raw feature columns (text, empty cells)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y)
 
 
 def synthetic(cfg: DataConfig, seed: int) -> RawData:
@@ -65,17 +72,31 @@ def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
         )
 
 
-def read_csv(cfg: DataConfig) -> RawData:
+def _read_table(pd, path: Path, cfg: DataConfig):
+    """The whole table as a frame, or one `DataError` line naming what could not be read."""
+    kind = "Parquet" if cfg.source == "parquet" else "CSV"
+    try:
+        if cfg.source == "parquet":
+            return pd.read_parquet(path)
+        return _read_frame(pd, path, cfg.label)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"cannot parse {kind} '{path}': {str(exc).splitlines()[0]}",
+                        "check that it is a comma-separated file with a header row" if kind == "CSV" else "write it again with DataFrame.to_parquet") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {kind} '{path}': {exc.strerror or str(exc).splitlines()[0]}", "check the file and its permissions") from None
+    except ImportError as exc:
+        raise DataError(f"cannot read Parquet '{path}': {exc}", "pip install pyarrow") from None
+
+
+def read_table(cfg: DataConfig) -> RawData:
+    """A CSV or Parquet table: numbers as a float32 matrix when every feature is a complete number,
+    else the frame itself, for the encoding that travels inside the model (`data.table`)."""
     import pandas as pd
 
     path = Path(cfg.path)
-    _require_file(path, "CSV")
-    try:
-        frame = _read_frame(pd, path, cfg.label)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"cannot parse CSV '{path}': {str(exc).splitlines()[0]}", "check that it is a comma-separated file with a header row") from None
-    except OSError as exc:
-        raise DataError(f"cannot read CSV '{path}': {exc.strerror or exc}", "check the file's permissions") from None
+    _require_file(path, "Parquet" if cfg.source == "parquet" else "CSV")
+    frame = _read_table(pd, path, cfg)
+    frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows", "add data rows")
     if cfg.label not in frame.columns:
@@ -85,22 +106,25 @@ def read_csv(cfg: DataConfig) -> RawData:
     if labels.isna().any():
         raise DataError(f"label column '{cfg.label}' has {int(labels.isna().sum())} empty values", "drop the unlabelled rows")
     if frame.shape[1] == 0:
-        raise DataError(f"{path} has no feature columns besides '{cfg.label}'", "add numeric feature columns")
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            sample = frame[column].dropna().astype(str).head(1).tolist()
-            raise DataError(
-                f"feature column '{column}' is not numeric (e.g. {sample[0]!r})" if sample else f"feature column '{column}' is not numeric",
-                "encode it as numbers or drop the column",
-            )
-    names = [str(c) for c in frame.columns]
-    x = frame.to_numpy(dtype=np.float32)  # a value beyond float32's range becomes inf and is named below
-    del frame
-    _check_finite(x, names, str(path))
+        raise DataError(f"{path} has no feature columns besides '{cfg.label}'", "add feature columns")
     y = labels.to_numpy()
     if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
         y = y.astype(np.int64)
-    return RawData(x, y, names, f"csv:{path.name}")
+    elif y.dtype.kind not in "biuf":
+        y = labels.astype(str).to_numpy()
+    names = [str(c) for c in frame.columns]
+    source = f"{cfg.source}:{path.name}"
+    from orchestrator.data.table import needs_encoding
+
+    if needs_encoding(frame):
+        return RawData(None, y, names, source, frame=frame)
+    x = frame.to_numpy(dtype=np.float32)  # a value beyond float32's range becomes inf and is named below
+    del frame
+    _check_finite(x, names, str(path))
+    return RawData(x, y, names, source)
+
+
+read_csv = read_table  # the CSV reader is the table reader
 
 
 def _read_frame(pd, path: Path, label: str | None):
@@ -141,10 +165,13 @@ def read_npz(cfg: DataConfig) -> RawData:
             raise DataError(f"{path} has only one of X_test / y_test", "save both, or neither")
         arrays = {k: _npz_array(archive, k, path) for k in (["X", "y", "X_test", "y_test"] if has_test else ["X", "y"])}
     x, y = arrays["X"], arrays["y"]
+    if x.ndim in (3, 4):
+        return _npz_images(arrays, path, has_test)
     for key in [k for k in arrays if k.startswith("X")]:
         arr = arrays[key]
         if arr.ndim != 2 or arr.dtype.kind not in "biuf":
-            raise DataError(f"{key} in {path} must be a 2-D numeric array, got shape {arr.shape} dtype {arr.dtype}", "reshape to (rows, features) numbers")
+            raise DataError(f"{key} in {path} must be a 2-D numeric array (rows, features) or images (n, H, W[, C]), "
+                            f"got shape {arr.shape} dtype {arr.dtype}", "reshape to (rows, features) numbers")
     names = [f"x{i}" for i in range(x.shape[1])]
     for xs, ys, what in [(x, y, "X/y")] + ([(arrays["X_test"], arrays["y_test"], "X_test/y_test")] if has_test else []):
         if ys.ndim != 1 or len(ys) != len(xs):
@@ -158,9 +185,35 @@ def read_npz(cfg: DataConfig) -> RawData:
     )
 
 
+def _npz_images(arrays: dict, path: Path, has_test: bool) -> RawData:
+    """NPZ images: X (n, H, W) or (n, H, W, C) raw pixel values, one label per image."""
+    from orchestrator.data.images import read_image_npz_x
+
+    parts = {k: read_image_npz_x(arrays[k]) for k in (["X", "X_test"] if has_test else ["X"])}
+    for xk, yk in [("X", "y")] + ([("X_test", "y_test")] if has_test else []):
+        if arrays[yk].ndim != 1 or len(arrays[yk]) != len(parts[xk]):
+            raise DataError(f"{yk} in {path}: labels must be 1-D with one per image, got {arrays[yk].shape} for {len(parts[xk])} images", "save y as a 1-D array")
+        bad = int(np.count_nonzero(~np.isfinite(parts[xk])))
+        if bad:
+            raise DataError(f"{path} {xk}: {bad} pixel values are NaN or infinite", "save finite pixel values (0-255)")
+    if has_test and parts["X_test"].shape[1:] != parts["X"].shape[1:]:
+        raise DataError(f"X_test images are {parts['X_test'].shape[1:]} but X images are {parts['X'].shape[1:]}", "give both the same image size")
+    return RawData(parts["X"], arrays["y"], [], f"npz:{path.name}", parts.get("X_test"), arrays.get("y_test") if has_test else None)
+
+
+def read_images(cfg: DataConfig) -> RawData:
+    """A folder with one sub-folder per class; each image's label is its folder's name."""
+    from orchestrator.data.images import read_image_folder
+
+    x, labels, _ = read_image_folder(Path(cfg.path), tuple(cfg.image_size) if cfg.image_size else None)
+    return RawData(x.astype(np.float32), labels, [], f"images:{Path(cfg.path).name}")
+
+
 def read_source(cfg: DataConfig, seed: int) -> RawData:
     if cfg.source == "synthetic":
         return synthetic(cfg, seed)
-    if cfg.source == "csv":
-        return read_csv(cfg)
+    if cfg.source in ("csv", "parquet"):
+        return read_table(cfg)
+    if cfg.source == "images":
+        return read_images(cfg)
     return read_npz(cfg)

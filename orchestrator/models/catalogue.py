@@ -18,6 +18,7 @@ class Recipe:
     l2: bool = False
     dropout: bool = False
     early_stopping: bool = False
+    augment: bool = False  # random flips/rotations/zooms/shifts of the training images (images only)
     summary: str = ""
 
     def uses(self) -> set[str]:
@@ -29,6 +30,8 @@ class Recipe:
             used.add("dropout")
         if self.early_stopping:
             used.add("patience")
+        if self.augment:
+            used.add("augment")
         return used
 
 
@@ -39,8 +42,14 @@ CATALOGUE: dict[str, Recipe] = {
     "early_stopping": Recipe(early_stopping=True, summary="stop when validation loss stops improving, keep the best weights"),
     "dropout_early_stopping": Recipe(dropout=True, early_stopping=True, summary="dropout plus early stopping"),
     "l2_dropout": Recipe(l2=True, dropout=True, summary="L2 weight decay plus dropout"),
+    "augmentation": Recipe(augment=True, summary="random rotations, zooms and shifts of the training images"),
+    "augmentation_dropout_early_stopping": Recipe(augment=True, dropout=True, early_stopping=True,
+                                                  summary="augmentation plus dropout plus early stopping"),
 }
 VARIANT_KINDS: tuple[str, ...] = tuple(CATALOGUE)
+# Kinds that only mean something for images; the default variant list adds them for image data.
+IMAGE_KINDS: tuple[str, ...] = tuple(k for k, r in CATALOGUE.items() if r.augment)
+TABLE_KINDS: tuple[str, ...] = tuple(k for k in VARIANT_KINDS if k not in IMAGE_KINDS)
 
 # What an unused hyperparameter is set to: the regularizer is simply absent.
-SWITCHED_OFF: dict[str, object] = {"l2": 0.0, "dropout": 0.0, "patience": 0}
+SWITCHED_OFF: dict[str, object] = {"l2": 0.0, "dropout": 0.0, "patience": 0, "augment": 0.0}

@@ -21,6 +21,7 @@ from orchestrator.config import (
 )
 from orchestrator.errors import ConfigError
 from orchestrator.models.catalogue import CATALOGUE, SWITCHED_OFF
+from orchestrator.train.spec import PARAM_PREFIX  # model.params travel in the trial config as param_<name>
 
 # Searched when `search.enabled`; a variant's `params` replace any of these.
 SEARCH_DOMAINS: dict[str, Any] = {
@@ -30,10 +31,30 @@ SEARCH_DOMAINS: dict[str, Any] = {
     "dropout": Uniform(uniform=(0.2, 0.6)),
 }
 
+# The CNN family's capacity (`models.cnn`): fixed values, and what is searched when search is on.
+# Kernel size is searched with filters and depth: a wide kernel on small images is capacity too.
+CNN_DEFAULTS: dict[str, Any] = {"filters": 32, "depth": 2, "kernel_size": 3, "dense": 64}
+CNN_SEARCH: dict[str, Any] = {"filters": Choice(choice=[16, 32]), "depth": Choice(choice=[1, 2]),
+                              "kernel_size": Choice(choice=[3, 5])}
+
+
+def model_params(config: ExperimentConfig) -> dict[str, Any]:
+    """The model-specific values every trial gets (`spec.params`), fixed or domains: the CNN
+    family's capacity, overridden by `model.params`; a builder's `model.params` as given."""
+    kind = config.model.kind
+    if config.model.params and kind in ("mlp", "file"):
+        raise ConfigError(f"model.params {sorted(config.model.params)} are not read by the {'MLP' if kind == 'mlp' else 'saved model'}",
+                          "model.params is for a builder (model.builder) or the CNN family; use hparams for the MLP")
+    base = {**CNN_DEFAULTS, **(CNN_SEARCH if config.search.enabled else {})} if kind == "cnn" else {}
+    return {**base, **config.model.params}
+
+
 def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str, Any]:
-    """Each hyperparameter of `variant` as a fixed value or a config domain object."""
+    """Each hyperparameter of `variant` as a fixed value or a config domain object, then the
+    model's own values (`model_params`) as param_<name>."""
     recipe = CATALOGUE[variant.kind]
     resolved: dict[str, Any] = {}
+    searches_hidden = config.model.kind in ("mlp", "auto")  # only the built-in MLP reads `hidden`
     for name in type(config.hparams).model_fields:
         override = getattr(variant.params, name)
         if name not in recipe.uses():
@@ -46,10 +67,11 @@ def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str
             resolved[name] = SWITCHED_OFF[name]
         elif override is not None:
             resolved[name] = override
-        elif config.search.enabled and name in SEARCH_DOMAINS:
+        elif config.search.enabled and name in SEARCH_DOMAINS and (name != "hidden" or searches_hidden):
             resolved[name] = SEARCH_DOMAINS[name]
         else:
             resolved[name] = getattr(config.hparams, name)
+    resolved.update({PARAM_PREFIX + k: v for k, v in model_params(config).items()})
     return resolved
 
 

@@ -108,7 +108,11 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
 
 
 def feature_use(best: Evaluated, dataset: Dataset, seed: int) -> dict:
-    """The `uninformative_features` check for the chosen model (permutation importance on validation)."""
+    """The `uninformative_features` check for the chosen model (permutation importance on validation);
+    pixels are not features a person would drop, so for images it says it does not apply."""
+    if dataset.kind == "images":
+        return {"name": "uninformative_features", "status": "ok", "numbers": {},
+                "message": "Feature importance does not apply to images (single pixels are not columns to drop)."}
     from orchestrator.models.outputs import class_probabilities
     from orchestrator.results.importance import check_uninformative_features
     from orchestrator.train.checkpoint import load_handover_model

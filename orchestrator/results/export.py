@@ -2,9 +2,12 @@
 
 `best/model.keras` is the chosen checkpoint's model (loaded later in Keras' safe mode) and
 `best/saved_model/` is the same model as a TensorFlow SavedModel whose `serving_default` signature
-takes raw float32 features of shape (None, n_features): the `Normalization` layer travels inside,
-so a server needs no preprocessing code. `verify_export` reloads both in a *fresh* Python process,
-because a check in the exporting process could pass on state that the files do not carry.
+takes what the data holds: raw float32 features (None, n_features) for a numeric table, one named
+input per column (float32 with NaN for empty cells, or string) for a table with text or empty
+cells, whose encoder (`data.table`) is put in front of the trained model here, or raw pixels
+(None, H, W, C) for images. Scaling and encoding travel inside, so a server needs no
+preprocessing code. `verify_export` reloads both in a *fresh* Python process, because a check in
+the exporting process could pass on state that the files do not carry.
 """
 
 from __future__ import annotations
@@ -32,18 +35,31 @@ _HINT = ("the served model must take raw features and hold its preprocessing (th
          "re-export from the checkpoint and compare against that checkpoint's own predictions")
 
 
-def export_best(exp_dir: Path, checkpoint_dir: str, metrics: dict) -> Path:
+def with_encoder(model, encoding: dict):
+    """The trained model behind the table's encoder: raw named columns in, class probabilities out."""
+    import keras
+
+    from orchestrator.data.table import build_encoder
+
+    raw = {c["input"]: keras.Input(shape=(1,), dtype="float32" if c["kind"] == "numeric" else "string", name=c["input"])
+           for c in encoding["columns"]}
+    return keras.Model(raw, model(build_encoder(encoding)(raw)), name="gg_served")
+
+
+def export_best(exp_dir: Path, checkpoint_dir: str, metrics: dict, encoding: dict | None = None) -> Path:
     """Copy the checkpoint's `model.keras` (with early stopping's best weights where the trial was
-    stopped before it restored them), export it as a SavedModel, then write its metrics."""
+    stopped before it restored them, and the table's encoder in front where there is one), export
+    it as a SavedModel, then write its metrics."""
     from orchestrator.train.checkpoint import handover_epoch, load_handover_model
 
     best = Path(exp_dir) / BEST_DIR
     best.mkdir(exist_ok=True)
     target = best / MODEL_FILE
-    if handover_epoch(checkpoint_dir) is None:
+    if handover_epoch(checkpoint_dir) is None and encoding is None:
         shutil.copy2(Path(checkpoint_dir) / MODEL_FILE, target)
     else:
-        load_handover_model(checkpoint_dir).save(target)
+        model = load_handover_model(checkpoint_dir)
+        (with_encoder(model, encoding) if encoding is not None else model).save(target)
     write_saved_model(best)
     write_json_atomic(best / "metrics.json", metrics)
     return target
@@ -61,8 +77,9 @@ def write_saved_model(best: Path) -> Path:
     import tensorflow as tf
 
     model = checkpoint.load_model(best, compile=False)
-    n_features = int(model.inputs[0].shape[-1])
-    signature = [tf.TensorSpec((None, n_features), tf.float32, name="features")]
+    signature = None  # several named inputs or images: the model's own input specs, names kept
+    if len(model.inputs) == 1 and len(model.inputs[0].shape) == 2:
+        signature = [tf.TensorSpec((None, int(model.inputs[0].shape[-1])), tf.float32, name="features")]
     target, staging = best / SAVED_MODEL_DIR, best / f".{SAVED_MODEL_DIR}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     model.export(str(staging), format="tf_saved_model", verbose=False, input_signature=signature)
@@ -76,18 +93,28 @@ def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray,
     """Reload both artifacts in a fresh process and compare their outputs on `x_test` with
     `expected_proba` (the outputs of the model that was evaluated); raise `ExportError` on any
     difference above `tolerance` or any artifact that fails to load."""
-    x = np.asarray(x_test, dtype=np.float32)
+    arrays = check_arrays(x_test)
     expected = np.asarray(expected_proba, dtype=np.float64)
-    if x.ndim != 2 or len(x) == 0 or expected.ndim != 2 or len(expected) != len(x):
-        raise ExportError(f"cannot verify the export: x_test {x.shape} and expected_proba {expected.shape} "
-                          "must be 2-D with the same, non-zero number of rows")
+    rows = {len(a) for a in arrays.values()}
+    if rows != {len(expected)} or not len(expected) or expected.ndim != 2:
+        raise ExportError(f"cannot verify the export: the inputs have {sorted(rows)} rows and expected_proba is "
+                          f"{expected.shape}; they must have the same, non-zero number of rows")
     with tempfile.TemporaryDirectory(prefix="gg-export-check-") as tmp:
         data, out = Path(tmp) / "check.npz", Path(tmp) / "result.json"
-        np.savez(data, x=x, expected=expected)
+        np.savez(data, expected=expected, **arrays)
         result = _run_check(Path(exp_dir) / BEST_DIR, data, out, checker)
     diffs = {name: result["max_abs_diff"].get(name) for name in ARTIFACTS}
-    _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(x))
+    _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(expected))
     return {"verified": True, "max_abs_diff": diffs, "tolerance": tolerance, "process": "fresh"}
+
+
+def check_arrays(x) -> dict[str, np.ndarray]:
+    """The inputs as the check file stores them: `x` for one float32 array, `x:<name>` per named
+    column (floats as float32, text as fixed-width unicode: no pickled objects)."""
+    if not isinstance(x, dict):
+        return {"x": np.asarray(x, dtype=np.float32)}
+    return {f"x:{k}": (np.asarray(v, dtype=np.float32) if np.asarray(v).dtype.kind in "biuf" else np.asarray(v).astype(str))
+            for k, v in x.items()}
 
 
 def _child_env() -> dict:
@@ -162,22 +189,25 @@ def _raise_on_mismatch(diffs: dict, errors: dict, tolerance: float, n: int) -> N
         raise ExportError("; ".join(problems), hint=_HINT)
 
 
-def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker | None" = None) -> dict:
+def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker | None" = None,
+                      encoding: dict | None = None, raw_test: dict | None = None) -> dict:
     """Export the chosen checkpoint (`best`, an `Evaluated`) to best/, then prove in a fresh process
-    that both artifacts predict exactly what the evaluated checkpoint predicts on the raw test
-    features. A failed proof moves the export to best.unverified/: nothing unverified sits at best/."""
+    that both artifacts predict exactly what the evaluated checkpoint predicts on the test split:
+    the exported model on its raw rows (`raw_test`, the columns as read, for an encoded table), the
+    checkpoint on the features it was evaluated on. A failed proof moves the export to
+    best.unverified/: nothing unverified sits at best/."""
     from orchestrator.train.checkpoint import load_handover_model
 
     outcome = best.outcome
     export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
                                               "train": best.train, "val": best.val, "test": best.test,
-                                              "threshold": best.threshold})
+                                              "threshold": best.threshold}, encoding)
     import tensorflow as tf
 
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
         expected = load_handover_model(outcome.checkpoint).predict(x_test, verbose=0)
     try:
-        return verify_export(exp_dir, x_test, expected, checker=checker)
+        return verify_export(exp_dir, raw_test if encoding is not None else x_test, expected, checker=checker)
     except BaseException:
         unverified = Path(exp_dir) / f"{BEST_DIR}.unverified"
         shutil.rmtree(unverified, ignore_errors=True)

@@ -25,24 +25,47 @@ SAVED_MODEL_DIR = "saved_model"  # the servable SavedModel beside model.keras in
 BATCH = 4096
 
 
-def keras_outputs(best: Path, x: np.ndarray) -> np.ndarray:
+def _rows(x) -> int:
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def _batch(x, start: int):
+    """Rows [start, start + BATCH) as tensors: one array, or a dict of named columns."""
+    import tensorflow as tf
+
+    if isinstance(x, dict):
+        return {k: tf.constant(v[start:start + BATCH]) for k, v in x.items()}
+    return tf.constant(x[start:start + BATCH])
+
+
+def keras_outputs(best: Path, x) -> np.ndarray:
+    """The .keras file in safe mode, called in inference mode on the raw inputs."""
     import keras
 
     model = keras.models.load_model(best / MODEL_FILE, compile=False, safe_mode=True)
-    return np.asarray(model.predict(x, batch_size=BATCH, verbose=0))
+    return np.concatenate([np.asarray(model(_batch(x, s), training=False)) for s in range(0, _rows(x), BATCH)])
 
 
-def saved_model_outputs(best: Path, x: np.ndarray) -> np.ndarray:
-    """Call the serving signature as a server would: one named float32 input, one output."""
+def saved_model_outputs(best: Path, x) -> np.ndarray:
+    """Call the serving signature as a server would: its named inputs, one output."""
     import tensorflow as tf
 
     serve = tf.saved_model.load(str(best / SAVED_MODEL_DIR)).signatures["serving_default"]
-    (name,) = serve.structured_input_signature[1].keys()
+    names = list(serve.structured_input_signature[1].keys())
     parts = []
-    for start in range(0, len(x), BATCH):
-        (out,) = serve(**{name: tf.constant(x[start:start + BATCH])}).values()
+    for start in range(0, _rows(x), BATCH):
+        batch = _batch(x, start)
+        feed = {k: batch[k] for k in names} if isinstance(batch, dict) else {names[0]: batch}
+        (out,) = serve(**feed).values()
         parts.append(out.numpy())
     return np.concatenate(parts)
+
+
+def read_inputs(data) -> object:
+    """The check file's inputs: `x`, or the named columns stored as `x:<name>`."""
+    if "x" in data.files:
+        return data["x"].astype(np.float32)
+    return {k[2:]: data[k] for k in data.files if k.startswith("x:")}
 
 
 def max_abs_diff(raw: np.ndarray, expected: np.ndarray) -> float:
@@ -54,8 +77,8 @@ def max_abs_diff(raw: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(raw - expected)))
 
 
-def check(best: Path, x: np.ndarray, expected: np.ndarray) -> dict:
-    result: dict = {"max_abs_diff": {}, "errors": {}, "n": int(len(x))}
+def check(best: Path, x, expected: np.ndarray) -> dict:
+    result: dict = {"max_abs_diff": {}, "errors": {}, "n": _rows(x)}
     for name, outputs in ((MODEL_FILE, keras_outputs), (SAVED_MODEL_DIR, saved_model_outputs)):
         try:
             result["max_abs_diff"][name] = max_abs_diff(outputs(best, x), expected)
@@ -96,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     best, data_path, out = _job(args)
     with np.load(data_path, allow_pickle=False) as data:
-        x, expected = data["x"].astype(np.float32), data["expected"].astype(np.float64)
+        x, expected = read_inputs(data), data["expected"].astype(np.float64)
     result = check(best, x, expected)
     text = json.dumps(result)
     out.write_text(text, encoding="utf-8")

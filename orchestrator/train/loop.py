@@ -70,16 +70,13 @@ def _early_stopping_report(es: EarlyStopping, state: TrialState, model, epoch: i
 
 def _build_or_restore(spec: TrialSpec, setup: TrialSetup, data: TrialData, restore: Path | None):
     """(model, state, best weights): from the checkpoint when there is one, else freshly built and compiled."""
-    from orchestrator.models.mlp import build_model
+    from orchestrator.models.factory import build_for_trial
 
     if restore is not None:
         model = checkpoint.load_model(restore)
         checkpoint.restore_seed_state(model, restore)
         return model, checkpoint.load_state(restore), checkpoint.load_best_weights(restore)
-    model = build_model(
-        hidden=spec.hidden, l2=spec.l2, dropout=spec.dropout, n_features=data.x_train.shape[1],
-        n_classes=setup.n_classes, mean=setup.mean, variance=setup.variance, activation=setup.activation,
-    )
+    model = build_for_trial(spec, setup, tuple(data.x_train.shape[1:]))
     compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
     return model, TrialState(epoch=0, variant=spec.variant), None
 

@@ -3,10 +3,12 @@ shares) and the data (train and validation only). Plain dataclasses, no Ray, no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+PARAM_PREFIX = "param_"  # model.params travel in the trial config as param_<name> (`models.variants`)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,13 @@ class TrialSpec:
     seed: int
     class_weight: str = "none"
     train_fraction: float = 1.0  # < 1: a learning-curve trial, on a stratified subset of the training rows
+    augment: float = 0.0  # image augmentation strength (0: none)
+    params: dict[str, Any] = field(default_factory=dict)  # model-specific values (`model.params`, the CNN's capacity)
+
+    @property
+    def dropout_rate(self) -> float:
+        """One rate for models other than the MLP (whose layers can each have their own)."""
+        return float(self.dropout[0] if isinstance(self.dropout, tuple) else self.dropout)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TrialSpec":
@@ -42,12 +51,14 @@ class TrialSpec:
             seed=int(config["seed"]),
             class_weight=str(config.get("class_weight", "none")),
             train_fraction=float(config.get("train_fraction", 1.0)),
+            augment=float(config.get("augment", 0.0)),
+            params={k[len(PARAM_PREFIX):]: v for k, v in config.items() if k.startswith(PARAM_PREFIX)},
         )
 
     def hparams(self) -> dict[str, Any]:
         return {"learning_rate": self.learning_rate, "l2": self.l2, "dropout": self.dropout,
                 "hidden": list(self.hidden), "batch_size": self.batch_size, "patience": self.patience,
-                "class_weight": self.class_weight}
+                "class_weight": self.class_weight, "augment": self.augment, **self.params}
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,10 @@ class TrialSetup:
     mean: np.ndarray
     variance: np.ndarray
     activation: str = "relu"
+    # Which builds the model (`models.factory`): 'mlp', 'cnn', 'builder' (model_ref = the builder's
+    # 'file.py:fn' or 'module:fn') or 'file' (model_ref = the saved .keras path, absolute).
+    model_kind: str = "mlp"
+    model_ref: str | None = None
     optimizer: str = "adam"
     cpus: float = 1
     gpus: int = 0

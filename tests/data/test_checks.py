@@ -159,3 +159,71 @@ def test_duplicated_rows_in_a_csv_show_as_leakage_with_the_count(tmp_path):
     assert expected > 0
     assert check["status"] == "warn" and check["numbers"]["test_rows_in_train"] == expected
     assert str(expected) in check["message"]
+
+
+# ---- images ------------------------------------------------------------------------------------
+
+
+def image_split(n: int, seed: int, shape=(8, 8, 1), n_classes: int = 2) -> Split:
+    """n distinct random uint8 images, classes in turn."""
+    x = np.random.default_rng(seed).integers(0, 256, size=(n, *shape), dtype=np.uint8)
+    return Split(x, (np.arange(n) % n_classes).astype(np.int32))
+
+
+def image_dataset(train: Split, val: Split, test: Split) -> Dataset:
+    return Dataset(train, val, test, ["a", "b"], feature_names=[], source="test")
+
+
+def test_clean_images_keep_the_report_layout_and_table_checks_say_they_do_not_apply():
+    checks = run_checks(image_dataset(image_split(100, 1), image_split(30, 2), image_split(30, 3)))
+    assert [c["name"] for c in checks] == ["class_imbalance", "duplicates_across_splits", "label_shift",
+                                           "constant_features", "non_finite_features", "target_leakage",
+                                           "redundant_features"]
+    assert all(c["status"] == "ok" for c in checks), checks
+    named = by_name(checks)
+    for name in ("constant_features", "target_leakage", "redundant_features"):
+        assert "does not apply to images" in named[name]["message"]
+        assert named[name]["numbers"]["applies"] is False
+    assert named["duplicates_across_splits"]["message"] == "No image appears in more than one split."
+    json.dumps(checks, allow_nan=False)
+
+
+def test_a_test_image_copied_from_train_warns_duplicates():
+    train, val, test = image_split(100, 1), image_split(30, 2), image_split(30, 3)
+    x = test.x.copy()
+    x[4] = train.x[17]
+    x[5] = train.x[18]
+    x[5, 0, 0, 0] ^= 1  # one pixel off: not a copy
+    c = by_name(run_checks(image_dataset(train, val, Split(x, test.y))))["duplicates_across_splits"]
+    assert c["status"] == "warn"
+    assert c["numbers"]["test_rows_in_train"] == 1
+    assert c["numbers"]["val_rows_in_train"] == 0 and c["numbers"]["test_rows_in_val"] == 0
+    assert "1 of the 30 test images also appear in the train split" in c["message"]
+
+
+def test_image_copies_compare_across_dtypes_and_signed_zeros():
+    """A float image holding a uint8 training image's values is the same image; so is one with -0.0 for 0.0."""
+    train, val = image_split(50, 1, shape=(4, 4, 3)), image_split(10, 2, shape=(4, 4, 3))
+    test_x = np.random.default_rng(9).normal(size=(20, 4, 4, 3)).astype(np.float32)
+    test_x[0] = train.x[3]  # uint8 values in a float32 split
+    test = Split(test_x, (np.arange(20) % 2).astype(np.int32))
+    c = by_name(run_checks(image_dataset(train, val, test)))["duplicates_across_splits"]
+    assert c["numbers"]["test_rows_in_train"] == 1
+
+    zeros = train.x[:2].astype(np.float32)
+    zeros[:, 0, 0, 0] = 0.0
+    negative = zeros.copy()
+    negative[:, 0, 0, 0] = -0.0
+    tr = Split(np.concatenate([train.x.astype(np.float32), negative]), np.concatenate([train.y, train.y[:2]]))
+    c = by_name(run_checks(image_dataset(tr, Split(zeros, train.y[:2]), test)))["duplicates_across_splits"]
+    assert c["numbers"]["val_rows_in_train"] == 2
+
+
+def test_non_finite_pixels_fail_and_name_the_images():
+    train = image_split(40, 1)
+    x = train.x.astype(np.float32)
+    x[3, 1, 2, 0], x[7, 0, 0, 0], x[7, 5, 5, 0] = np.nan, np.inf, -np.inf
+    c = by_name(run_checks(image_dataset(Split(x, train.y), image_split(10, 2), image_split(10, 3))))["non_finite_features"]
+    assert c["status"] == "fail"
+    assert c["numbers"]["train_non_finite"] == 3 and c["numbers"]["train_images"] == [3, 7]
+    assert "3 pixel values are NaN or infinite" in c["message"]

@@ -114,26 +114,26 @@ def test_csv_label_column_absent_lists_columns(tmp_path):
     assert "columns: a, b, label" in line
 
 
-def test_csv_non_numeric_feature_is_named(tmp_path):
-    a, _ = features(20)
-    path = write_csv(tmp_path / "d.csv", {"a": a, "colour": ["red", "blue"] * 10, "label": [i % 2 for i in range(20)]})
-    line = data_error(csv_cfg(path), r"feature column 'colour' is not numeric")
-    assert "'red'" in line
+def test_csv_text_feature_is_encoded_inside_the_model_not_refused(tmp_path):
+    a, _ = features(40)
+    path = write_csv(tmp_path / "d.csv", {"a": a, "colour": ["red", "blue"] * 20, "label": [i % 2 for i in range(40)]})
+    ds = load_dataset(csv_cfg(path), seed=0)
+    kinds = {c["name"]: c["kind"] for c in ds.encoding["columns"]}
+    assert kinds == {"a": "numeric", "colour": "categorical"}
+    assert "colour=red" in ds.feature_names and ds.train.x.dtype == np.float32
+    assert set(ds.raw_test) == {"a", "colour"} and ds.raw_test["colour"].dtype.kind == "U"  # raw rows, for the export proof
+    assert len(ds.raw_test["a"]) == len(ds.test)
 
 
-def test_csv_nan_feature(tmp_path):
+@pytest.mark.parametrize("missing", ["", "nan"])
+def test_csv_empty_numeric_cells_are_imputed_with_an_indicator(tmp_path, missing):
     a, b = features(30)
-    b[7] = "nan"
+    a[3] = a[4] = missing
     path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "label": [i % 2 for i in range(30)]})
-    data_error(csv_cfg(path), r"feature 'b' has 1 NaN or infinite values")
-
-
-def test_csv_empty_feature_cell_is_nan(tmp_path):
-    a, b = features(30)
-    a[3] = ""
-    a[4] = ""
-    path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "label": [i % 2 for i in range(30)]})
-    data_error(csv_cfg(path), r"feature 'a' has 2 NaN or infinite values")
+    ds = load_dataset(csv_cfg(path), seed=0)
+    assert "a_missing" in ds.feature_names and "b_missing" not in ds.feature_names
+    assert all(np.isfinite(s.x).all() for s in (ds.train, ds.val, ds.test))
+    assert int(sum((s.x[:, ds.feature_names.index("a_missing")] == 1).sum() for s in (ds.train, ds.val, ds.test))) == 2
 
 
 def test_csv_infinite_feature(tmp_path):

@@ -11,7 +11,7 @@ from orchestrator.config import (
     Uniform,
     build_config,
 )
-from orchestrator.models.catalogue import CATALOGUE
+from orchestrator.models.catalogue import CATALOGUE, IMAGE_KINDS
 from orchestrator.models.variants import SEARCH_DOMAINS, resolve_params, variant_epochs
 
 DOMAINS = (LogUniform, Uniform, Choice)
@@ -21,8 +21,9 @@ def by_kind(config: ExperimentConfig) -> dict[str, dict]:
     return {v.kind: resolve_params(v, config) for v in config.variants}
 
 
-def test_every_kind_has_a_recipe():
-    assert {v.kind for v in ExperimentConfig().variants} == set(CATALOGUE)
+def test_every_kind_has_a_recipe_and_the_default_list_holds_the_table_kinds():
+    assert {v.kind for v in ExperimentConfig().variants} == set(CATALOGUE) - set(IMAGE_KINDS)
+    assert IMAGE_KINDS and all(CATALOGUE[k].augment for k in IMAGE_KINDS)
 
 
 def test_baseline_has_no_regularization():
@@ -112,7 +113,8 @@ def test_seed_recipe_resolves_as_written():
 
     config = load_config(Path(__file__).resolve().parents[2] / "configs" / "seed.yaml")
     baseline, l2, des = (resolve_params(v, config) for v in config.variants)
-    assert baseline == {"learning_rate": 0.001, "hidden": [128, 64], "l2": 0.0, "dropout": 0.0, "patience": 0, "batch_size": 32, "class_weight": "none"}
+    assert baseline == {"learning_rate": 0.001, "hidden": [128, 64], "l2": 0.0, "dropout": 0.0, "patience": 0, "batch_size": 32, "class_weight": "none",
+                        "augment": 0.0}
     assert l2["hidden"] == [64, 32] and l2["l2"] == 0.01 and l2["dropout"] == 0
     assert des["dropout"] == [0.5, 0.3] and des["patience"] == 10 and des["l2"] == 0
     assert [variant_epochs(v, config) for v in config.variants] == [100, 50, 100]
