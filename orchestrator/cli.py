@@ -41,13 +41,27 @@ def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[tuple[li
     sets: list[tuple[list[str], object]] = []
     if data is not None:
         suffix = data.suffix.lower()
-        if suffix not in (".csv", ".npz"):
-            raise DataError(f"cannot tell the format of '{data}' from its suffix {suffix or '(none)'}", "pass a .csv or .npz file")
+        if data.is_dir():
+            source = "images"  # one sub-folder per class
+        elif suffix in (".csv", ".parquet", ".npz"):
+            source = suffix[1:]
+        else:
+            raise DataError(f"cannot tell the format of '{data}' from its suffix {suffix or '(none)'}",
+                            "pass a .csv, .parquet or .npz file, or a folder of images with one sub-folder per class")
         # Absolute, so that `gg-train resume` works from any directory.
-        sets += [(["data", "source"], suffix[1:]), (["data", "path"], str(data.expanduser().resolve()))]
+        sets += [(["data", "source"], source), (["data", "path"], str(data.expanduser().resolve()))]
     if label is not None:
         sets.append((["data", "label"], label))
     return sets
+
+
+def _model_override(model: Optional[str]) -> list[tuple[list[str], object]]:
+    """`--model saved.keras` trains that architecture; `--model file.py:build` or `module:build` a builder."""
+    if model is None:
+        return []
+    if model.endswith(".keras"):
+        return [(["model", "file"], model)]
+    return [(["model", "builder"], model)]
 
 
 def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
@@ -63,8 +77,9 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
 @app.command()
 def launch(
     config: ConfigOpt = None,
-    data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv with a header row, or an .npz with X and y.")] = None,
-    label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv or .parquet table (text and empty cells welcome), an .npz with X and y, or a folder of images with one sub-folder per class.")] = None,
+    label: Annotated[Optional[str], typer.Option(help="The label column of a table.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Your model: a saved .keras file (its architecture is trained afresh), or a builder path/to/models.py:build or package.module:build.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Experiment name (default: config name + timestamp).")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where experiments live (default ./runs).")] = None,
     gpus: Annotated[Optional[int], typer.Option(help="GPUs the experiment may use (default: all there are; 0 = CPU only).")] = None,
@@ -80,7 +95,7 @@ def launch(
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
     try:
-        sets = _data_overrides(data, label) + _flag_overrides(
+        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
         ) + [parse_override(s) for s in set_ or []]
@@ -176,7 +191,7 @@ def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir
 @app.command()
 def evaluate(
     name: Annotated[str, typer.Argument(help="Experiment whose exported best model to use.")],
-    data: Annotated[Path, typer.Option(help="New labelled data: .csv with a header, or .npz with X and y.")],
+    data: Annotated[Path, typer.Option(help="New labelled data like the training data: a .csv/.parquet table, an .npz with X and y, or an image folder.")],
     label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
     runs_dir: RunsDirOpt = Path("runs"),
 ) -> None:

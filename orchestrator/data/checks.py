@@ -173,6 +173,7 @@ def check_constant_features(dataset: Dataset) -> dict:
     x = dataset.train.x
     constant = np.flatnonzero(np.ptp(x, axis=0) == 0) if len(x) else np.array([], dtype=int)
     names = [dataset.feature_names[i] if i < len(dataset.feature_names) else f"feature_{i}" for i in constant.tolist()]
+    names = [n for n in names if n not in dataset.generated_features]  # an unused OOV slot is constant by design
     nums = {"constant_features": names, "n_constant": len(names), "n_features": int(x.shape[1])}
     if not names:
         return _check("constant_features", "ok", "Every feature varies in the training split.", nums)
@@ -219,24 +220,36 @@ def run_checks(dataset: Dataset) -> list[dict]:
     """Every data check, in a fixed order; none raises on odd-but-valid data."""
     if is_image(dataset):
         return [_not_for_images(TABLE_ONLY[c], dataset) if c in TABLE_ONLY else c(dataset) for c in CHECKS]
-    return [check(dataset) for check in CHECKS]
+    checks = [check(dataset) for check in CHECKS]
+    if dataset.encoding is not None:  # a table with text or empty cells: which columns the encoding left out
+        from orchestrator.data.table import describe_dropped
+
+        checks.append(describe_dropped(dataset.encoding))
+    return checks
 
 
-def check_new_data(x: np.ndarray, y: np.ndarray, mean: np.ndarray, var: np.ndarray, names: list[str],
+def check_new_data(x: np.ndarray, y: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, names: list[str],
                    train_share: np.ndarray) -> list[dict]:
     """Does new labelled data resemble the training data? Feature means against the training
-    statistics (the model's own Normalization layer), class proportions against training."""
+    statistics (the model's own Normalization layer), class proportions against training. Without
+    those statistics (images, a saved model with its own preprocessing) only the class mix is judged."""
+    if mean is None or var is None or len(mean) != x.shape[-1] or x.ndim != 2:
+        return [_label_shift_of_new(y, train_share)]
     std = np.sqrt(np.maximum(var, 1e-12))
     shift = np.abs(x.mean(axis=0) - mean) / std
     moved = [names[i] for i in np.argsort(-shift) if shift[i] > FEATURE_SHIFT_STD]
-    share = np.bincount(y, minlength=len(train_share)) / max(len(y), 1)
-    label_diff = float(np.max(np.abs(share - train_share)))
     return [
         _check("feature_shift", "warn" if moved else "ok",
                f"{len(moved)} feature(s) moved more than {FEATURE_SHIFT_STD} training standard deviations: {', '.join(moved[:8])}"
                if moved else f"feature means are within {FEATURE_SHIFT_STD} training standard deviations of training",
                {"shift_in_train_std": dict(zip(names, np.round(shift, 3).tolist()))}),
-        _check("label_shift", "warn" if label_diff > LABEL_SHIFT_MAX else "ok",
-               f"class proportions differ from training by up to {label_diff:.2f}",
-               {"new": share.round(4).tolist(), "train": np.round(train_share, 4).tolist(), "max_diff": round(label_diff, 4)}),
+        _label_shift_of_new(y, train_share),
     ]
+
+
+def _label_shift_of_new(y: np.ndarray, train_share: np.ndarray) -> dict:
+    share = np.bincount(y, minlength=len(train_share)) / max(len(y), 1)
+    label_diff = float(np.max(np.abs(share - train_share)))
+    return _check("label_shift", "warn" if label_diff > LABEL_SHIFT_MAX else "ok",
+                  f"class proportions differ from training by up to {label_diff:.2f}",
+                  {"new": share.round(4).tolist(), "train": np.round(train_share, 4).tolist(), "max_diff": round(label_diff, 4)})

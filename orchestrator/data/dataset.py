@@ -47,6 +47,17 @@ class Dataset:
     raw_test: dict | None = None
 
     @property
+    def generated_features(self) -> frozenset[str]:
+        """Entries the encoding adds (each text column's out-of-vocabulary slot, the missing-value
+        indicators): not the user's columns, so the checks that advise dropping a column skip them."""
+        if self.encoding is None:
+            return frozenset()
+        from orchestrator.data.table import OOV
+
+        return frozenset(f"{c['name']}={OOV}" if c["kind"] == "categorical" else f"{c['name']}_missing"
+                         for c in self.encoding["columns"] if c["kind"] == "categorical" or c.get("indicator"))
+
+    @property
     def kind(self) -> str:
         """'images' for (n, H, W, C) pixels, else 'table' (one float vector per row)."""
         return "images" if self.train.x.ndim > 2 else "table"

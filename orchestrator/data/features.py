@@ -126,7 +126,9 @@ def check_redundant_features(dataset: Dataset) -> dict:
     cols, corr = _correlations(dataset)
     upper = np.abs(np.triu(corr, k=1))
     a, b = np.nonzero(upper > REDUNDANT_ABS_CORRELATION)  # row-major: pairs in column order
-    pairs = [[names[cols[i]], names[cols[j]], round(float(corr[i, j]), 6)] for i, j in zip(a, b)]
+    made = dataset.generated_features  # indicators of cells empty together are the encoding's, not columns to drop
+    pairs = [[names[cols[i]], names[cols[j]], round(float(corr[i, j]), 6)] for i, j in zip(a, b)
+             if names[cols[i]] not in made and names[cols[j]] not in made]
     dropped = list(dict.fromkeys(p[1] for p in pairs))
     highest = None
     if len(cols) >= 2:

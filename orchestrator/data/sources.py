@@ -88,9 +88,10 @@ def _read_table(pd, path: Path, cfg: DataConfig):
         raise DataError(f"cannot read Parquet '{path}': {exc}", "pip install pyarrow") from None
 
 
-def read_table(cfg: DataConfig) -> RawData:
+def read_table(cfg: DataConfig, keep_frame: bool = False) -> RawData:
     """A CSV or Parquet table: numbers as a float32 matrix when every feature is a complete number,
-    else the frame itself, for the encoding that travels inside the model (`data.table`)."""
+    else (or with `keep_frame`) the frame itself, for the encoding that travels inside the model
+    (`data.table`)."""
     import pandas as pd
 
     path = Path(cfg.path)
@@ -116,7 +117,7 @@ def read_table(cfg: DataConfig) -> RawData:
     source = f"{cfg.source}:{path.name}"
     from orchestrator.data.table import needs_encoding
 
-    if needs_encoding(frame):
+    if keep_frame or needs_encoding(frame):
         return RawData(None, y, names, source, frame=frame)
     x = frame.to_numpy(dtype=np.float32)  # a value beyond float32's range becomes inf and is named below
     del frame

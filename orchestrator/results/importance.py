@@ -151,7 +151,9 @@ def check_uninformative_features(predict_proba: Callable[[np.ndarray], np.ndarra
     alone = _univariate(dataset, unused, seed) if len(unused) else {}
     for key, values in alone.items():  # unused columns only; MI only where the class means agree
         nums[key] = {names[j]: v for j, v in values.items()}
-    nums["columns"] = [names[j] for j, mi in alone.get("mutual_info", {}).items() if mi <= alone["mutual_info_floor"][j]]
+    made = dataset.generated_features  # the encoding's OOV slots and indicators are not columns to drop
+    nums["columns"] = [names[j] for j, mi in alone.get("mutual_info", {}).items()
+                       if mi <= alone["mutual_info_floor"][j] and names[j] not in made]
     nums["importance_mean"] = dict(zip(names, mean.tolist()))
     nums["importance_std"] = dict(zip(names, std.tolist()))
     flagged = nums["columns"]

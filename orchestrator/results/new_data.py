@@ -53,29 +53,87 @@ def _verified_export(folder: Path, name: str) -> Path:
     return best
 
 
-def _read_new(folder: Path, data: Path, label: str | None, names: list[str]):
-    """The new rows as (features in training column order, raw labels)."""
+def _source_of(data: Path) -> str:
+    """'images' for a folder, else the format its suffix names."""
+    if data.is_dir():
+        return "images"
     suffix = data.suffix.lower().lstrip(".")
-    if suffix not in ("csv", "npz"):
-        raise DataError(f"cannot tell the format of '{data}' from its suffix", "pass a .csv or .npz file")
-    if suffix == "csv" and not label:
-        from orchestrator.config import load_config
+    if suffix not in ("csv", "parquet", "npz"):
+        raise DataError(f"cannot tell the format of '{data}' from its suffix", "pass a .csv, .parquet or .npz file, or an image folder")
+    return suffix
 
-        label = load_config(folder / experiments.CONFIG_FILE).data.label  # the column the model was trained on
-        if not label:
-            raise DataError("a CSV needs --label COLUMN (the experiment was not trained on a CSV)", "pass --label")
-    raw = read_source(DataConfig(source=suffix, path=data, label=label), seed=0)
-    if raw.x.shape[1] != len(names) or (suffix == "csv" and set(raw.feature_names) != set(names)):
+
+def _label_for(folder: Path, source: str, label: str | None) -> str | None:
+    if source not in ("csv", "parquet") or label:
+        return label
+    from orchestrator.config import load_config
+
+    label = load_config(folder / experiments.CONFIG_FILE).data.label  # the column the model was trained on
+    if not label:
+        raise DataError(f"a {source} file needs --label COLUMN (the experiment was not trained on a table)", "pass --label")
+    return label
+
+
+def _read_new(folder: Path, data: Path, label: str | None, described: dict):
+    """(the exported model's inputs, features for the shift check, raw labels): raw named columns
+    for a table trained with text or empty cells, pixels for images, else the feature matrix in
+    training column order."""
+    from orchestrator.data.sources import read_table
+
+    source = _source_of(data)
+    cfg = DataConfig(source=source, path=data, label=_label_for(folder, source, label))
+    encoding, names = described.get("encoding"), described["feature_names"]
+    if encoding is not None:
+        if source not in ("csv", "parquet"):
+            raise DataError(f"the model was trained on a table; '{data}' is not one", "pass a .csv or .parquet file")
+        from orchestrator.data.table import encode, raw_inputs
+
+        raw = read_table(cfg, keep_frame=True)
+        inputs = raw_inputs(raw.frame, encoding)  # a column the model needs that is missing: one line
+        return inputs, encode(encoding, inputs), raw.y
+    raw = read_source(cfg, seed=0)
+    if described.get("kind") == "images":
+        if raw.x.ndim != 4 or list(raw.x.shape[1:]) != list(described["input_shape"]):
+            raise DataError(f"the new images are {list(raw.x.shape[1:])} but the model was trained on {described['input_shape']}",
+                            "give images of the training size (an image folder is resized with data.image_size)")
+        return raw.x, raw.x, raw.y
+    if raw.x.ndim != 2 or raw.x.shape[1] != len(names) or (source != "npz" and set(raw.feature_names) != set(names)):
         raise DataError(f"the new data has features {raw.feature_names[:6]}… but the model was trained on {names[:6]}…",
                         "give the same feature columns as the training data")
-    x = raw.x[:, [raw.feature_names.index(n) for n in names]] if suffix == "csv" else raw.x
-    return x, raw.y
+    x = raw.x[:, [raw.feature_names.index(n) for n in names]] if source != "npz" else raw.x
+    return x, x, raw.y
+
+
+def _scaling_statistics(model) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The training split's mean and variance from the model's `scaling` layer, nested models
+    included; (None, None) when it has none (images, a saved model with its own preprocessing)."""
+    import keras
+
+    stack = [model]
+    while stack:
+        layer = stack.pop()
+        if layer.name == "scaling" and isinstance(layer, keras.layers.Normalization):
+            return tuple(np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float64).reshape(-1) for v in (layer.mean, layer.variance))
+        stack.extend(getattr(layer, "layers", []))
+    return None, None
+
+
+def _probabilities(model, inputs) -> np.ndarray:
+    """Class probabilities in inference mode, in batches; named text columns go in as tensors."""
+    import tensorflow as tf
+
+    from orchestrator.models.outputs import class_probabilities, predict_proba
+
+    if not isinstance(inputs, dict):
+        return predict_proba(model, inputs)
+    n = len(next(iter(inputs.values())))
+    parts = [np.asarray(model({k: tf.constant(v[s:s + 4096]) for k, v in inputs.items()}, training=False)) for s in range(0, n, 4096)]
+    return class_probabilities(np.concatenate(parts))
 
 
 def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) -> dict:
     """Score `data` with the experiment's verified export; write and return the result."""
     from orchestrator.data.checks import check_new_data
-    from orchestrator.models.outputs import predict_proba
     from orchestrator.results.metrics import classification_metrics
     from orchestrator.train.checkpoint import load_model
     from orchestrator.train.distribute import prepare_driver
@@ -84,17 +142,14 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     best = _verified_export(folder, name)
     described = experiments.read_manifest(folder)["data"]
     names = described["feature_names"]
-    x, raw_y = _read_new(folder, data, label, names)
-    y = _encode(raw_y, described["class_names"])
     prepare_driver()
+    inputs, x, raw_y = _read_new(folder, data, label, described)
+    y = _encode(raw_y, described["class_names"])
     model = load_model(best, compile=False)
-    scaling = model.get_layer("scaling")
-    import keras
-
     # The training split's statistics live in the model's Normalization layer: no training data needed.
-    mean, var = (np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float64).reshape(-1) for v in (scaling.mean, scaling.variance))
+    mean, var = _scaling_statistics(model)
     counts = np.asarray(described["class_counts"]["train"], dtype=float)
-    proba = predict_proba(model, x)
+    proba = _probabilities(model, inputs)
     result = {
         "experiment": name, "data": str(data), "n": int(len(y)), "evaluated": datetime.now().isoformat(timespec="seconds"),
         "metrics": classification_metrics(y, proba, len(described["class_names"]), int(np.argmax(counts))),
