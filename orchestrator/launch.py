@@ -267,6 +267,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     built = contract.build(
         name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
         evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
+        model=experiments.read_manifest(exp_dir).get("model"),
     )
     if best is not None and curve:
         built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)

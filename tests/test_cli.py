@@ -54,6 +54,25 @@ def _good_rows(n: int = 40) -> list[str]:
     return [f"{i},{(i * 7) % 11 / 3:.3f},{i % 2}" for i in range(n)]
 
 
+BAD_BUILDERS = {  # the file's text, and a word the one line must contain
+    "builder_missing_file": (None, "not found"),
+    "builder_import_error": ("import no_such_module_here\n", "ModuleNotFoundError"),
+    "builder_missing_function": ("def make(spec):\n    pass\n", "build"),
+    "builder_wrong_return": ("def build(spec):\n    return {'layers': 2}\n", "dict"),
+    "builder_wrong_output": ("import keras\ndef build(spec):\n    i = keras.Input(spec.input_shape)\n"
+                             "    return keras.Model(i, keras.layers.Dense(3, activation='softmax')(i))\n", "3"),
+    "builder_raises": ("def build(spec):\n    return spec.params['depth']\n", "KeyError"),
+}
+
+
+def _builder_case(name: str, tmp: Path) -> tuple[list[str], str, str]:
+    text, word = BAD_BUILDERS[name]
+    if text is not None:
+        (tmp / "models.py").write_text(text, encoding="utf-8")
+    data = ["--data", str(_csv(tmp / "d.csv", "a,b,y", _good_rows())), "--label", "y"]
+    return [*data, "--model", f"{tmp / 'models.py'}:build"], "model error", word
+
+
 def _case(name: str, tmp: Path) -> tuple[list[str], str, str]:
     """(extra CLI args, expected error kind, a word the message must contain) for each bad input."""
     if name == "missing_config":
@@ -72,13 +91,8 @@ def _case(name: str, tmp: Path) -> tuple[list[str], str, str]:
         return ["--data", str(tmp / "absent.csv"), "--label", "y"], "data error", "not found"
     if name == "label_absent":
         return ["--data", str(_csv(tmp / "d.csv", "a,b,y", _good_rows())), "--label", "target"], "data error", "'target'"
-    if name == "non_numeric":
-        rows = [f"{i},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(40)]
-        return ["--data", str(_csv(tmp / "d.csv", "a,colour,y", rows)), "--label", "y"], "data error", "'colour' is not numeric"
-    if name == "nan_feature":
-        rows = _good_rows()
-        rows[5] = "5,,1"
-        return ["--data", str(_csv(tmp / "d.csv", "a,b,y", rows)), "--label", "y"], "data error", "NaN"
+    if name.startswith("builder_"):
+        return _builder_case(name, tmp)
     if name == "inf_feature":
         rows = _good_rows()
         rows[7] = "7,inf,1"
@@ -98,8 +112,8 @@ def _case(name: str, tmp: Path) -> tuple[list[str], str, str]:
 
 
 BAD_INPUTS = ["missing_config", "yaml_syntax", "unknown_key", "dropout_out_of_range", "negative_epochs",
-              "missing_data", "label_absent", "non_numeric", "nan_feature", "inf_feature", "single_class",
-              "too_few_rows", "escape_dotdot", "escape_absolute", "unknown_suffix"]
+              "missing_data", "label_absent", "inf_feature", "single_class",
+              "too_few_rows", "escape_dotdot", "escape_absolute", "unknown_suffix", *BAD_BUILDERS]
 
 
 def _name(args: list[str]) -> list[str]:

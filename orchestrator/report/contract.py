@@ -110,7 +110,7 @@ def read_report(folder: Path) -> dict | None:
 def build(
     *, name: str, exp_dir: Path, dataset: Dataset, metric: str, mode: str, outcomes: list[TrialOutcome],
     evaluated: dict[str, Evaluated], best: Evaluated | None, confusion: list | None, variant_order: list[str],
-    checks: list[dict] = (),
+    checks: list[dict] = (), model: dict | None = None,
 ) -> dict:
     """report.json from what the results computed; the diagnosis is added by the caller
     (`results.diagnosis.diagnose` reads this very dict)."""
@@ -128,6 +128,9 @@ def build(
         },
         "data": {**{k: described[k] for k in ("source", "n_train", "n_val", "n_test", "class_counts", "class_names", "hashes", "test_given")},
                  "checks": list(checks)},
+        # which model was trained: the built-in family, or the user's builder or saved model with
+        # the notes of its check and, for a saved model, the layers each variant changed
+        "model": dict(model or {}),
         "trials": trial_counts(outcomes),
         "variants": [_variant_entry(evaluated[v]) for v in variant_order if v in evaluated],
         "variants_without_result": [v for v in variant_order if v not in evaluated],

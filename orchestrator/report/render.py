@@ -106,7 +106,27 @@ def _tables(report: dict) -> list[tuple]:
         rows = [[n, fmt(p.get("precision")), fmt(p.get("recall")), fmt(p.get("f1")), fmt(p.get("support"), "g")]
                 for n, p in zip(names, per_class)]
         blocks += [("h", 2, "Per class, chosen model (test)"), ("table", ["class", "precision", "recall", "F1", "support"], rows)]
-    return blocks + _threshold_section(get(report, "best", "threshold"), report) + _export_section(report.get("export"))
+    return (blocks + _model_section(report.get("model")) + _threshold_section(get(report, "best", "threshold"), report)
+            + _export_section(report.get("export")))
+
+
+_MODEL_KINDS = {"mlp": "gg-train's MLP", "cnn": "gg-train's CNN family", "builder": "your builder", "file": "your saved model's architecture"}
+
+
+def _model_section(model) -> list[tuple]:
+    """Which model was trained, what its check noted and, for a saved model, what each variant changed."""
+    if not isinstance(model, dict) or not model.get("kind"):
+        return []
+    what = _MODEL_KINDS.get(model["kind"], str(model["kind"])) + (f" ({model['ref']})" if model.get("ref") else "")
+    blocks: list[tuple] = [("h", 2, "Model"), ("p", f"Trained: {what}, fresh weights in every trial.")]
+    if model.get("notes"):
+        blocks.append(("ul", [str(n) for n in model["notes"]], ""))
+    changes = model.get("changes") or {}
+    if changes:
+        rows = [[str(v), "; ".join(map(str, c)) or "nothing"] for v, c in changes.items()]
+        blocks += [("p", "What each variant changed in the architecture (rates shown for the first value of a searched range):"),
+                   ("table", ["variant", "changed layers"], rows)]
+    return blocks
 
 
 def _threshold_section(threshold, report: dict) -> list[tuple]:

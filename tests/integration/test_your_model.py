@@ -1,0 +1,156 @@
+"""The user's own data and models, end to end on a real local Ray: a public table with text
+columns and empty cells, a builder in a file with a searched param, saved Sequential and
+functional `.keras` models, and a folder of real images with the CNN family."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from orchestrator.config import build_config
+from orchestrator.launch import launch
+
+pytestmark = pytest.mark.ray
+EXAMPLE_BUILDER = "configs/builder_example.py:build"
+
+
+def _config(runs, data: dict, variants: list[str], epochs: int = 6, **sections) -> object:
+    raw = {
+        "name": "yours", "seed": 0, "data": data, "training": {"epochs": epochs},
+        "hparams": {"learning_rate": 0.003, "patience": 3, "l2": 0.001, "dropout": 0.2},
+        "variants": [{"kind": k} for k in variants],
+        "search": {"enabled": False, "samples": 1}, "scheduler": {"type": "none"}, "diagnosis": {"learning_curve": False},
+        "output": {"runs_dir": str(runs), "tensorboard": False},
+    }
+    raw.update(sections)
+    return build_config(raw)
+
+
+@pytest.fixture(scope="module")
+def penguins_csv(tmp_path_factory):
+    palmerpenguins = pytest.importorskip("palmerpenguins")
+    path = tmp_path_factory.mktemp("penguins") / "penguins.csv"
+    palmerpenguins.load_penguins().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cancer_csv(tmp_path_factory):
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_"))
+    path = tmp_path_factory.mktemp("cancer") / "cancer.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_public_table_with_text_and_empty_cells_trains_exports_raw_rows_and_scores_new_ones(ray_local, tmp_path, penguins_csv):
+    import pandas as pd
+
+    from orchestrator.results.new_data import evaluate_new_data
+
+    config = _config(tmp_path / "runs", {"source": "csv", "path": str(penguins_csv), "label": "species"},
+                     ["baseline", "dropout_early_stopping"], epochs=15)
+    report = launch(config, name="penguins").report
+    assert report["best"]["test"]["accuracy"] >= 0.95  # scikit-learn's imputer + one-hot + logistic: 0.97-1.0 here
+    assert report["export"]["verified"] and max(report["export"]["max_abs_diff"].values()) <= 1e-5
+    manifest = json.loads((tmp_path / "runs" / "penguins" / "manifest.json").read_text())
+    kinds = {c["name"]: c["kind"] for c in manifest["data"]["encoding"]["columns"]}
+    assert kinds["island"] == kinds["sex"] == "categorical" and kinds["bill_length_mm"] == "numeric"
+    new = pd.read_csv(penguins_csv).sample(40, random_state=0)
+    new.loc[new.index[0], "island"] = "Atlantis"  # a category no trial ever saw
+    new.loc[new.index[1], "bill_length_mm"] = None  # an empty cell
+    new.to_csv(tmp_path / "new.csv", index=False)
+    result = evaluate_new_data(tmp_path / "runs", "penguins", tmp_path / "new.csv", None)
+    assert result["n"] == 40 and result["metrics"]["accuracy"] >= 0.9
+
+
+def test_a_builder_file_gets_its_params_searched_and_its_regularizers_used(ray_local, tmp_path, cancer_csv):
+    import keras
+
+    from orchestrator.train.checkpoint import load_model
+
+    config = _config(tmp_path / "runs", {"source": "csv", "path": str(cancer_csv), "label": "target"}, ["l2", "dropout"],
+                     epochs=3, model={"builder": EXAMPLE_BUILDER, "params": {"units": {"choice": [8, 32]}}},
+                     search={"enabled": True, "samples": 3}, scheduler={"type": "none"})
+    report = launch(config, name="builder").report
+    assert report["model"]["kind"] == "builder" and report["model"]["ref"].endswith("builder_example.py:build")
+    assert {t["hparams"]["units"] for t in report["all_trials"]} == {8, 32}  # searched, and reached spec.params
+    models = {v["variant"]: load_model(tmp_path / "runs" / "builder" / v["checkpoint"], compile=False) for v in report["variants"]}
+    x = np.zeros((4, 30), np.float32)
+    models["l2"](x)
+    assert models["l2"].losses and not [layer for layer in _layers(models["l2"]) if isinstance(layer, keras.layers.Dropout)]
+    dropout = [layer for layer in _layers(models["dropout"]) if isinstance(layer, keras.layers.Dropout)]
+    assert dropout and not models["dropout"].losses
+    x = np.random.default_rng(0).normal(size=(8, 30)).astype(np.float32) * 100
+    assert np.allclose(models["dropout"](x, training=False), models["dropout"](x, training=False))
+    assert not np.allclose(models["dropout"](x, training=True), models["dropout"](x, training=True))
+    assert report["export"]["verified"]
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        yield from _layers(layer) if hasattr(layer, "layers") else ()
+
+
+def _saved_models(folder):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    sequential = keras.Sequential([keras.Input((30,)), keras.layers.Normalization(name="own_scaling"),
+                                   keras.layers.Dense(16, activation="relu", name="hidden_a"),
+                                   keras.layers.Dense(8, activation="relu", name="hidden_b"),
+                                   keras.layers.Dense(1, activation="sigmoid", name="out")])
+    inputs = keras.Input((30,))
+    x = keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(0.5), name="wide")(inputs)
+    x = keras.layers.Dropout(0.6, name="drop")(x)
+    functional = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="probs")(x))
+    paths = {"sequential": folder / "sequential.keras", "functional": folder / "functional.keras"}
+    sequential.save(paths["sequential"])
+    functional.save(paths["functional"])
+    return paths
+
+
+def test_saved_sequential_and_functional_models_train_their_variants_and_the_report_names_the_changes(ray_local, tmp_path, cancer_csv):
+    paths = _saved_models(tmp_path)
+    data = {"source": "csv", "path": str(cancer_csv), "label": "target"}
+    for name, path in paths.items():
+        report = launch(_config(tmp_path / "runs", data, ["baseline", "l2", "dropout"], epochs=3, model={"file": str(path)}),
+                        name=name).report
+        assert report["model"]["kind"] == "file" and {v["variant"] for v in report["variants"]} == {"baseline", "l2", "dropout"}
+        assert report["export"]["verified"]
+        changes = {v: " | ".join(c) for v, c in report["model"]["changes"].items()}
+        if name == "sequential":
+            assert "hidden_a" in changes["l2"] and "hidden_b" in changes["l2"]  # L2 on every Dense kernel
+            assert "dropout" in changes["dropout"] and "hidden_a" in changes["dropout"]  # added after the hidden Dense layers
+            assert any("own preprocessing" in n or "Normalization" in n for n in report["model"]["notes"])
+        else:
+            assert "wide" in changes["baseline"]  # its own L2 removed: the baseline is unregularized
+            assert "drop" in changes["dropout"] and "drop" in changes["baseline"]
+        html = (tmp_path / "runs" / name / "report.md").read_text()
+        assert "changed layers" in html
+
+
+def test_an_image_folder_trains_the_cnn_family_with_an_augmentation_variant(ray_local, tmp_path):
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    from orchestrator.results.new_data import evaluate_new_data
+
+    digits = load_digits()
+    for i, (image, target) in enumerate(zip(digits.images, digits.target)):
+        (tmp_path / "digits" / str(target)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray((image * 255 / 16).round().astype(np.uint8), mode="L").save(tmp_path / "digits" / str(target) / f"{i}.png")
+    config = _config(tmp_path / "runs", {"source": "images", "path": str(tmp_path / "digits")}, ["baseline", "augmentation"],
+                     epochs=8)
+    report = launch(config, name="digits").report
+    assert report["model"]["kind"] == "cnn" and {v["variant"] for v in report["variants"]} == {"baseline", "augmentation"}
+    assert report["best"]["test"]["accuracy"] >= 0.93  # the acceptance run (more epochs, all variants) reaches 0.97
+    assert report["export"]["verified"]
+    checks = {c["name"]: c for c in report["data"]["checks"]}
+    assert "does not apply" in checks["target_leakage"]["message"]
+    result = evaluate_new_data(tmp_path / "runs", "digits", tmp_path / "digits", None)  # raw pixels in, metrics out
+    assert result["n"] == len(digits.target) and result["metrics"]["accuracy"] >= 0.93
