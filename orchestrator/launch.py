@@ -17,6 +17,7 @@ from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
 from orchestrator.experiments import BOARD_DIR
+from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
 from orchestrator.tuning.outcomes import Interrupted
 
@@ -88,7 +89,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     dataset = load_dataset(config.data, config.seed)
-    config, model = _fit_model(config, dataset)
+    config, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)
     _auth_for_joining(config)
     from orchestrator.data.checks import run_checks
     from orchestrator.tuning import cluster
@@ -105,17 +106,6 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     finally:
         if started_ray:
             cluster.disconnect()
-
-
-def _fit_model(config: ExperimentConfig, dataset: Dataset) -> tuple[ExperimentConfig, dict]:
-    """The config fitted to the data (model family, image variants) and the user's model tried once
-    on the driver, before Ray starts: a bad builder is one line, not a failure in every trial."""
-    from orchestrator.models.preflight import check_model, fit_to_data
-
-    config = fit_to_data(config, dataset.kind)
-    for variant in config.variants:
-        resolve_params(variant, config)
-    return config, check_model(config, dataset.input_shape, dataset.n_classes)
 
 
 def _check_resumable(exp_dir: Path, name: str, manifest: dict) -> None:
@@ -204,9 +194,8 @@ def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, rest
 def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, started: float,
          checks: list[dict], restore: bool) -> LaunchResult:
     from orchestrator.tuning import run as tuning_run
-    from orchestrator.tuning.progress import Progress
-
     from orchestrator.results.export import Checker
+    from orchestrator.tuning.progress import Progress
 
     metric, mode = selection(config)
     _announce(config, dataset, plan, exp_dir, console, checks, restore)

@@ -274,11 +274,11 @@ def _run(cmd: list[str], cwd: Path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("case", ["missing_config", "escape_dotdot", "nan_feature", "unknown_suffix"])
+@pytest.mark.parametrize("case", ["missing_config", "escape_dotdot", "builder_import_error", "unknown_suffix"])
 def test_subprocess_shows_one_line_and_no_traceback(case, tmp_path):
     runs = tmp_path / "runs"
     args, kind, word = _case(case, tmp_path)
-    cmd = [str(GG_TRAIN)] if case in ("escape_dotdot", "nan_feature") and GG_TRAIN.exists() else [sys.executable, "-m", "orchestrator.cli"]
+    cmd = [str(GG_TRAIN)] if case in ("escape_dotdot", "builder_import_error") and GG_TRAIN.exists() else [sys.executable, "-m", "orchestrator.cli"]
     proc = _run([*cmd, "launch", *args, "--runs-dir", str(runs), *_name(args)], tmp_path)
     _assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, kind, word, f"subprocess {case}")
     assert _entries(runs) == set() and _entries(tmp_path).isdisjoint({"runs", "evil"})

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 
 import numpy as np
 import pandas as pd
 
 from orchestrator.errors import DataError
+from orchestrator.names import input_names
 
 # One-hot levels per text column: the most frequent in train; rarer ones and unseen ones go to the
 # OOV bucket. 50 keeps the vector small for high-cardinality columns while covering typical categories.
@@ -35,7 +35,6 @@ OOV = "<OOV>"
 # Names Keras gives the operations the encoder uses: an input with one of these names would clash
 # with an operation in the same model ("All operation names should be unique"), so such inputs get
 # the same "c_" prefix as names starting with a digit.
-_RESERVED = re.compile(r"(isfinite|is_finite|full_like|logical_not|where|cast|concatenate|string_lookup|input_layer)(_\d+)?")
 _REASONS = {"id": "an id: every value differs", "constant": "constant", "empty": "empty in every training row"}
 
 
@@ -125,23 +124,6 @@ def _as_number(series: pd.Series, name: str) -> np.ndarray:
     return values
 
 
-def _input_names(names: list[str]) -> list[str]:
-    """Input names a SavedModel signature accepts: [A-Za-z0-9_], not starting with a digit or "_",
-    not a name Keras gives one of the encoder's own operations, and unique ('a b' and 'a_b' both
-    sanitize to 'a_b': the second becomes 'a_b_2')."""
-    taken, out = set(), []
-    for name in names:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", name)
-        if not base or not base[0].isalpha() or _RESERVED.fullmatch(base):
-            base = "c_" + base
-        candidate, k = base, 2
-        while candidate in taken:
-            candidate, k = f"{base}_{k}", k + 1
-        taken.add(candidate)
-        out.append(candidate)
-    return out
-
-
 def _fit_numeric(series: pd.Series, name: str) -> dict | str:
     """Median fill and missing indicator of a numeric column, or the reason it is dropped."""
     values = _as_number(series, name)
@@ -207,7 +189,7 @@ def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray) -> dict:
         reasons = ", ".join(f"{d['name']!r} ({_REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
         raise DataError(f"no column can be used as a feature: {reasons}",
                         "give the data at least one column whose values vary between training rows")
-    for column, input_name in zip(kept, _input_names([c["name"] for c in kept])):
+    for column, input_name in zip(kept, input_names([c["name"] for c in kept])):
         column["input"] = input_name
     columns = [{"name": c.pop("name"), "input": c.pop("input"), **c} for c in kept]
     return {"columns": columns, "dropped": dropped, "feature_names": _feature_names(columns)}

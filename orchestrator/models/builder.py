@@ -71,7 +71,7 @@ def module_name_for(path: Path) -> str:
     """A private module name that depends only on the resolved path: equal in every process."""
     digest = hashlib.sha1(str(path).encode("utf-8")).hexdigest()[:12]
     stem = re.sub(r"\W", "_", path.stem)
-    return f"_gg_builder_{stem}_{digest}"
+    return "_gg_builder_%s_%s" % (stem, digest)  # a stable, importable module name
 
 
 def _load_file(ref: str, target: str):

@@ -51,5 +51,9 @@ VARIANT_KINDS: tuple[str, ...] = tuple(CATALOGUE)
 IMAGE_KINDS: tuple[str, ...] = tuple(k for k, r in CATALOGUE.items() if r.augment)
 TABLE_KINDS: tuple[str, ...] = tuple(k for k in VARIANT_KINDS if k not in IMAGE_KINDS)
 
+# Model-specific values (`model.params`, the CNN family's capacity) travel in a trial's config as
+# param_<name> (`models.variants` puts them there, `train.spec.TrialSpec` takes them out).
+PARAM_PREFIX = "param_"
+
 # What an unused hyperparameter is set to: the regularizer is simply absent.
 SWITCHED_OFF: dict[str, object] = {"l2": 0.0, "dropout": 0.0, "patience": 0, "augment": 0.0}

@@ -90,3 +90,14 @@ def check_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_classe
         out["notes"] = check_saved_model(config.model.file, tuple(input_shape), n_classes)
         out["changes"] = _changes_per_variant(config)
     return out
+
+
+def prepare(config: ExperimentConfig, kind: str, input_shape: tuple[int, ...], n_classes: int) -> tuple[ExperimentConfig, dict]:
+    """The config fitted to the data and the user's model tried once on the driver, before Ray
+    starts (`launch`): a bad builder is one line, not a failure in every trial."""
+    from orchestrator.models.variants import resolve_params
+
+    config = fit_to_data(config, kind)
+    for variant in config.variants:
+        resolve_params(variant, config)  # e.g. model.params given to the MLP
+    return config, check_model(config, input_shape, n_classes)

@@ -20,8 +20,7 @@ from orchestrator.config import (
     domain_values,
 )
 from orchestrator.errors import ConfigError
-from orchestrator.models.catalogue import CATALOGUE, SWITCHED_OFF
-from orchestrator.train.spec import PARAM_PREFIX  # model.params travel in the trial config as param_<name>
+from orchestrator.models.catalogue import CATALOGUE, PARAM_PREFIX, SWITCHED_OFF
 
 # Searched when `search.enabled`; a variant's `params` replace any of these.
 SEARCH_DOMAINS: dict[str, Any] = {

@@ -70,7 +70,7 @@ def _early_stopping_report(es: EarlyStopping, state: TrialState, model, epoch: i
 
 def _build_or_restore(spec: TrialSpec, setup: TrialSetup, data: TrialData, restore: Path | None):
     """(model, state, best weights): from the checkpoint when there is one, else freshly built and compiled."""
-    from orchestrator.models.factory import build_for_trial
+    from orchestrator.train.build import build_for_trial
 
     if restore is not None:
         model = checkpoint.load_model(restore)

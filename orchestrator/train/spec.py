@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-PARAM_PREFIX = "param_"  # model.params travel in the trial config as param_<name> (`models.variants`)
+from orchestrator.models.catalogue import PARAM_PREFIX
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Which model a trial trains: the built-in MLP (tables), the CNN family (images), the user's
+"""Which model a trial trains (inside its worker): the built-in MLP (tables), the CNN family (images), the user's
 builder, or the architecture of the user's saved `.keras` model; one entry point for the trial.
 
 A user's model gets gg-train's preprocessing put in front of it, so the trained and exported model

@@ -1,0 +1,70 @@
+"""Write the README's example inputs into a folder (default ./examples), from data packages ship offline:
+
+    python scripts/examples.py [FOLDER]
+
+- penguins.csv     Palmer penguins (pip install palmerpenguins): text columns and empty cells
+- penguins.parquet the same table as Parquet
+- cancer.csv       scikit-learn's breast-cancer table (30 numeric columns, label 'target')
+- digits/          scikit-learn's 8x8 digits as PNG files, one sub-folder per class
+- digits.npz       the same images as X (n, 8, 8) and y
+- sequential.keras an untrained Keras Sequential for cancer.csv (no dropout: gg-train adds it)
+- functional.keras an untrained functional model for cancer.csv, with its own Dropout and L2
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def tables(out: Path) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_")).to_csv(out / "cancer.csv", index=False)
+    try:
+        import palmerpenguins
+    except ImportError:
+        print("palmerpenguins is not installed (pip install palmerpenguins): penguins.csv skipped")
+        return
+    penguins = palmerpenguins.load_penguins()
+    penguins.to_csv(out / "penguins.csv", index=False)
+    penguins.to_parquet(out / "penguins.parquet", index=False)
+
+
+def images(out: Path) -> None:
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = (digits.images * 255 / 16).round().astype(np.uint8)
+    for i, (image, target) in enumerate(zip(pixels, digits.target)):
+        folder = out / "digits" / str(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image, mode="L").save(folder / f"{i:04d}.png")
+    np.savez(out / "digits.npz", X=pixels, y=digits.target)
+
+
+def saved_models(out: Path) -> None:
+    import keras
+
+    sequential = keras.Sequential([keras.Input((30,)), keras.layers.Dense(64, activation="relu"),
+                                   keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    sequential.save(out / "sequential.keras")
+    inputs = keras.Input((30,))
+    x = keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L2(1e-3), name="wide")(inputs)
+    x = keras.layers.Dropout(0.5, name="drop")(x)
+    keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="probs")(x)).save(out / "functional.keras")
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    tables(out)
+    images(out)
+    saved_models(out)
+    print(f"examples written to {out}: " + ", ".join(sorted(p.name for p in out.iterdir())))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "examples"))
