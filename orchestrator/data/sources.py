@@ -207,7 +207,9 @@ def read_images(cfg: DataConfig) -> RawData:
     from orchestrator.data.images import read_image_folder
 
     x, labels, _ = read_image_folder(Path(cfg.path), tuple(cfg.image_size) if cfg.image_size else None)
-    return RawData(x.astype(np.float32), labels, [], f"images:{Path(cfg.path).name}")
+    # uint8 all the way to the trials (a quarter of float32 in Ray's object store); the model's
+    # float32 input casts each batch
+    return RawData(x, labels, [], f"images:{Path(cfg.path).name}")
 
 
 def read_source(cfg: DataConfig, seed: int) -> RawData:

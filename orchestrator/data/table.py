@@ -32,6 +32,10 @@ MAX_LEVELS = 50
 # the column being an id.
 ID_MIN_ROWS = 20
 OOV = "<OOV>"
+# A text column whose non-empty training cells are at least 90% numbers, the rest at most 3 distinct
+# markers ('?', 'n/a'), is numeric with those markers read as empty cells.
+NUMERIC_SHARE = 0.9
+MAX_MISSING_TOKENS = 3
 # Names Keras gives the operations the encoder uses: an input with one of these names would clash
 # with an operation in the same model ("All operation names should be unique"), so such inputs get
 # the same "c_" prefix as names starting with a digit.
@@ -100,7 +104,7 @@ def _as_text(series: pd.Series) -> np.ndarray:
     return text.to_numpy(dtype=str) if len(text) else np.zeros(0, dtype="<U1")
 
 
-def _as_number(series: pd.Series, name: str) -> np.ndarray:
+def _as_number(series: pd.Series, name: str, tokens=()) -> np.ndarray:
     """A column as float64 with NaN for empty cells (and for inf, which no statistic survives).
 
     Text that parses as a number is accepted: a numeric column read from a CSV with a stray blank
@@ -111,7 +115,8 @@ def _as_number(series: pd.Series, name: str) -> np.ndarray:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         obj = series.astype(object)
-        empty = obj.isna().to_numpy() | (_text_series(obj).to_numpy(dtype=object) == "")
+        text = _text_series(obj).to_numpy(dtype=object)
+        empty = obj.isna().to_numpy() | (text == "") | np.isin(text, list(tokens))
         parsed = pd.to_numeric(obj.where(~empty, np.nan), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isnan(parsed) & ~empty
         if bad.any():
@@ -140,6 +145,22 @@ def _fit_numeric(series: pd.Series, name: str) -> dict | str:
             and len(distinct) == len(present) and present.max() - present.min() == len(present) - 1):
         return "id"
     return {"kind": "numeric", "fill": float(np.median(present)), "indicator": bool(has_empty)}
+
+
+def _fit_mostly_numeric(series: pd.Series, name: str) -> dict | str | None:
+    """A text column that holds numbers but for a marker or two ('?', 'n/a', '-'): the classic way
+    a table spells "unknown". Numeric, with the markers read as empty cells (and named, so the
+    report can say so), instead of 50 one-hot levels of digits. None: a real text column."""
+    text = _text_series(series)
+    filled = text[text != ""]
+    parsed = pd.to_numeric(filled, errors="coerce")
+    numeric = parsed.notna().to_numpy()
+    tokens = sorted(set(filled[~numeric]))
+    # All numbers stored as text (zip codes, grades in a Parquet str column) is a deliberate choice: text.
+    if not len(filled) or numeric.mean() < NUMERIC_SHARE or not 1 <= len(tokens) <= MAX_MISSING_TOKENS:
+        return None
+    fitted = _fit_numeric(pd.Series(_as_number(series, name, tokens)), name)
+    return fitted if isinstance(fitted, str) else {**fitted, "indicator": True, "missing_tokens": tokens}
 
 
 def _fit_categorical(series: pd.Series) -> dict | str:
@@ -180,7 +201,8 @@ def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray) -> dict:
     kept, dropped = [], []
     for name, label in _column_map(frame).items():
         series = train[label]
-        fitted = _fit_numeric(series, name) if _is_number_dtype(series.dtype) else _fit_categorical(series)
+        fitted = (_fit_numeric(series, name) if _is_number_dtype(series.dtype)
+                  else _fit_mostly_numeric(series, name) or _fit_categorical(series))
         if isinstance(fitted, str):
             dropped.append({"name": name, "reason": fitted})
         else:
@@ -221,7 +243,7 @@ def raw_inputs(frame: pd.DataFrame, encoding: dict) -> dict[str, np.ndarray]:
     for col in encoding["columns"]:
         series = frame[labels[col["name"]]]
         if col["kind"] == "numeric":
-            out[col["input"]] = _as_number(series, col["name"]).astype(np.float32).reshape(-1, 1)
+            out[col["input"]] = _as_number(series, col["name"], col.get("missing_tokens", ())).astype(np.float32).reshape(-1, 1)
         else:
             out[col["input"]] = _as_text(series).reshape(-1, 1)
     return out
@@ -278,10 +300,14 @@ def describe_dropped(encoding: dict) -> dict:
     """A data check naming the columns the encoding dropped and why, so a user who expected a
     column to matter sees at once that the model never saw it."""
     dropped = encoding["dropped"]
+    markers = {c["name"]: c["missing_tokens"] for c in encoding["columns"] if c.get("missing_tokens")}
     if not dropped:
         message = "No column was dropped: every column varies between training rows and none is an id."
     else:
         listed = "; ".join(f"'{d['name']}' ({_REASONS[d['reason']]})" for d in dropped)
         message = f"Dropped {len(dropped)} column(s) that cannot help the model: {listed}."
-    return {"name": "dropped_columns", "status": "warn" if dropped else "ok", "message": message,
-            "numbers": {"dropped": [dict(d) for d in dropped]}}
+    if markers:
+        message += " Read as empty cells of numeric columns: " + "; ".join(
+            f"'{n}' cells {', '.join(repr(t) for t in tokens)}" for n, tokens in markers.items()) + "."
+    return {"name": "dropped_columns", "status": "warn" if dropped or markers else "ok", "message": message,
+            "numbers": {"dropped": [dict(d) for d in dropped], "missing_markers": markers}}

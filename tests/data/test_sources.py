@@ -340,3 +340,31 @@ def test_synthetic_respects_config():
     ds = load_dataset(cfg, seed=3)
     assert ds.train.x.shape == (60, 5)
     assert (len(ds.val), len(ds.test)) == (20, 20)
+
+
+def test_parquet_table_with_text_and_empty_cells_loads_like_the_csv(tmp_path):
+    import pandas as pd
+
+    a, _ = features(40)
+    frame = pd.DataFrame({"a": [float(v) for v in a], "town": ["x", "y", None, "z"] * 10, "label": [i % 2 for i in range(40)]})
+    frame.loc[3, "a"] = None
+    frame.to_parquet(tmp_path / "d.parquet")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    from_parquet = load_dataset(DataConfig(source="parquet", path=tmp_path / "d.parquet", label="label"), seed=0)
+    from_csv = load_dataset(csv_cfg(tmp_path / "d.csv"), seed=0)
+    assert from_parquet.feature_names == from_csv.feature_names and "a_missing" in from_parquet.feature_names
+    assert np.array_equal(from_parquet.train.x, from_csv.train.x)
+
+
+@pytest.mark.parametrize("shape", [(60, 6, 5), (60, 6, 5, 3)])
+def test_npz_images_of_three_or_four_dimensions(tmp_path, shape):
+    x = np.random.default_rng(0).integers(0, 256, size=shape)
+    np.savez(tmp_path / "img.npz", X=x, y=np.arange(60) % 3)
+    ds = load_dataset(npz_cfg(tmp_path / "img.npz"), seed=0)
+    assert ds.kind == "images" and ds.input_shape == (6, 5, shape[3] if len(shape) == 4 else 1)
+    assert ds.train.x.max() > 1  # raw pixel values: the model rescales them itself
+
+
+def test_npz_images_of_another_rank_name_the_shape(tmp_path):
+    np.savez(tmp_path / "img.npz", X=np.zeros((10, 2, 2, 2, 2)), y=np.arange(10) % 2)
+    data_error(npz_cfg(tmp_path / "img.npz"), r"\(10, 2, 2, 2, 2\)")

@@ -184,3 +184,19 @@ def test_palmer_penguins_table():
     assert "" in _column(enc, "sex")["vocabulary"]  # penguins with unknown sex are their own level
     encoded = encode(enc, raw_inputs(frame, enc))
     assert encoded.shape == (len(frame), len(enc["feature_names"])) and not np.isnan(encoded).any()
+
+
+def test_a_numeric_column_with_question_marks_stays_numeric_with_the_marks_read_as_empty():
+    values = [str(v) for v in range(40)]
+    values[3] = values[17] = "?"
+    frame = pd.DataFrame({"horsepower": values, "colour": ["red", "blue"] * 20})
+    enc = fit_encoding(frame, np.arange(40))
+    col = {c["name"]: c for c in enc["columns"]}["horsepower"]
+    assert col["kind"] == "numeric" and col["missing_tokens"] == ["?"] and col["indicator"]
+    x = raw_inputs(pd.DataFrame({"horsepower": ["?", "12"], "colour": ["red", "red"]}), enc)[col["input"]]
+    assert np.isnan(x[0, 0]) and x[1, 0] == 12
+    assert "'?'" in describe_dropped(enc)["message"]
+    with pytest.raises(DataError, match="horsepower"):
+        raw_inputs(pd.DataFrame({"horsepower": ["lots"], "colour": ["red"]}), enc)
+    words = pd.DataFrame({"town": ["a", "b", "c", "1", "2", "3"] * 5})  # real text with a few numbers stays text
+    assert fit_encoding(words, np.arange(30))["columns"][0]["kind"] == "categorical"
