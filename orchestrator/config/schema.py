@@ -55,6 +55,9 @@ class DataConfig(Strict):
     path: Path | None = None
     label: str | None = None
     image_size: tuple[int, int] | None = None  # images: (height, width) to resize to; None: the most common size
+    # An image folder whose decoded pixels exceed this stays on disk: trials and the driver decode it
+    # batch by batch, every epoch (data/image_files.py), instead of holding it in memory.
+    image_memory_mb: float = Field(2048, gt=0)
     synthetic: SyntheticConfig = SyntheticConfig()
     split: SplitConfig = SplitConfig()
 

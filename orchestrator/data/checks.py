@@ -23,6 +23,7 @@ import hashlib
 import numpy as np
 
 from orchestrator.data.dataset import SPLITS, Dataset
+from orchestrator.data.image_files import is_on_disk
 from orchestrator.data.features import check_redundant_features, check_target_leakage
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
@@ -92,6 +93,8 @@ def _image_digests(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     Row keys of whole images would be kilobytes each to sort; 16-byte digests make the same exact
     comparison (a collision is ~2^-64 likely) and are computed one image at a time, so no converted
     copy of the whole array is ever held."""
+    if is_on_disk(x):  # decoded batch by batch; uint8 pixels, as the in-memory digests of uint8 images
+        return np.frombuffer(b"".join(x.digests().tolist()), dtype=np.uint8).reshape(len(x), 16)
     out = np.empty((len(x), 16), dtype=np.uint8)
     for i in range(len(x)):
         row = np.ascontiguousarray(np.asarray(x[i], dtype=dtype) + dtype.type(0))
@@ -101,7 +104,7 @@ def _image_digests(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _split_keys(dataset: Dataset) -> dict[str, np.ndarray]:
     """One comparable key per row (tables) or per image (images: the key of its digest), per split."""
-    dtype = np.result_type(dataset.train.x, dataset.val.x, dataset.test.x)
+    dtype = np.result_type(*(getattr(dataset, s).x.dtype for s in SPLITS))
     if not is_image(dataset):
         return {s: _row_keys(getattr(dataset, s).x, dtype) for s in SPLITS}
     return {s: _row_keys(_image_digests(getattr(dataset, s).x, dtype), np.dtype(np.uint8)) for s in SPLITS}
@@ -184,6 +187,9 @@ def check_constant_features(dataset: Dataset) -> dict:
 
 def check_non_finite(dataset: Dataset) -> dict:
     """Fail on NaN or inf: one of them turns the loss into NaN. Loading refuses them; programmatic data may not."""
+    if is_on_disk(dataset.train.x):  # decoded files are uint8: never NaN
+        return _check("non_finite_features", "ok", "Images decoded from files hold 0-255 pixel values: none is NaN.",
+                      {f"{s}_non_finite": 0 for s in SPLITS})
     nums = {f"{s}_non_finite": int(np.count_nonzero(~np.isfinite(getattr(dataset, s).x))) for s in SPLITS}
     what = "pixel" if is_image(dataset) else "feature"
     if is_image(dataset):  # a list of pixel positions says nothing a person can act on; which images does

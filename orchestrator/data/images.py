@@ -71,7 +71,7 @@ def _headers(path: Path, files: list[str]) -> tuple[list[tuple[int, int]], list[
     return sizes, modes
 
 
-def _load_fn(size: tuple[int, int], channels: int):
+def load_fn(size: tuple[int, int], channels: int):
     """The per-file tf.data map: decode, fix the channels, resize (antialiased only when shrinking), to uint8."""
     import tensorflow as tf
 
@@ -122,7 +122,7 @@ def _decode_all(path: Path, files: list[str], size: tuple[int, int], channels: i
 
     out = np.empty((len(files), *size, channels), dtype=np.uint8)
     ds = tf.data.Dataset.from_tensor_slices([str(path / f) for f in files])
-    ds = ds.map(_load_fn(size, channels), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(load_fn(size, channels), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(BATCH).prefetch(tf.data.AUTOTUNE)
     start = 0
     try:
@@ -136,7 +136,8 @@ def _decode_all(path: Path, files: list[str], size: tuple[int, int], channels: i
     return out
 
 
-def read_image_folder(path: Path, image_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_image_folder(path: Path, image_size: tuple[int, int] | None = None,
+                      memory_mb: float | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(x uint8 (n, H, W, C), labels: the class-folder name of each image, files: relative paths, sorted).
 
     `path` holds one sub-folder per class with PNG/JPEG files (suffixes case-insensitive, other and
@@ -154,6 +155,10 @@ def read_image_folder(path: Path, image_size: tuple[int, int] | None = None) -> 
         if min(size) < 1:
             raise DataError(f"image size {image_size} is not positive", "give a height and width of at least 1 pixel")
     channels = 1 if all(m in GRAY_MODES for m in modes) else 3
+    if memory_mb is not None and len(files) * size[0] * size[1] * channels > memory_mb * 2**20:
+        from orchestrator.data.image_files import ImageFiles  # too big to hold: decoded per batch, every epoch
+
+        return ImageFiles(str(path.resolve()), tuple(files), size, channels), np.asarray(labels, dtype=str), files
     x = _decode_all(path, files, size, channels)
     return x, np.asarray(labels, dtype=str), files
 

@@ -206,7 +206,7 @@ def read_images(cfg: DataConfig) -> RawData:
     """A folder with one sub-folder per class; each image's label is its folder's name."""
     from orchestrator.data.images import read_image_folder
 
-    x, labels, _ = read_image_folder(Path(cfg.path), tuple(cfg.image_size) if cfg.image_size else None)
+    x, labels, _ = read_image_folder(Path(cfg.path), tuple(cfg.image_size) if cfg.image_size else None, cfg.image_memory_mb)
     # uint8 all the way to the trials (a quarter of float32 in Ray's object store); the model's
     # float32 input casts each batch
     return RawData(x, labels, [], f"images:{Path(cfg.path).name}")

@@ -19,5 +19,8 @@ def class_probabilities(raw: np.ndarray) -> np.ndarray:
 
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (n, K) in inference mode: dropout off, whatever the variant."""
+    """Class probabilities (n, K) in inference mode: dropout off, whatever the variant. Images kept
+    on disk (`data.image_files`) are decoded batch by batch."""
+    if hasattr(x, "dataset"):
+        return class_probabilities(model.predict(x.dataset(batch_size), verbose=0))
     return class_probabilities(model.predict(x, batch_size=batch_size, verbose=0))

@@ -31,6 +31,7 @@ from orchestrator.train.checkpoint import MODEL_FILE
 
 ARTIFACTS = (MODEL_FILE, SAVED_MODEL_DIR)
 CHECK_TIMEOUT_S = 600
+PROOF_IMAGES = 4096  # test images the proof decodes when the folder is too large to hold
 _HINT = ("the served model must take raw features and hold its preprocessing (the Normalization layer); "
          "re-export from the checkpoint and compare against that checkpoint's own predictions")
 
@@ -199,6 +200,8 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker
     from orchestrator.train.checkpoint import load_handover_model
 
     outcome = best.outcome
+    if hasattr(x_test, "dataset"):  # images kept on disk: the proof decodes (up to) the first PROOF_IMAGES
+        x_test = x_test[:PROOF_IMAGES].decoded()
     export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
                                               "train": best.train, "val": best.val, "test": best.test,
                                               "threshold": best.threshold}, encoding)

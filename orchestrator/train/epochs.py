@@ -12,6 +12,11 @@ What `fit` gave and this keeps:
   batch; a loop of our own also runs under `MultiWorkerMirroredStrategy`, where `fit` does not;
 - mixed precision: the optimizer's loss scaling (a `LossScaleOptimizer` under `mixed_float16`);
 - dropout draws its masks from the layers' seed generators, whose state the checkpoint keeps.
+
+Images too large to hold (`data.image_files.ImageFiles`) stream instead: each epoch is a tf.data
+pipeline that decodes the batches in parallel while the compiled step trains, in the same row
+order (the same stateless shuffle), so a streamed trial trains on exactly the batches an
+in-memory one would.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 _VAL_CHUNK = 8192  # rows per inference pass over the validation set
+_STREAM_VAL_BATCH = 512  # images per inference pass when they are decoded from disk
 
 
 class EpochRunner:
@@ -30,9 +36,11 @@ class EpochRunner:
 
         self.tf, self.model, self.strategy = tf, model, strategy
         self.binary, self.global_batch = n_classes == 2, int(global_batch)
+        # images on disk stay there: their batches are decoded per epoch (`_train_streamed`)
+        self.train_files, self.val_files = (part[0] if hasattr(part[0], "dataset") else None for part in (train, val))
         with tf.device("/cpu:0"):  # once per trial, on the host; every replica gathers its batches from here
-            self.train_data = tuple(tf.convert_to_tensor(np.asarray(a)) for a in train)
-            self.val_data = tuple(tf.convert_to_tensor(np.asarray(a)) for a in val)
+            self.train_data = tuple(a if hasattr(a, "dataset") else tf.convert_to_tensor(np.asarray(a)) for a in train)
+            self.val_data = tuple(a if hasattr(a, "dataset") else tf.convert_to_tensor(np.asarray(a)) for a in val)
         if not model.optimizer.built:  # a restored checkpoint's optimizer keeps its moments
             with strategy.scope():
                 model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
@@ -40,15 +48,19 @@ class EpochRunner:
         # every trace would cost more than many epochs of a small model.
         self._train = tf.function(self._train_epoch, autograph=False)
         self._validate = tf.function(self._validation_pass, autograph=False)
+        self._step = tf.function(self._distributed_step, autograph=False)  # streamed epochs: one call a batch
+        self._chunk = tf.function(self._val_chunk, autograph=False)
 
     def train(self, seed: int, epoch: int) -> dict[str, float]:
         """One epoch of training; the running means over it, as `fit` reports them (dropout on)."""
-        objective, xent, correct, rows = self._train(self.tf.constant([seed, epoch], dtype=self.tf.int64)).numpy()
+        seed_pair = self.tf.constant([seed, epoch], dtype=self.tf.int64)
+        sums = self._train_streamed(seed_pair) if self.train_files is not None else self._train(seed_pair)
+        objective, xent, correct, rows = sums.numpy()
         return {"objective": objective / rows, "xent": xent / rows, "accuracy": correct / rows}
 
     def validate(self) -> tuple[dict[str, float], np.ndarray]:
         """Inference-mode metrics on validation, and its class probabilities (n, K)."""
-        sums, proba = self._validate()
+        sums, proba = self._validate_streamed() if self.val_files is not None else self._validate()
         xent, weighted, weights, correct, rows, penalty = sums.numpy()
         metrics = {"val_xent": xent / rows, "val_bxent": weighted / weights, "val_accuracy": correct / rows,
                    "val_objective": weighted / weights + penalty}  # as Keras' val_loss with the balanced weights
@@ -106,11 +118,31 @@ class EpochRunner:
 
         def batch(i, sums):
             rows = order[i * self.global_batch:tf.minimum((i + 1) * self.global_batch, n)]
-            per_replica = self.strategy.run(self._train_step, args=(tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows)))
-            step = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-            return i + 1, sums + tf.cast(step, tf.float64)  # float64: counts stay exact past 2^24 rows
+            return i + 1, sums + self._distributed_step(tf.gather(x, rows), tf.gather(y, rows), tf.gather(w, rows))
 
         return tf.while_loop(lambda i, _: i < batches, batch, (tf.constant(0), tf.zeros([4], tf.float64)))[1]
+
+    def _distributed_step(self, x, y, w):
+        """One global batch over the replicas; the sums of its (objective, xent, correct, rows)."""
+        tf = self.tf
+        per_replica = self.strategy.run(self._train_step, args=(x, y, w))
+        return tf.cast(self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None), tf.float64)  # exact past 2^24
+
+    def _streamed(self, files, y, w, order, batch: int):
+        """(images, (targets, weights)) batches in `order`, the images decoded from disk as they go."""
+        tf = self.tf
+        labels = tf.data.Dataset.from_tensor_slices((tf.gather(y, order), tf.gather(w, order))).batch(batch)
+        return tf.data.Dataset.zip((files[order.numpy()].dataset(batch), labels))
+
+    def _train_streamed(self, seed_pair):
+        """The epoch of `_train_epoch` (same stateless row order) with batches decoded from disk."""
+        tf = self.tf
+        _, y, w = self.train_data
+        order = tf.argsort(tf.random.stateless_uniform([len(self.train_files)], seed=seed_pair))
+        sums = tf.zeros([4], tf.float64)
+        for x, (yb, wb) in self._streamed(self.train_files, y, w, order, self.global_batch):
+            sums += self._step(x, yb, wb)
+        return sums
 
     def _val_step(self, x, y, w):
         tf = self.tf
@@ -129,14 +161,33 @@ class EpochRunner:
 
         def chunk(i, sums, probas):
             start, end = i * _VAL_CHUNK, tf.minimum((i + 1) * _VAL_CHUNK, n)
-            part, p = self.strategy.run(self._val_step, args=(x[start:end], y[start:end], w[start:end]))
-            sums += tf.cast(self.strategy.reduce(tf.distribute.ReduceOp.SUM, part, axis=None), tf.float64)
-            return i + 1, sums, probas.write(i, self._gathered(p))
+            part, p = self._val_chunk(x[start:end], y[start:end], w[start:end])
+            return i + 1, sums + part, probas.write(i, p)
 
         start = (tf.constant(0), tf.zeros([5], tf.float64), tf.TensorArray(tf.float32, size=chunks, infer_shape=False))
         _, sums, probas = tf.while_loop(lambda i, *_: i < chunks, chunk, start)
+        return self._with_penalty(sums), probas.concat()
+
+    def _val_chunk(self, x, y, w):
+        """(sums, probabilities in row order) of one validation chunk over the replicas."""
+        tf = self.tf
+        part, p = self.strategy.run(self._val_step, args=(x, y, w))
+        return tf.cast(self.strategy.reduce(tf.distribute.ReduceOp.SUM, part, axis=None), tf.float64), self._gathered(p)
+
+    def _with_penalty(self, sums):
+        tf = self.tf
         penalty = tf.add_n(self.model.losses) if self.model.losses else tf.constant(0.0)
-        return tf.concat([sums, [tf.cast(penalty, tf.float64)]], axis=0), probas.concat()
+        return tf.concat([sums, [tf.cast(penalty, tf.float64)]], axis=0)
+
+    def _validate_streamed(self):
+        """`_validation_pass` over validation images decoded from disk, chunk by chunk."""
+        tf = self.tf
+        _, y, w = self.val_data
+        sums, probas = tf.zeros([5], tf.float64), []
+        for x, (yb, wb) in self._streamed(self.val_files, y, w, tf.range(len(self.val_files)), _STREAM_VAL_BATCH):
+            part, p = self._chunk(x, yb, wb)
+            sums, probas = sums + part, probas + [p]
+        return self._with_penalty(sums), tf.concat(probas, axis=0)
 
     def _gathered(self, per_replica):
         """Per-replica rows back in row order (the identity for one replica)."""

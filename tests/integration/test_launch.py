@@ -68,7 +68,8 @@ def test_report_contract(small_run):
     assert np.array(best["test"]["confusion_matrix"]).sum() == 60
     manifest = json.loads((result.exp_dir / "manifest.json").read_text())
     assert manifest["status"] == "finished"
-    assert load_config(result.exp_dir / "experiment.yaml") == config
+    ran = config.model_copy(update={"model": config.model.model_copy(update={"family": "mlp"})})  # 'auto' resolved for a table
+    assert load_config(result.exp_dir / "experiment.yaml") == ran
     # Each variant against the baseline on the same 60 test rows: the net row count is the accuracy difference.
     comparisons = report["comparisons"]
     assert comparisons["reference"] == "baseline" and set(comparisons["variants"]) == {"l2", "early_stopping"}

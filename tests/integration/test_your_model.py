@@ -134,7 +134,8 @@ def test_saved_sequential_and_functional_models_train_their_variants_and_the_rep
         assert "changed layers" in html
 
 
-def test_an_image_folder_trains_the_cnn_family_with_an_augmentation_variant(ray_local, tmp_path):
+@pytest.mark.parametrize("memory_mb", [2048, 1e-4], ids=["in_memory", "streamed_from_disk"])
+def test_an_image_folder_trains_the_cnn_family_with_an_augmentation_variant(ray_local, tmp_path, memory_mb):
     from PIL import Image
     from sklearn.datasets import load_digits
 
@@ -144,13 +145,24 @@ def test_an_image_folder_trains_the_cnn_family_with_an_augmentation_variant(ray_
     for i, (image, target) in enumerate(zip(digits.images, digits.target)):
         (tmp_path / "digits" / str(target)).mkdir(parents=True, exist_ok=True)
         Image.fromarray((image * 255 / 16).round().astype(np.uint8), mode="L").save(tmp_path / "digits" / str(target) / f"{i}.png")
-    config = _config(tmp_path / "runs", {"source": "images", "path": str(tmp_path / "digits")}, ["baseline", "augmentation"],
-                     epochs=8)
+    data = {"source": "images", "path": str(tmp_path / "digits"), "image_memory_mb": memory_mb}
+    config = _config(tmp_path / "runs", data, ["baseline", "augmentation"], epochs=8)
     report = launch(config, name="digits").report
     assert report["model"]["kind"] == "cnn" and {v["variant"] for v in report["variants"]} == {"baseline", "augmentation"}
     assert report["best"]["test"]["accuracy"] >= 0.93  # the acceptance run (more epochs, all variants) reaches 0.97
     assert report["export"]["verified"]
     checks = {c["name"]: c for c in report["data"]["checks"]}
     assert "does not apply" in checks["target_leakage"]["message"]
+    manifest = json.loads((tmp_path / "runs" / "digits" / "manifest.json").read_text())
+    trained_on = {t["train_hash"] for t in _trial_results(tmp_path / "runs" / "digits")}
+    assert trained_on == {manifest["data"]["hashes"]["train"]}  # streamed or not, every trial saw the training split
     result = evaluate_new_data(tmp_path / "runs", "digits", tmp_path / "digits", None)  # raw pixels in, metrics out
     assert result["n"] == len(digits.target) and result["metrics"]["accuracy"] >= 0.93
+
+
+def _trial_results(exp_dir):
+    """The last result every trial reported, from Tune's result.json files."""
+    for path in sorted((exp_dir / "tune").rglob("result.json")):
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        if lines:
+            yield json.loads(lines[-1])
