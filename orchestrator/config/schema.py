@@ -90,9 +90,10 @@ class ModelConfig(Strict):
             raise ValueError(f"model.builder {self.builder!r} must name a function: path/to/models.py:build or package.module:build")
         if self.file is not None and self.file.suffix != ".keras":
             raise ValueError(f"model.file {str(self.file)!r} must be a .keras file (saved with model.save('name.keras'))")
-        bad = [k for k in self.params if not k.isidentifier()]
+        bad = [k for k in self.params if not k.isidentifier() or k in HParams.model_fields]
         if bad:
-            raise ValueError(f"model.params names must be identifiers, got {bad}")
+            raise ValueError(f"model.params names must be identifiers other than the hyperparameters' "
+                             f"({', '.join(HParams.model_fields)}), got {bad}")
         return self
 
     @property

@@ -22,15 +22,25 @@ CAPACITY_RELATIVE = 0.02
 THRESHOLDS = {"capacity_noise_se": CAPACITY_NOISE_SE, "capacity_relative": CAPACITY_RELATIVE}
 
 
-def _size(hidden) -> tuple[int, ...] | None:
+CNN = "cnn"  # a CNN family size: (CNN, filters, depth, kernel_size)
+
+
+def _size(hparams: dict) -> tuple | None:
+    """A trial's network size: the CNN family's (filters, depth, kernel size), else the MLP's hidden layers."""
     try:
-        return tuple(int(u) for u in hidden)
+        if all(k in hparams for k in ("filters", "depth", "kernel_size")):
+            return (CNN, int(hparams["filters"]), int(hparams["depth"]), int(hparams["kernel_size"]))
+        return tuple(int(u) for u in hparams.get("hidden"))
     except (TypeError, ValueError):
         return None
 
 
-def _weights(size: tuple[int, ...]) -> int:
-    """Hidden-to-hidden weights plus units: orders sizes by capacity (wider and deeper is bigger)."""
+def _weights(size: tuple) -> int:
+    """Orders sizes by capacity: MLP hidden-to-hidden weights plus units; a CNN's convolution weights
+    (filters double with each block)."""
+    if size and size[0] == CNN:
+        _, filters, depth, kernel = size
+        return sum((filters * 2 ** max(i - 1, 0)) * filters * 2 ** i * kernel * kernel for i in range(depth))
     return sum(a * b for a, b in zip(size, size[1:])) + sum(size)
 
 
@@ -47,13 +57,22 @@ def _best_per_size(report: dict, key: str, sign: int) -> dict[tuple[int, ...], f
     for t in report.get("all_trials") or []:
         if not isinstance(t, dict) or t.get("status") in ("errored", "diverged"):
             continue
-        size, value = _size((t.get("hparams") or {}).get("hidden")), num(t.get(key))
+        size, value = _size(t.get("hparams") or {}), num(t.get(key))
         if size is not None and value is not None:
             best[size] = value if size not in best else (max if sign > 0 else min)(best[size], value)
     return best
 
 
-def _label(size: tuple[int, ...]) -> str:
+def _fields(size: tuple) -> dict:
+    """A size as report.json spells it: {"hidden": [...]} for the MLP, the three CNN values otherwise."""
+    if size and size[0] == CNN:
+        return dict(zip(("filters", "depth", "kernel_size"), size[1:]))
+    return {"hidden": list(size)}
+
+
+def _label(size: tuple) -> str:
+    if size and size[0] == CNN:
+        return f"filters {size[1]}, depth {size[2]}, kernel {size[3]}×{size[3]}"
     return "hidden " + "-".join(str(u) for u in size)
 
 
@@ -75,8 +94,9 @@ def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float
                 f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
                 "nothing here: prefer the smaller one.")
     if winner == order[-1] and verdict == "underfit":
+        knob = "model.params filters and depth" if winner[0] == CNN else "hparams.hidden"
         return (f"Capacity: the largest network searched ({_label(winner)}) is the winner and still underfits: "
-                "search wider or deeper networks (hparams.hidden).")
+                f"search wider or deeper networks ({knob}).")
     if smaller:
         top = max(smaller, key=lambda s: sign * per_size[s])
         return (f"Capacity: the winner's {_label(winner)} beats the smaller networks searched on {word} "
@@ -91,13 +111,13 @@ def capacity(report: dict, verdicts: list[dict]) -> dict | None:
     key, sign = _score(report)
     per_size = _best_per_size(report, key, sign)
     best = report.get("best") or {}
-    winner = _size((best.get("hparams") or {}).get("hidden"))
+    winner = _size(best.get("hparams") or {})
     trial = next((t for t in report.get("all_trials") or [] if isinstance(t, dict) and t.get("trial_id") == best.get("trial_id")), {})
     win = num(trial.get(key))
     if not per_size or winner is None or win is None or winner not in per_size:
         return None
     order = sorted(per_size, key=_weights)
-    out = {"sizes": [{"hidden": list(s), "best": per_size[s]} for s in order], "judged_on": key, "winner": list(winner),
+    out = {"sizes": [{**_fields(s), "best": per_size[s]} for s in order], "judged_on": key, "winner": _fields(winner),
            "message": None}
     if len(order) >= 2:
         verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)

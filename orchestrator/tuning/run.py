@@ -14,6 +14,7 @@ from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import TUNE_DIR
+from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
@@ -89,7 +90,8 @@ def outcomes(results) -> list[TrialOutcome]:
             trial_id=str(metrics.get("trial_id") or Path(result.path).name),
             variant=str(config.get("variant", "?")),
             kind=str(config.get("kind", "?")),
-            hparams={k: config[k] for k in HPARAM_KEYS if k in config},
+            hparams={**{k: config[k] for k in HPARAM_KEYS if k in config},
+                     **{k[len(PARAM_PREFIX):]: v for k, v in config.items() if k.startswith(PARAM_PREFIX)}},  # model.params
             metrics=metrics,
             max_epochs=int(config.get("epochs", 0)),
             status=trial_status(metrics, errored=result.error is not None),

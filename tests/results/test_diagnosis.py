@@ -279,6 +279,19 @@ def test_capacity_says_when_the_largest_network_still_underfits():
     assert "the largest network searched (hidden 256-128) is the winner and still underfits" in d["capacity"]["message"]
 
 
+def test_capacity_of_the_cnn_family_is_its_filters_depth_and_kernel_size():
+    r = report([variant("baseline", 1.0, 0.97, 0.96), variant("l2", 0.99, 0.975, 0.97)], best="l2")
+    big = {"hidden": [128, 64], "filters": 32, "depth": 2, "kernel_size": 5}
+    r["best"].update(trial_id="t2", hparams=big)
+    r["all_trials"] = [
+        {"trial_id": "t1", "status": "completed", "val_accuracy": 0.972, "hparams": {**big, "filters": 16, "kernel_size": 3}},
+        {"trial_id": "t2", "status": "completed", "val_accuracy": 0.975, "hparams": big},
+    ]
+    d = diagnose(r)
+    assert d["capacity"]["winner"] == {"filters": 32, "depth": 2, "kernel_size": 5}
+    assert "a smaller network (filters 16, depth 2, kernel 3×3) matches the winner's filters 32, depth 2, kernel 5×5" in d["capacity"]["message"]
+
+
 def curve(points: list[tuple[float, int, float]], n_val: int) -> dict:
     return {"variant": "l2", "n_val": n_val, "points": [
         {"fraction": f, "n_train": n, "train_accuracy": 0.9, "val_accuracy": a, "val_loss": 0.4} for f, n, a in points]}
