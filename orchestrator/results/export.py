@@ -31,6 +31,7 @@ from orchestrator.train.checkpoint import MODEL_FILE
 
 ARTIFACTS = (MODEL_FILE, SAVED_MODEL_DIR)
 CHECK_TIMEOUT_S = 600
+INPUTS_FILE = "inputs.json"  # best/inputs.json: what the exported model takes
 PROOF_IMAGES = 4096  # test images the proof decodes when the folder is too large to hold
 _HINT = ("the served model must take raw features and hold its preprocessing (the Normalization layer); "
          "re-export from the checkpoint and compare against that checkpoint's own predictions")
@@ -62,8 +63,28 @@ def export_best(exp_dir: Path, checkpoint_dir: str, metrics: dict, encoding: dic
         model = load_handover_model(checkpoint_dir)
         (with_encoder(model, encoding) if encoding is not None else model).save(target)
     write_saved_model(best)
+    write_json_atomic(best / INPUTS_FILE, inputs_description(target, encoding))
     write_json_atomic(best / "metrics.json", metrics)
     return target
+
+
+def inputs_description(model_file: Path, encoding: dict | None) -> dict:
+    """What the exported model takes, for whoever serves it: each input's name, shape and dtype,
+    and for an encoded table which column each input is, how an empty cell is filled and which
+    columns were left out, so the feature names travel with the model."""
+    import keras
+
+    model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+    described: dict = {"inputs": [{"name": t.name, "shape": [None if d is None else int(d) for d in t.shape],
+                                   "dtype": str(t.dtype)} for t in model.inputs]}
+    if encoding is not None:
+        described["columns"] = [{"column": c["name"], "input": c["input"], "kind": c["kind"],
+                                 **({"fill": c["fill"], "missing_indicator": c["indicator"]} if c["kind"] == "numeric"
+                                    else {"levels": len(c["vocabulary"]), "unseen": "out-of-vocabulary slot"})}
+                                for c in encoding["columns"]]
+        described["dropped"] = encoding["dropped"]
+        described["feature_names"] = encoding["feature_names"]
+    return described
 
 
 def write_saved_model(best: Path) -> Path:

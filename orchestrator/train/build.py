@@ -73,5 +73,8 @@ def wrapped(inner, spec: TrialSpec, setup: TrialSetup, input_shape: tuple[int, .
         # float32 under mixed precision too: raw features can overflow float16 before scaling
         x = keras.layers.Normalization(mean=np.asarray(setup.mean), variance=np.asarray(setup.variance),
                                        name="scaling", dtype="float32")(x)
-    outputs = keras.layers.Activation("linear", dtype="float32", name="probabilities")(inner(x))
+    probabilities = inner(x)
+    if setup.n_classes == 2 and probabilities.shape[-1] == 2:
+        probabilities = probabilities[:, 1:]  # two softmax units: P(class 1), the one-sigmoid form every consumer reads
+    outputs = keras.layers.Activation("linear", dtype="float32", name="probabilities")(probabilities)
     return keras.Model(inputs, outputs, name=f"gg_{setup.model_kind}")

@@ -59,6 +59,9 @@ def test_a_public_table_with_text_and_empty_cells_trains_exports_raw_rows_and_sc
     manifest = json.loads((tmp_path / "runs" / "penguins" / "manifest.json").read_text())
     kinds = {c["name"]: c["kind"] for c in manifest["data"]["encoding"]["columns"]}
     assert kinds["island"] == kinds["sex"] == "categorical" and kinds["bill_length_mm"] == "numeric"
+    served = json.loads((tmp_path / "runs" / "penguins" / "best" / "inputs.json").read_text())  # names travel with the model
+    assert {i["name"]: i["dtype"] for i in served["inputs"]}["island"] == "string"
+    assert {c["column"] for c in served["columns"]} == set(kinds)
     new = pd.read_csv(penguins_csv).sample(40, random_state=0)
     new.loc[new.index[0], "island"] = "Atlantis"  # a category no trial ever saw
     new.loc[new.index[1], "bill_length_mm"] = None  # an empty cell
