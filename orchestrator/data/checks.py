@@ -24,6 +24,7 @@ import numpy as np
 
 from orchestrator.data.dataset import SPLITS, Dataset
 from orchestrator.data.image_files import is_on_disk
+from orchestrator.data.table import REASONS
 from orchestrator.data.features import check_redundant_features, check_target_leakage
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
@@ -94,7 +95,7 @@ def _image_digests(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     comparison (a collision is ~2^-64 likely) and are computed one image at a time, so no converted
     copy of the whole array is ever held."""
     if is_on_disk(x):  # decoded batch by batch; uint8 pixels, as the in-memory digests of uint8 images
-        return np.frombuffer(b"".join(x.digests().tolist()), dtype=np.uint8).reshape(len(x), 16)
+        return x.digests()
     out = np.empty((len(x), 16), dtype=np.uint8)
     for i in range(len(x)):
         row = np.ascontiguousarray(np.asarray(x[i], dtype=dtype) + dtype.type(0))
@@ -206,6 +207,23 @@ def check_non_finite(dataset: Dataset) -> dict:
                   "them, or training will produce NaN losses.", nums)
 
 
+def check_dropped_columns(encoding: dict) -> dict:
+    """A data check naming the columns the encoding dropped and why, so a user who expected a
+    column to matter sees at once that the model never saw it."""
+    dropped = encoding["dropped"]
+    markers = {c["name"]: c["missing_tokens"] for c in encoding["columns"] if c.get("missing_tokens")}
+    if not dropped:
+        message = "No column was dropped: every column varies between training rows and none is an id."
+    else:
+        listed = "; ".join(f"'{d['name']}' ({REASONS[d['reason']]})" for d in dropped)
+        message = f"Dropped {len(dropped)} column(s) that cannot help the model: {listed}."
+    if markers:
+        message += " Read as empty cells of numeric columns: " + "; ".join(
+            f"'{n}' cells {', '.join(repr(t) for t in tokens)}" for n, tokens in markers.items()) + "."
+    return {"name": "dropped_columns", "status": "warn" if dropped or markers else "ok", "message": message,
+            "numbers": {"dropped": [dict(d) for d in dropped], "missing_markers": markers}}
+
+
 CHECKS = (check_class_imbalance, check_duplicates, check_label_shift, check_constant_features, check_non_finite,
           check_target_leakage, check_redundant_features)
 
@@ -228,9 +246,7 @@ def run_checks(dataset: Dataset) -> list[dict]:
         return [_not_for_images(TABLE_ONLY[c], dataset) if c in TABLE_ONLY else c(dataset) for c in CHECKS]
     checks = [check(dataset) for check in CHECKS]
     if dataset.encoding is not None:  # a table with text or empty cells: which columns the encoding left out
-        from orchestrator.data.table import describe_dropped
-
-        checks.append(describe_dropped(dataset.encoding))
+        checks.append(check_dropped_columns(dataset.encoding))
     return checks
 
 

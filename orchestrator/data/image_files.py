@@ -75,12 +75,11 @@ class ImageFiles:
         return x if dtype is None else x.astype(dtype)
 
     def digests(self) -> np.ndarray:
-        """One 16-byte digest of each image's decoded pixels, batch by batch: exact-duplicate checks
-        without holding the folder in memory."""
-        keys = []
-        for part in self.dataset().as_numpy_iterator():
-            keys += [hashlib.blake2b(img.tobytes(), digest_size=16).digest() for img in part]
-        return np.array(keys, dtype="S16")
+        """(n, 16) uint8: a BLAKE2b digest of each image's decoded pixels, batch by batch, so
+        exact-duplicate checks never hold the folder in memory."""
+        keys = [hashlib.blake2b(img.tobytes(), digest_size=16).digest()
+                for part in self.dataset().as_numpy_iterator() for img in part]
+        return np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
 
     def fingerprint(self, y: np.ndarray) -> str:
         """What identifies this split without decoding it: the files (names, sizes, modification

@@ -39,7 +39,7 @@ MAX_MISSING_TOKENS = 3
 # Names Keras gives the operations the encoder uses: an input with one of these names would clash
 # with an operation in the same model ("All operation names should be unique"), so such inputs get
 # the same "c_" prefix as names starting with a digit.
-_REASONS = {"id": "an id: every value differs", "constant": "constant", "empty": "empty in every training row"}
+REASONS = {"id": "an id: every value differs", "constant": "constant", "empty": "empty in every training row"}
 
 
 def _is_number_dtype(dtype) -> bool:
@@ -208,7 +208,7 @@ def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray) -> dict:
         else:
             kept.append({"name": name, **fitted})
     if not kept:
-        reasons = ", ".join(f"{d['name']!r} ({_REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
+        reasons = ", ".join(f"{d['name']!r} ({REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
         raise DataError(f"no column can be used as a feature: {reasons}",
                         "give the data at least one column whose values vary between training rows")
     for column, input_name in zip(kept, input_names([c["name"] for c in kept])):
@@ -294,20 +294,3 @@ def encode(encoding: dict, inputs: dict[str, np.ndarray], encoder=None, batch: i
         feed = {k: tf.constant(inputs[k][start:start + batch]) for k in names}
         chunks.append(np.asarray(encoder(feed), dtype=np.float32))
     return np.concatenate(chunks, axis=0)
-
-
-def describe_dropped(encoding: dict) -> dict:
-    """A data check naming the columns the encoding dropped and why, so a user who expected a
-    column to matter sees at once that the model never saw it."""
-    dropped = encoding["dropped"]
-    markers = {c["name"]: c["missing_tokens"] for c in encoding["columns"] if c.get("missing_tokens")}
-    if not dropped:
-        message = "No column was dropped: every column varies between training rows and none is an id."
-    else:
-        listed = "; ".join(f"'{d['name']}' ({_REASONS[d['reason']]})" for d in dropped)
-        message = f"Dropped {len(dropped)} column(s) that cannot help the model: {listed}."
-    if markers:
-        message += " Read as empty cells of numeric columns: " + "; ".join(
-            f"'{n}' cells {', '.join(repr(t) for t in tokens)}" for n, tokens in markers.items()) + "."
-    return {"name": "dropped_columns", "status": "warn" if dropped or markers else "ok", "message": message,
-            "numbers": {"dropped": [dict(d) for d in dropped], "missing_markers": markers}}

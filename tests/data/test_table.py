@@ -11,12 +11,12 @@ import pytest
 from orchestrator.data.table import (
     MAX_LEVELS,
     build_encoder,
-    describe_dropped,
     encode,
     fit_encoding,
     needs_encoding,
     raw_inputs,
 )
+from orchestrator.data.checks import check_dropped_columns
 from orchestrator.errors import DataError
 
 
@@ -101,9 +101,9 @@ def test_useless_columns_are_dropped_with_their_reason():
     reasons = {d["name"]: d["reason"] for d in enc["dropped"]}
     assert reasons == {"name": "id", "row": "id", "same": "constant", "blank": "empty", "blank_num": "empty"}
     assert [c["name"] for c in enc["columns"]] == ["weight", "code", "kind"]
-    check = describe_dropped(enc)
+    check = check_dropped_columns(enc)
     assert check["status"] == "warn" and "'row'" in check["message"] and "id" in check["message"]
-    assert describe_dropped(fit_encoding(frame[["weight"]], np.arange(n)))["status"] == "ok"
+    assert check_dropped_columns(fit_encoding(frame[["weight"]], np.arange(n)))["status"] == "ok"
     json.dumps(enc), json.dumps(check)  # the encoding and the check travel as JSON
 
 
@@ -195,7 +195,7 @@ def test_a_numeric_column_with_question_marks_stays_numeric_with_the_marks_read_
     assert col["kind"] == "numeric" and col["missing_tokens"] == ["?"] and col["indicator"]
     x = raw_inputs(pd.DataFrame({"horsepower": ["?", "12"], "colour": ["red", "red"]}), enc)[col["input"]]
     assert np.isnan(x[0, 0]) and x[1, 0] == 12
-    assert "'?'" in describe_dropped(enc)["message"]
+    assert "'?'" in check_dropped_columns(enc)["message"]
     with pytest.raises(DataError, match="horsepower"):
         raw_inputs(pd.DataFrame({"horsepower": ["lots"], "colour": ["red"]}), enc)
     words = pd.DataFrame({"town": ["a", "b", "c", "1", "2", "3"] * 5})  # real text with a few numbers stays text
