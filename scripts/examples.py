@@ -47,6 +47,9 @@ def images(out: Path) -> None:
 
 
 def saved_models(out: Path) -> None:
+    from orchestrator.train.distribute import prepare_driver
+
+    prepare_driver()  # TensorFlow's start-up chatter muted, as gg-train mutes it
     import keras
 
     sequential = keras.Sequential([keras.Input((30,)), keras.layers.Dense(64, activation="relu"),
