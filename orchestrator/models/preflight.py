@@ -88,6 +88,9 @@ def check_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_classe
 
         out["ref"] = str(config.model.file)
         out["notes"] = check_saved_model(config.model.file, tuple(input_shape), n_classes)
+        if len(input_shape) == 1 and not any("has its own" in n for n in out["notes"]):  # what `train.build.user_model` does
+            out["notes"].append("no preprocessing layer of its own: gg-train puts a Normalization with the training "
+                                "split's mean and variance in front")
         out["changes"] = _changes_per_variant(config)
     return out
 
