@@ -72,12 +72,25 @@ def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
         )
 
 
+def _check_header(path: Path) -> None:
+    """A header that names a column twice: pandas would quietly rename the second 'x.1' and train on both."""
+    import csv
+    from collections import Counter
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1)
+    if twice:
+        raise DataError(f"the header of {path} names column(s) {twice} more than once", "give every column a distinct name")
+
+
 def _read_table(pd, path: Path, cfg: DataConfig):
     """The whole table as a frame, or one `DataError` line naming what could not be read."""
     kind = "Parquet" if cfg.source == "parquet" else "CSV"
     try:
         if cfg.source == "parquet":
             return pd.read_parquet(path)
+        _check_header(path)
         return _read_frame(pd, path, cfg.label)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"cannot parse {kind} '{path}': {str(exc).splitlines()[0]}",

@@ -368,3 +368,10 @@ def test_npz_images_of_three_or_four_dimensions(tmp_path, shape):
 def test_npz_images_of_another_rank_name_the_shape(tmp_path):
     np.savez(tmp_path / "img.npz", X=np.zeros((10, 2, 2, 2, 2)), y=np.arange(10) % 2)
     data_error(npz_cfg(tmp_path / "img.npz"), r"\(10, 2, 2, 2, 2\)")
+
+
+def test_a_header_naming_a_column_twice_is_refused_not_renamed(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,a,label\n" + "\n".join(f"{i},{i * 2},{i % 3},{i % 2}" for i in range(40)) + "\n", encoding="utf-8")
+    line = data_error(csv_cfg(path), r"names column\(s\) \['a'\] more than once")
+    assert "distinct name" in line
