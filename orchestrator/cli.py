@@ -221,7 +221,7 @@ def evaluate(
 def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
     try:
-        from orchestrator.launch import regenerate
+        from orchestrator.regenerate import regenerate
 
         paths = regenerate(runs_dir, name)
     except GGError as err:

@@ -4,6 +4,8 @@ over an existing one (unless asked), and its state files written atomically.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -80,8 +82,64 @@ def _versions() -> dict:
     return out
 
 
-def create(target: Path, config_yaml: str, manifest: dict) -> Path:
-    """Write the folder under a temporary name, then rename it into place (no half-made folder)."""
+@contextlib.contextmanager
+def claimed(target: Path, action: str = "launched"):
+    """Hold the experiment's name while a launch or resume runs: an exclusive `flock` on
+    `.<name>.lock` beside the folder, taken before anything slow starts. A second launch or resume
+    of the same name stops at once with one line naming the holder; the kernel drops the lock when
+    its holder dies, so a killed launch never leaves the name stuck. The file is removed on release."""
+    made = not target.parent.exists()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = target.parent / f".{target.name}.lock"
+    try:
+        handle = _locked(path, target.name)
+    except BaseException:
+        _remove_if_empty(target.parent, made)
+        raise
+    try:
+        handle.truncate(0)
+        handle.write(json.dumps({**process_identity(), "action": action}))
+        handle.flush()
+        yield path
+    finally:
+        path.unlink(missing_ok=True)  # while still locked: a waiting opener then re-checks the inode
+        handle.close()
+        _remove_if_empty(target.parent, made)  # bad input leaves no runs folder behind
+
+
+def _remove_if_empty(folder: Path, made: bool) -> None:
+    if made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _locked(path: Path, name: str):
+    """An open, exclusively locked lock file that is still the one at `path` (not one a releasing
+    holder just unlinked), or one `ExperimentError` naming who holds it."""
+    for _ in range(20):
+        handle = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read()
+            handle.close()
+            who = json.loads(holder) if holder.strip().startswith("{") else {}
+            raise ExperimentError(f"experiment '{name}' is being {who.get('action', 'launched')} by process "
+                                  f"{who.get('pid', '?')} on {who.get('host', '?')}", "wait for it to finish, or pick another --name") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass
+        handle.close()  # the file was replaced while we waited: lock the new one
+    raise ExperimentError(f"cannot take the lock {path}", "check the runs folder")
+
+
+def create(target: Path, config_yaml: str, manifest: dict, overwrite: bool = False) -> Path:
+    """Write the folder under a temporary name, then rename it into place (no half-made folder).
+    An existing folder is replaced only with `overwrite` (a race lost to another launch is an error,
+    never a deletion of that launch's folder)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -96,7 +154,7 @@ def create(target: Path, config_yaml: str, manifest: dict) -> Path:
             "versions": _versions(),
             **manifest,
         })
-        if target.exists():  # --overwrite, and every check has passed
+        if target.exists() and overwrite:  # --overwrite, and every check has passed
             shutil.rmtree(target)
         os.replace(staging, target)
     except OSError as exc:

@@ -88,6 +88,12 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
+    with experiments.claimed(target):  # a second launch of this name stops here, at once
+        experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
+        return _launch_claimed(config, target, overwrite, console, started)
+
+
+def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, console: Console, started: float) -> LaunchResult:
     dataset = load_dataset(config.data, config.seed)
     config, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)
     _auth_for_joining(config)
@@ -101,7 +107,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
-        exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model))
+        exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
     finally:
         if started_ray:
@@ -123,6 +129,11 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     console = console or Console(stderr=True)
     started = time.monotonic()
     exp_dir = experiments.existing(runs_dir, name)
+    with experiments.claimed(exp_dir, "resumed"):  # not while another launch or resume holds the name
+        return _resume_claimed(exp_dir, name, console, started)
+
+
+def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) -> LaunchResult:
     manifest = experiments.read_manifest(exp_dir)
     _check_resumable(exp_dir, name, manifest)
     config = load_config(exp_dir / experiments.CONFIG_FILE)
@@ -282,18 +293,3 @@ def _render(exp_dir: Path, built: dict) -> dict[str, Path]:
     from orchestrator.report.render import render
 
     return render(built, exp_dir)
-
-
-def regenerate(runs_dir: Path, name: str) -> dict[str, Path]:
-    """`gg-train report`: re-run the diagnosis and the rendering from report.json; no training, no
-    test evaluation. A schema-1 report is upgraded on the way (`report.contract.upgrade`)."""
-    from orchestrator.report import contract
-    from orchestrator.results.diagnosis import diagnose
-
-    folder = experiments.existing(runs_dir, name)
-    report = contract.read_report(folder)
-    if report is None:
-        raise ExperimentError(f"experiment '{name}' has no report.json yet", f"finish it first: gg-train resume {name}")
-    report["diagnosis"] = diagnose(report)
-    path = contract.write(folder, report)
-    return {"report.json": path, **_render(folder, report)}

@@ -76,3 +76,38 @@ def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, mon
 
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
     assert isinstance(experiments._others_in_group(os.getgid()), list)
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from orchestrator import experiments
+with experiments.claimed(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_name_held_by_a_running_launch_is_refused_at_once_and_freed_when_that_launch_dies(tmp_path):
+    target = tmp_path / "runs" / "race"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(target)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ExperimentError, match=rf"'race' is being launched by process {holder.pid} on"):
+            with experiments.claimed(target):
+                pass
+    finally:
+        holder.kill()  # SIGKILL: no clean-up ran, the kernel dropped the lock
+        holder.wait()
+    with experiments.claimed(target, "resumed") as lock:  # a killed holder never leaves the name stuck
+        assert lock.exists()
+    assert not lock.exists() and list((tmp_path / "runs").iterdir()) == []
+
+
+def test_creating_never_deletes_an_existing_folder_unless_overwrite_was_asked(tmp_path):
+    target = tmp_path / "runs" / "exp"
+    target.mkdir(parents=True)
+    (target / "theirs.txt").write_text("another launch's file")
+    with pytest.raises(ExperimentError, match="already exists"):
+        experiments.create(target, "name: exp\n", {})
+    assert (target / "theirs.txt").read_text() == "another launch's file"

@@ -30,7 +30,7 @@ LAYERS = [
     {"tuning"},
     {"results"},
     {"report"},
-    {"launch"},
+    {"launch", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
     {"cli"},
 ]
 
