@@ -5,6 +5,7 @@
 - penguins.csv     Palmer penguins (pip install palmerpenguins): text columns and empty cells
 - penguins.parquet the same table as Parquet
 - cancer.csv       scikit-learn's breast-cancer table (30 numeric columns, label 'target')
+- wine.npz         scikit-learn's wine table as X (178, 13) and y: three classes
 - digits/          scikit-learn's 8x8 digits as PNG files, one sub-folder per class
 - digits.npz       the same images as X (n, 8, 8) and y
 - sequential.keras an untrained Keras Sequential for cancer.csv (no dropout: gg-train adds it)
@@ -20,9 +21,11 @@ import numpy as np
 
 
 def tables(out: Path) -> None:
-    from sklearn.datasets import load_breast_cancer
+    from sklearn.datasets import load_breast_cancer, load_wine
 
     load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_")).to_csv(out / "cancer.csv", index=False)
+    x, y = load_wine(return_X_y=True)
+    np.savez(out / "wine.npz", X=x, y=y)
     try:
         import palmerpenguins
     except ImportError:
