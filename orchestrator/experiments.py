@@ -89,10 +89,13 @@ def claimed(target: Path, action: str = "launched"):
     of the same name stops at once with one line naming the holder; the kernel drops the lock when
     its holder dies, so a killed launch never leaves the name stuck. The file is removed on release."""
     made = not target.parent.exists()
-    target.parent.mkdir(parents=True, exist_ok=True)
     path = target.parent / f".{target.name}.lock"
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         handle = _locked(path, target.name)
+    except OSError as exc:
+        _remove_if_empty(target.parent, made)
+        raise ExperimentError(f"cannot take the name's lock {path}: {exc.strerror or exc}", "pass a writable --runs-dir") from None
     except BaseException:
         _remove_if_empty(target.parent, made)
         raise

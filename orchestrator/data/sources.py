@@ -84,13 +84,16 @@ def _check_header(path: Path) -> None:
         raise DataError(f"the header of {path} names column(s) {twice} more than once", "give every column a distinct name")
 
 
-def _read_table(pd, path: Path, cfg: DataConfig):
-    """The whole table as a frame, or one `DataError` line naming what could not be read."""
+def _read_table(pd, path: Path, cfg: DataConfig, text_columns: tuple[str, ...] = ()):
+    """The whole table as a frame, or one `DataError` line naming what could not be read.
+    `text_columns` are read as text whatever they hold (a model's categorical columns in new data)."""
     kind = "Parquet" if cfg.source == "parquet" else "CSV"
     try:
         if cfg.source == "parquet":
             return pd.read_parquet(path)
         _check_header(path)
+        if text_columns:
+            return pd.read_csv(path, dtype={c: str for c in text_columns})
         return _read_frame(pd, path, cfg.label)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"cannot parse {kind} '{path}': {str(exc).splitlines()[0]}",
@@ -101,7 +104,7 @@ def _read_table(pd, path: Path, cfg: DataConfig):
         raise DataError(f"cannot read Parquet '{path}': {exc}", "pip install pyarrow") from None
 
 
-def read_table(cfg: DataConfig, keep_frame: bool = False) -> RawData:
+def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[str, ...] = ()) -> RawData:
     """A CSV or Parquet table: numbers as a float32 matrix when every feature is a complete number,
     else (or with `keep_frame`) the frame itself, for the encoding that travels inside the model
     (`data.table`)."""
@@ -109,7 +112,7 @@ def read_table(cfg: DataConfig, keep_frame: bool = False) -> RawData:
 
     path = Path(cfg.path)
     _require_file(path, "Parquet" if cfg.source == "parquet" else "CSV")
-    frame = _read_table(pd, path, cfg)
+    frame = _read_table(pd, path, cfg, text_columns)
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows", "add data rows")

@@ -80,15 +80,20 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
     training column order."""
     from orchestrator.data.sources import read_table
 
+    from orchestrator.config import load_config
+
     source = _source_of(data)
-    cfg = DataConfig(source=source, path=data, label=_label_for(folder, source, label))
+    trained = load_config(folder / experiments.CONFIG_FILE).data  # images resized and kept as in training
+    cfg = DataConfig(source=source, path=data, label=_label_for(folder, source, label), image_size=trained.image_size,
+                     image_memory_mb=trained.image_memory_mb)
     encoding, names = described.get("encoding"), described["feature_names"]
     if encoding is not None:
         if source not in ("csv", "parquet"):
             raise DataError(f"the model was trained on a table; '{data}' is not one", "pass a .csv or .parquet file")
         from orchestrator.data.table import encode, raw_inputs
 
-        raw = read_table(cfg, keep_frame=True)
+        text = tuple(c["name"] for c in encoding["columns"] if c["kind"] == "categorical")
+        raw = read_table(cfg, keep_frame=True, text_columns=text)  # '007' stays '007', as the vocabulary has it
         inputs = raw_inputs(raw.frame, encoding)  # a column the model needs that is missing: one line
         return inputs, encode(encoding, inputs), raw.y
     raw = read_source(cfg, seed=0)

@@ -375,3 +375,11 @@ def test_a_header_naming_a_column_twice_is_refused_not_renamed(tmp_path):
     path.write_text("a,b,a,label\n" + "\n".join(f"{i},{i * 2},{i % 3},{i % 2}" for i in range(40)) + "\n", encoding="utf-8")
     line = data_error(csv_cfg(path), r"names column\(s\) \['a'\] more than once")
     assert "distinct name" in line
+
+
+def test_new_rows_read_a_models_text_columns_as_text_so_007_stays_007(tmp_path):
+    from orchestrator.data.sources import read_table
+
+    path = write_csv(tmp_path / "new.csv", {"size": ["007", "0.1", "12"], "a": [1.0, 2.0, 3.0], "label": [0, 1, 0]})
+    raw = read_table(csv_cfg(path), keep_frame=True, text_columns=("size",))
+    assert raw.frame["size"].tolist() == ["007", "0.1", "12"]
