@@ -29,10 +29,6 @@ class RawData:
     y_test: np.ndarray | None = None
     frame: object | None = None  # a pandas DataFrame of raw feature columns (text, empty cells)
 
-    @property
-    def n_rows(self) -> int:
-        return len(self.y)
-
 
 def synthetic(cfg: DataConfig, seed: int) -> RawData:
     """A small, noisy binary problem: an unregularized 128-64 network memorizes its training rows."""
@@ -139,9 +135,6 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
     del frame
     _check_finite(x, names, str(path))
     return RawData(x, y, names, source)
-
-
-read_csv = read_table  # the CSV reader is the table reader
 
 
 def _read_frame(pd, path: Path, label: str | None):

@@ -63,7 +63,8 @@ def _split_ref(ref: str) -> tuple[str, str]:
     return target, name
 
 
-def _is_file_ref(target: str) -> bool:
+def is_file_ref(target: str) -> bool:
+    """A builder named by a file path (path/to/models.py), not a module (package.module)."""
     return target.endswith(".py") or "/" in target or "\\" in target
 
 
@@ -124,7 +125,7 @@ def _load_module(ref: str, target: str):
 def load_builder(ref: str) -> Callable[[BuildSpec], Any]:
     """The function `ref` names ('path/to/file.py:build' or 'package.module:build'), imported now."""
     target, name = _split_ref(ref)
-    module = _load_file(ref, target) if _is_file_ref(target) else _load_module(ref, target)
+    module = _load_file(ref, target) if is_file_ref(target) else _load_module(ref, target)
     if not hasattr(module, name):
         defined = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
                          and getattr(v, "__module__", None) == module.__name__)

@@ -21,8 +21,10 @@ def _absolute_refs(config: ExperimentConfig) -> ExperimentConfig:
     processes and a later `resume` from another directory find the same file."""
     model = config.model
     if model.builder:
+        from orchestrator.models.builder import is_file_ref
+
         where, _, fn = model.builder.rpartition(":")
-        if where.endswith(".py") or "/" in where:
+        if is_file_ref(where):
             model = model.model_copy(update={"builder": f"{Path(where).expanduser().resolve()}:{fn}"})
     if model.file is not None:
         model = model.model_copy(update={"file": model.file.expanduser().resolve()})

@@ -221,7 +221,9 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker
     from orchestrator.train.checkpoint import load_handover_model
 
     outcome = best.outcome
-    if hasattr(x_test, "dataset"):  # images kept on disk: the proof decodes (up to) the first PROOF_IMAGES
+    from orchestrator.data.image_files import is_on_disk
+
+    if is_on_disk(x_test):  # images kept on disk: the proof decodes (up to) the first PROOF_IMAGES
         x_test = x_test[:PROOF_IMAGES].decoded()
     export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
                                               "train": best.train, "val": best.val, "test": best.test,

@@ -63,12 +63,10 @@ def _source_of(data: Path) -> str:
     return suffix
 
 
-def _label_for(folder: Path, source: str, label: str | None) -> str | None:
+def _label_for(trained: DataConfig, source: str, label: str | None) -> str | None:
     if source not in ("csv", "parquet") or label:
         return label
-    from orchestrator.config import load_config
-
-    label = load_config(folder / experiments.CONFIG_FILE).data.label  # the column the model was trained on
+    label = trained.label  # the column the model was trained on
     if not label:
         raise DataError(f"a {source} file needs --label COLUMN (the experiment was not trained on a table)", "pass --label")
     return label
@@ -84,7 +82,7 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
 
     source = _source_of(data)
     trained = load_config(folder / experiments.CONFIG_FILE).data  # images resized and kept as in training
-    cfg = DataConfig(source=source, path=data, label=_label_for(folder, source, label), image_size=trained.image_size,
+    cfg = DataConfig(source=source, path=data, label=_label_for(trained, source, label), image_size=trained.image_size,
                      image_memory_mb=trained.image_memory_mb)
     encoding, names = described.get("encoding"), described["feature_names"]
     if encoding is not None:
@@ -123,22 +121,10 @@ def _scaling_statistics(model) -> tuple[np.ndarray | None, np.ndarray | None]:
     return None, None
 
 
-def _probabilities(model, inputs) -> np.ndarray:
-    """Class probabilities in inference mode, in batches; named text columns go in as tensors."""
-    import tensorflow as tf
-
-    from orchestrator.models.outputs import class_probabilities, predict_proba
-
-    if not isinstance(inputs, dict):
-        return predict_proba(model, inputs)
-    n = len(next(iter(inputs.values())))
-    parts = [np.asarray(model({k: tf.constant(v[s:s + 4096]) for k, v in inputs.items()}, training=False)) for s in range(0, n, 4096)]
-    return class_probabilities(np.concatenate(parts))
-
-
 def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) -> dict:
     """Score `data` with the experiment's verified export; write and return the result."""
     from orchestrator.data.checks import check_new_data
+    from orchestrator.models.outputs import predict_proba
     from orchestrator.results.metrics import classification_metrics
     from orchestrator.train.checkpoint import load_model
     from orchestrator.train.distribute import prepare_driver
@@ -154,7 +140,7 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     # The training split's statistics live in the model's Normalization layer: no training data needed.
     mean, var = _scaling_statistics(model)
     counts = np.asarray(described["class_counts"]["train"], dtype=float)
-    proba = _probabilities(model, inputs)
+    proba = predict_proba(model, inputs)
     result = {
         "experiment": name, "data": str(data), "n": int(len(y)), "evaluated": datetime.now().isoformat(timespec="seconds"),
         "metrics": classification_metrics(y, proba, len(described["class_names"]), int(np.argmax(counts))),

@@ -37,10 +37,12 @@ class EpochRunner:
         self.tf, self.model, self.strategy = tf, model, strategy
         self.binary, self.global_batch = n_classes == 2, int(global_batch)
         # images on disk stay there: their batches are decoded per epoch (`_train_streamed`)
-        self.train_files, self.val_files = (part[0] if hasattr(part[0], "dataset") else None for part in (train, val))
+        from orchestrator.data.image_files import is_on_disk
+
+        self.train_files, self.val_files = (part[0] if is_on_disk(part[0]) else None for part in (train, val))
         with tf.device("/cpu:0"):  # once per trial, on the host; every replica gathers its batches from here
-            self.train_data = tuple(a if hasattr(a, "dataset") else tf.convert_to_tensor(np.asarray(a)) for a in train)
-            self.val_data = tuple(a if hasattr(a, "dataset") else tf.convert_to_tensor(np.asarray(a)) for a in val)
+            self.train_data = tuple(a if is_on_disk(a) else tf.convert_to_tensor(np.asarray(a)) for a in train)
+            self.val_data = tuple(a if is_on_disk(a) else tf.convert_to_tensor(np.asarray(a)) for a in val)
         if not model.optimizer.built:  # a restored checkpoint's optimizer keeps its moments
             with strategy.scope():
                 model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
