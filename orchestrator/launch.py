@@ -6,13 +6,14 @@ input runs before the folder is created (launch) or before any trial is restarte
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import experiments
+from orchestrator import experiments, phases
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
@@ -94,6 +95,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
 
 
 def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, console: Console, started: float) -> LaunchResult:
+    phases.enter(phases.DATA)
     dataset = load_dataset(config.data, config.seed)
     config, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)
     _auth_for_joining(config)
@@ -106,6 +108,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
     started_ray = cluster.connect(config.resources.address)
     try:
+        phases.enter(phases.RAY)
         plan = plan_resources(config, cluster.available(), _where(config))
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
@@ -149,15 +152,16 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     if (exp_dir / experiments.TUNE_DIR).exists():
         experiments.check_restorable(exp_dir)
         experiments.check_tune_state_layout(exp_dir)
-    if not can_restore(exp_dir):
-        raise ExperimentError(f"experiment '{name}' has no Tune state to resume from", "launch it again with --overwrite")
+    restore = can_restore(exp_dir)
+    if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
+        shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         checks = manifest.get("checks", [])
-        return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=True))
+        return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=restore))
     finally:
         if started_ray:
             cluster.disconnect()
@@ -215,6 +219,7 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
         _start_board(config, exp_dir, console, restore)
         setup, data = _trial_inputs(config, dataset, plan, exp_dir)
         total = len(config.variants) * config.search.samples
+        phases.enter(phases.TRAINING, exp_dir)
         outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
         curve = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore)
         built = _results(config, dataset, exp_dir, outcomes, checks, curve, checker)
@@ -239,6 +244,7 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
     if not config.diagnosis.learning_curve or winner is None:
         return []
     fractions = sorted(config.diagnosis.curve_fractions)
+    phases.enter(phases.LEARNING_CURVE, exp_dir)
     console.print(f"gg-train: learning curve: {winner.variant}'s recipe on "
                   + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows", highlight=False)
     return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions), metric, mode), restore)
@@ -255,6 +261,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results.significance import against_reference
 
     metric, mode = selection(config)
+    phases.enter(phases.EVALUATION, exp_dir)
     outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
     evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
     checks = [c for c in checks if c.get("name") != "uninformative_features"]
@@ -277,6 +284,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:
+        phases.enter(phases.EXPORT, exp_dir)
         try:
             built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker, dataset.encoding, dataset.raw_test)
         except ExportError as err:
@@ -284,6 +292,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
             contract.write(exp_dir, built)
             _render(exp_dir, built)
             raise
+    phases.enter(phases.REPORT, exp_dir)
     contract.write(exp_dir, built)
     _render(exp_dir, built)
     return built

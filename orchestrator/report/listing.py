@@ -37,6 +37,13 @@ def _trial_progress(folder: Path, manifest: dict) -> str:
     return f"{started} started/{total}"
 
 
+def _status(manifest: dict) -> str:
+    """The effective status, and for a launch that did not end well the phase it stopped in."""
+    status = experiments.effective_status(manifest)
+    phase = manifest.get("phase")
+    return f"{status} in {phase}" if status in ("interrupted", "failed") and phase else status
+
+
 def experiments_table(runs_dir: Path):
     from rich.table import Table
 
@@ -47,7 +54,7 @@ def experiments_table(runs_dir: Path):
         report = read_report(folder) or {}
         best = report.get("best") or {}
         accuracy = best.get("test", {}).get("accuracy")
-        table.add_row(folder.name, experiments.effective_status(manifest), _trial_progress(folder, manifest),
+        table.add_row(folder.name, _status(manifest), _trial_progress(folder, manifest),
                       best.get("variant", "-"), f"{accuracy:.3f}" if accuracy is not None else "-", _age(manifest.get("created")))
     return table
 
@@ -55,11 +62,11 @@ def experiments_table(runs_dir: Path):
 def show_lines(runs_dir: Path, name: str) -> list:
     folder = experiments.existing(runs_dir, name)
     manifest = experiments.read_manifest(folder)
-    status = experiments.effective_status(manifest)
+    status = _status(manifest)
     lines: list = [f"{name}: {status} ({_trial_progress(folder, manifest)} trials), created {manifest.get('created')}"]
     report = read_report(folder)
     if report is None:
-        hint = f"gg-train resume {name} --runs-dir {runs_dir}" if status == "interrupted" else "see manifest.json"
+        hint = f"gg-train resume {name} --runs-dir {runs_dir}" if status.startswith("interrupted") else "see manifest.json"
         return lines + [f"no report yet: {manifest.get('error') or hint}"]
     lines.append(variant_table(report))
     lines += [f"  {s}" for s in report.get("diagnosis", {}).get("summary", [])]

@@ -117,7 +117,7 @@ def _finished_trials(exp_dir: Path) -> dict[str, bytes]:
     return out
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("how", ["SIGINT"])  # SIGKILL, in every phase: tests/integration/test_kills.py
 def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_local, tmp_path, how):
     runs = tmp_path / "runs"
     yaml_path = tmp_path / "exp.yaml"

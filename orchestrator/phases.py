@@ -1,0 +1,43 @@
+"""The phases of a launch, recorded in manifest.json so that `gg-train list` can say where a killed
+launch stopped, and the one fault-injection point the kill tests use.
+
+A launch goes data → ray → training → learning_curve → evaluation → export → report. The first two
+run before the experiment folder exists (a kill there leaves nothing to resume: launch again).
+
+`GG_FAULT_HOLD=<phase>` makes the process wait forever when it enters that phase, after touching
+the file named by `GG_FAULT_MARK`, so a test can SIGKILL it at a known point instead of racing a
+poll against a phase that lasts a second. It changes nothing else and is unset in normal use.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+DATA = "data"
+RAY = "ray"
+TRAINING = "training"
+LEARNING_CURVE = "learning_curve"
+EVALUATION = "evaluation"
+EXPORT = "export"
+REPORT = "report"
+ORDER = (DATA, RAY, TRAINING, LEARNING_CURVE, EVALUATION, EXPORT, REPORT)
+
+
+def enter(phase: str, exp_dir: Path | None = None) -> None:
+    """Record `phase` in the experiment's manifest (once the folder exists), then honour a hold."""
+    if exp_dir is not None:
+        from orchestrator.experiments import update_manifest
+
+        update_manifest(exp_dir, phase=phase)
+    if os.environ.get("GG_FAULT_HOLD") == phase:
+        _hold(phase)
+
+
+def _hold(phase: str) -> None:
+    mark = os.environ.get("GG_FAULT_MARK")
+    if mark:
+        Path(mark).write_text(phase, encoding="utf-8")
+    while True:
+        time.sleep(3600)
