@@ -131,9 +131,10 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     their checkpoints, then the held-out evaluation and report run as usual."""
     console = console or Console(stderr=True)
     started = time.monotonic()
-    exp_dir = experiments.existing(runs_dir, name)
-    with experiments.claimed(exp_dir, "resumed"):  # not while another launch or resume holds the name
-        return _resume_claimed(exp_dir, name, console, started)
+    target = experiments.experiment_dir(runs_dir, name, overwrite=True)
+    # The name first: a launch still preparing its folder is named as the holder, not "no experiment".
+    with experiments.claimed(target, "resumed"):  # not while another launch or resume holds the name
+        return _resume_claimed(experiments.existing(runs_dir, name), name, console, started)
 
 
 def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) -> LaunchResult:
