@@ -222,6 +222,17 @@ def check_tune_state_layout(folder: Path) -> None:
                               f"finish it with gg-train 0.1, or launch it again (--overwrite); gg-train show/report {folder.name} still read it")
 
 
+def check_tune_state_readable(folder: Path) -> None:
+    """Tune's experiment state is JSON; a copy cut short (a disk filled to the last byte while Tune
+    wrote it) would make Tune start the experiment afresh and retrain every trial. Refuse instead."""
+    for path in sorted((folder / TUNE_DIR).glob("experiment_state-*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ExperimentError(f"Tune's state {path} is cut short (was the disk full?), so resuming would retrain every trial",
+                                  f"launch {folder.name} again with --overwrite; gg-train show/report {folder.name} still read what finished") from None
+
+
 def process_identity(pid: int | None = None) -> dict:
     """Who runs an experiment: host, pid, and the process's start time (boot id + start tick from
     /proc), so a dead launch whose pid was reused by another process is not mistaken for alive."""

@@ -15,7 +15,11 @@ def write_json_atomic(path: Path, payload: dict) -> None:
     """Write to a temporary sibling, then rename over `path`: readers see the old file or the new one."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable), encoding="utf-8")
+    try:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable), encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, not a half-written sibling
+        raise
     os.replace(tmp, path)
 
 

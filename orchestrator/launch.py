@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import experiments, phases
+from orchestrator import disk, experiments, phases
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
@@ -153,6 +153,7 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     if (exp_dir / experiments.TUNE_DIR).exists():
         experiments.check_restorable(exp_dir)
         experiments.check_tune_state_layout(exp_dir)
+        experiments.check_tune_state_readable(exp_dir)
     restore = can_restore(exp_dir)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)
@@ -169,15 +170,28 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
 
 
 def _guarded(exp_dir: Path, body) -> LaunchResult:
-    """Keep manifest.json's status true whatever happens inside the run."""
+    """Keep manifest.json's status true whatever happens inside the run; a full disk anywhere (a
+    trial's checkpoint, the export, the report) is one line and a resumable experiment."""
     try:
         return body()
     except (KeyboardInterrupt, Interrupted):
-        experiments.update_manifest(exp_dir, status="interrupted")
+        _record(exp_dir, status="interrupted")
         raise Interrupted(exp_dir) from None
     except BaseException as exc:
-        experiments.update_manifest(exp_dir, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        if disk.is_full(exc):
+            _record(exp_dir, status="interrupted")
+            raise disk.full_error(exp_dir) from None
+        _record(exp_dir, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
+
+
+def _record(exp_dir: Path, **status) -> None:
+    """The status, if the disk still takes it; otherwise the manifest keeps 'running', which
+    `experiments.effective_status` reads as 'interrupted' once this process is gone."""
+    try:
+        experiments.update_manifest(exp_dir, **status)
+    except OSError:
+        pass
 
 
 def _announce(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, checks: list[dict], restore: bool) -> None:

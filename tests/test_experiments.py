@@ -111,3 +111,15 @@ def test_creating_never_deletes_an_existing_folder_unless_overwrite_was_asked(tm
     with pytest.raises(ExperimentError, match="already exists"):
         experiments.create(target, "name: exp\n", {})
     assert (target / "theirs.txt").read_text() == "another launch's file"
+
+
+def test_tune_state_cut_short_by_a_full_disk_is_refused_rather_than_retrained(tmp_path):
+    folder = tmp_path / "exp"
+    (folder / experiments.TUNE_DIR).mkdir(parents=True)
+    state = folder / experiments.TUNE_DIR / "experiment_state-2026-12-01_23-11-48.json"
+    state.write_text('{"trial_data": [["{\\"trial_id\\": \\"a')  # the write stopped at the last free byte
+    with pytest.raises(ExperimentError, match=r"cut short \(was the disk full\?\)") as err:
+        experiments.check_tune_state_readable(folder)
+    assert "launch exp again with --overwrite" in err.value.one_line()
+    state.write_text('{"trial_data": []}')
+    experiments.check_tune_state_readable(folder)

@@ -21,7 +21,7 @@ from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.variants import selection
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
-from orchestrator.tuning.run import ProgressCallback, fit, outcomes
+from orchestrator.tuning.run import DiskWatch, ProgressCallback, fit, outcomes
 
 
 def curve_space(winner: TrialOutcome, fractions: list[float]) -> dict:
@@ -55,7 +55,7 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
             run_config=tune.RunConfig(name=CURVE_DIR, storage_path=str(storage.resolve()),
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                       failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-                                      callbacks=[ProgressCallback(on_event), CSVLoggerCallback(), JsonLoggerCallback()],
+                                      callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), CSVLoggerCallback(), JsonLoggerCallback()],
                                       verbose=0),
         )
     return outcomes(fit(tuner, storage, on_event))

@@ -4,6 +4,7 @@ results on as plain `TrialOutcome`s, so the evaluation and the report never impo
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+from orchestrator import disk
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
@@ -23,6 +25,7 @@ from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.search import param_space
 
 _interrupted = threading.Event()
+_disk_low = threading.Event()
 # A restored Tuner brings back its pickled callbacks without their printer: they print through this.
 _printer: Callable[[str, dict], None] | None = None
 
@@ -71,6 +74,22 @@ class ProgressCallback(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self._emit("error", self._info(trials, trial))
+
+
+class DiskWatch(tune.Callback):
+    """Stops the experiment the way Ctrl-C does (Tune saves its state, trials keep their checkpoints)
+    when the disk under it runs low; `fit` then raises `disk.full_error`. Checked on every trial
+    event, so a worker's failed write (an error, or a retry) is noticed too."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def _check(self, **info) -> None:
+        if not _disk_low.is_set() and disk.is_low(Path(self.folder)):
+            _disk_low.set()
+            os.kill(os.getpid(), signal.SIGINT)
+
+    on_trial_result = on_trial_error = on_trial_recover = on_trial_save = _check
 
 
 def _tune_trial_name(trial) -> str:
@@ -127,6 +146,7 @@ def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
     global _printer
     _printer = on_event
     _interrupted.clear()
+    _disk_low.clear()
     before = signal.getsignal(signal.SIGINT)
     try:
         results = tuner.fit()
@@ -135,6 +155,8 @@ def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
         # evaluation or the export check) must interrupt again.
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, before)
+    if _disk_low.is_set():
+        raise disk.full_error(storage)
     if _interrupted.is_set() or results.num_terminated + results.num_errors < len(results):
         raise Interrupted(storage)
     return results
@@ -177,7 +199,7 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, o
             checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
             # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
             failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-            callbacks=[ProgressCallback(on_event), CSVLoggerCallback(), JsonLoggerCallback()],
+            callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), CSVLoggerCallback(), JsonLoggerCallback()],
             verbose=0,
         ),
     )

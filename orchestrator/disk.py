@@ -1,0 +1,53 @@
+"""A full disk under an experiment: noticed before it is completely full, and reported as one line
+that names the disk and says how to continue. Nothing already written is touched: the experiment
+stops the way Ctrl-C stops it (Tune saves its state; every trial keeps its last checkpoint), so
+`gg-train resume` finishes it once space is freed.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from pathlib import Path
+
+from orchestrator.errors import GGError
+
+# Stop while this much is still free, so Tune's state, the manifest and the checkpoints being written
+# now still fit: a disk filled to the last byte can leave any of them half-written.
+LOW_DISK_BYTES = 16 * 2**20
+
+
+class DiskFullError(GGError):
+    kind = "disk full"
+
+
+def free_bytes(path: Path) -> int | None:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def is_low(path: Path) -> bool:
+    free = free_bytes(path)
+    return free is not None and free < LOW_DISK_BYTES
+
+
+def is_full(exc: BaseException) -> bool:
+    """Did `exc` (or what it wraps: Ray and TensorFlow re-raise a worker's error) come from a full disk?"""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DiskFullError) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+            return True
+        if "No space left on device" in str(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def full_error(exp_dir: Path) -> DiskFullError:
+    exp_dir = Path(exp_dir)
+    free = free_bytes(exp_dir)
+    shown = f"{free / 2**20:.1f} MiB free" if free is not None else "free space unknown"
+    return DiskFullError(f"the disk holding {exp_dir} is full ({shown}); the experiment stopped with its checkpoints intact",
+                         f"free space there, then: gg-train resume {exp_dir.name} --runs-dir {exp_dir.parent}")
