@@ -234,23 +234,26 @@ def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_d
 @app.command()
 def tensorboard(
     name: Annotated[str, typer.Argument(help="Experiment name (a folder under --runs-dir).")],
-    port: Annotated[Optional[int], typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: a free one).")] = None,
+    host: Annotated[str, typer.Option(help="Address to serve on. TensorBoard has no authentication: any non-loopback "
+                                           "host (0.0.0.0 = every interface) lets whoever reaches it read the logs.")] = "127.0.0.1",
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
 ) -> None:
-    """Serve an experiment's TensorBoard on 127.0.0.1: curves per trial, HParams table of the variants."""
+    """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
     try:
         from orchestrator import experiments
         from orchestrator.experiments import BOARD_DIR
-        from orchestrator.report.tensorboard import serve
+        from orchestrator.report.tensorboard import is_loopback, serve
 
         folder = experiments.existing(runs_dir, name)
         if not (folder / BOARD_DIR).is_dir():
             raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
-        url = serve(folder / BOARD_DIR, port)
+        url = serve(folder / BOARD_DIR, port, host)
     except GGError as err:
         _fail(err)
         return
-    typer.echo(f"TensorBoard for {name}: {url}  (127.0.0.1 only; Ctrl-C stops it)", err=False)
+    reach = f"{host} only" if is_loopback(host) else "no authentication"
+    typer.echo(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)", err=False)
     try:
         while True:
             time.sleep(3600)

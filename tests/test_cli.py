@@ -322,3 +322,33 @@ def test_typer_flag_errors_are_one_line_too(args, expected):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), proc.stderr
+
+
+@pytest.mark.parametrize("host, warned", [(None, False), ("127.0.0.1", False), ("localhost", False), ("::1", False),
+                                          ("0.0.0.0", True), ("192.0.2.7", True), ("myhost.example", True)])
+def test_tensorboard_host_reaches_tensorboard_and_a_non_loopback_one_warns(host, warned, tmp_path, monkeypatch):
+    """`--host` (default 127.0.0.1) is what TensorBoard binds; any other host gets one warning line on
+    stderr before serving. TensorBoard itself is not started (its launcher is replaced)."""
+    import orchestrator.cli as cli
+    import orchestrator.report.tensorboard as board
+    import orchestrator.train.distribute as distribute
+
+    (tmp_path / "exp1" / "tensorboard").mkdir(parents=True)
+    (tmp_path / "exp1" / "manifest.json").write_text("{}", encoding="utf-8")
+    launched = []
+    monkeypatch.setattr(distribute, "prepare_driver", lambda: None)
+    monkeypatch.setattr(board, "_launch", lambda argv: launched.append(argv) or "http://where:6006/")
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "time", types.SimpleNamespace(sleep=interrupt))
+    args = ["tensorboard", "exp1", "--runs-dir", str(tmp_path), "--port", "6006", *(["--host", host] if host else [])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (argv,) = launched
+    assert argv[argv.index("--host") + 1] == (host or "127.0.0.1") and argv[argv.index("--port") + 1] == "6006"
+    where = f"[{host}]:6006" if host and ":" in host else f"{host}:6006"
+    expected = [f"warning: TensorBoard has no authentication; anyone who can reach {where} can read these logs"] if warned else []
+    assert result.stderr.strip().splitlines() == expected
+    assert "TensorBoard for exp1: http://where:6006/" in result.stdout

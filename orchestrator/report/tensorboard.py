@@ -1,5 +1,5 @@
 """TensorBoard on the driver: the HParams config of the variants, each trial's end state and test
-metrics when the experiment ends, and a loopback-only server.
+metrics when the experiment ends, and a server on loopback unless told otherwise (with a warning).
 
 Layout under `runs/<name>/tensorboard/`: the HParams config at the root (written once, before the
 trials start), and one run per trial written by the trial itself (`train.board`). Tune's own
@@ -79,26 +79,67 @@ def log_outcomes(board_root: Path, outcomes, evaluated: dict) -> None:
         writer.close()
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     import socket
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+    family = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
-def serve(board_root: Path, port: int | None = None) -> str:
-    """Start TensorBoard on 127.0.0.1 only (it has no authentication) in background threads; returns its URL."""
+def is_loopback(host: str) -> bool:
+    """True for a host only this machine reaches: `localhost`, 127.x, ::1. Names and 0.0.0.0 are not."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, port: int) -> str | None:
+    """The one stderr line a non-loopback host gets: TensorBoard has no authentication."""
+    if is_loopback(host):
+        return None
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"warning: TensorBoard has no authentication; anyone who can reach {where} can read these logs"
+
+
+class _ServerError(Exception):
+    pass
+
+
+def _launch(argv: list[str]) -> str:
+    from tensorboard import program
+
+    board = program.TensorBoard()
+    board.configure(argv=[None, *argv])
+    try:
+        return board.launch()
+    except program.TensorBoardServerException as exc:
+        raise _ServerError(exc.msg) from None
+
+
+def serve(board_root: Path, port: int | None = None, host: str = "127.0.0.1") -> str:
+    """Start TensorBoard in background threads on `host` (127.0.0.1 unless told: it has no
+    authentication, so any other host first prints a warning on stderr); returns its URL."""
+    import sys
+
     from orchestrator.errors import GGError
     from orchestrator.train.distribute import prepare_driver
 
     prepare_driver()
-    from tensorboard import program
-
-    board = program.TensorBoard()
-    chosen = port or free_port()
-    board.configure(argv=[None, "--logdir", str(board_root), "--host", "127.0.0.1", "--port", str(chosen), "--reload_interval", "5"])
     try:
-        return board.launch()
-    except program.TensorBoardServerException as exc:
-        raise GGError(f"TensorBoard could not start on 127.0.0.1:{chosen}: {exc.msg}", "pick another --port, or leave it out for a free one") from None
+        chosen = port or free_port(host)
+    except OSError as exc:
+        raise GGError(f"TensorBoard cannot bind host '{host}': {exc.strerror or exc}", "pass an address of this machine, e.g. --host 127.0.0.1") from None
+    warning = exposure_warning(host, chosen)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    try:
+        return _launch(["--logdir", str(board_root), "--host", host, "--port", str(chosen), "--reload_interval", "5"])
+    except _ServerError as exc:
+        raise GGError(f"TensorBoard could not start on {host}:{chosen}: {exc}", "pick another --port, or leave it out for a free one") from None
