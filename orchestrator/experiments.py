@@ -171,68 +171,6 @@ def create(target: Path, config_yaml: str, manifest: dict, overwrite: bool = Fal
     return target
 
 
-def _others_in_group(gid: int) -> list[str]:
-    """Users other than this one who belong to group `gid` (as a member or as their primary group)."""
-    import grp
-    import pwd
-
-    try:
-        me = pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:  # a uid with no passwd entry (containers): nobody can be this user by name
-        me = None
-    try:
-        members = set(grp.getgrgid(gid).gr_mem)
-    except KeyError:
-        return ["(unknown group members)"]
-    members |= {u.pw_name for u in pwd.getpwall() if u.pw_gid == gid}
-    return sorted(members - {me})
-
-
-def check_restorable(folder: Path) -> None:
-    """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can
-    write. A group-writable folder (umask 002) is fine when nobody else is in that group."""
-    for path in (folder, folder / TUNE_DIR):
-        info = path.stat()
-        if not hasattr(os, "getuid"):
-            return
-        if info.st_uid != os.getuid():
-            raise ExperimentError(f"{path} belongs to another user; gg-train will not unpickle its Tune state", "resume it as its owner")
-        if info.st_mode & 0o002:
-            raise ExperimentError(f"{path} is writable by every user; gg-train will not unpickle its Tune state",
-                                  f"chmod o-w {path} if you trust its contents")
-        others = _others_in_group(info.st_gid) if info.st_mode & 0o020 else []
-        if others:
-            raise ExperimentError(f"{path} is writable by its group, which also holds {', '.join(others[:5])}; "
-                                  "gg-train will not unpickle its Tune state", f"chmod g-w {path} if you trust its contents")
-
-
-# Module paths that gg-train 0.1 (the flat layout) pickled into tune/tuner.pkl; they no longer exist.
-_FLAT_LAYOUT_MODULES = (b"orchestrator.search", b"orchestrator.trial", b"orchestrator.tuning\x94")
-
-
-def check_tune_state_layout(folder: Path) -> None:
-    """Tune's state names gg-train's classes by module path; refuse, in one line and before anything
-    changes, state written by the 0.1 layout that this version's modules cannot unpickle."""
-    try:
-        state = (folder / TUNE_DIR / "tuner.pkl").read_bytes()
-    except OSError:
-        return
-    if any(module in state for module in _FLAT_LAYOUT_MODULES):
-        raise ExperimentError(f"experiment '{folder.name}' was written by gg-train 0.1, whose Tune state this version cannot restore",
-                              f"finish it with gg-train 0.1, or launch it again (--overwrite); gg-train show/report {folder.name} still read it")
-
-
-def check_tune_state_readable(folder: Path) -> None:
-    """Tune's experiment state is JSON; a copy cut short (a disk filled to the last byte while Tune
-    wrote it) would make Tune start the experiment afresh and retrain every trial. Refuse instead."""
-    for path in sorted((folder / TUNE_DIR).glob("experiment_state-*.json")):
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise ExperimentError(f"Tune's state {path} is cut short (was the disk full?), so resuming would retrain every trial",
-                                  f"launch {folder.name} again with --overwrite; gg-train show/report {folder.name} still read what finished") from None
-
-
 def process_identity(pid: int | None = None) -> dict:
     """Who runs an experiment: host, pid, and the process's start time (boot id + start tick from
     /proc), so a dead launch whose pid was reused by another process is not mistaken for alive."""

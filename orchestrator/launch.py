@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import disk, experiments, phases
+from orchestrator import disk, experiments, phases, tune_state
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
@@ -151,9 +151,7 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     from orchestrator.tuning.run import can_restore
 
     if (exp_dir / experiments.TUNE_DIR).exists():
-        experiments.check_restorable(exp_dir)
-        experiments.check_tune_state_layout(exp_dir)
-        experiments.check_tune_state_readable(exp_dir)
+        tune_state.check_all(exp_dir)
     restore = can_restore(exp_dir)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from orchestrator import experiments
+from orchestrator import experiments, tune_state
 from orchestrator.errors import ExperimentError
 
 
@@ -22,17 +22,17 @@ def folder_with_tune(tmp_path, mode: int):
 
 
 def test_a_group_writable_folder_under_umask_002_resumes_when_nobody_else_is_in_the_group(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "_others_in_group", lambda gid: [])
-    experiments.check_restorable(folder_with_tune(tmp_path, 0o775))
+    monkeypatch.setattr(tune_state, "_others_in_group", lambda gid: [])
+    tune_state.check_restorable(folder_with_tune(tmp_path, 0o775))
 
 
 def test_a_group_with_other_members_or_a_world_writable_folder_is_refused_and_says_who(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "_others_in_group", lambda gid: ["mallory"])
+    monkeypatch.setattr(tune_state, "_others_in_group", lambda gid: ["mallory"])
     with pytest.raises(ExperimentError, match="writable by its group, which also holds mallory") as err:
-        experiments.check_restorable(folder_with_tune(tmp_path, 0o775))
+        tune_state.check_restorable(folder_with_tune(tmp_path, 0o775))
     assert "chmod g-w" in err.value.one_line()
     with pytest.raises(ExperimentError, match="writable by every user"):
-        experiments.check_restorable(folder_with_tune(tmp_path / "w", 0o777))
+        tune_state.check_restorable(folder_with_tune(tmp_path / "w", 0o777))
 
 
 def test_resume_records_this_host_and_process(tmp_path):
@@ -61,10 +61,10 @@ def test_tune_state_of_the_flat_layout_is_refused_in_one_line(tmp_path):
     (folder / "tune").mkdir(parents=True)
     (folder / "tune" / "tuner.pkl").write_bytes(b"\x80\x05\x8c\x13orchestrator.search\x94\x8c\x0ePerVariantASHA\x94")
     with pytest.raises(ExperimentError, match="written by gg-train 0.1") as err:
-        experiments.check_tune_state_layout(folder)
+        tune_state.check_tune_state_layout(folder)
     assert "gg-train show/report old still read it" in err.value.one_line()
     (folder / "tune" / "tuner.pkl").write_bytes(b"\x80\x05\x8c\x1dorchestrator.tuning.schedulers\x94\x8c\x0ePerVariantASHA\x94")
-    experiments.check_tune_state_layout(folder)
+    tune_state.check_tune_state_layout(folder)
 
 
 def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, monkeypatch):
@@ -75,13 +75,13 @@ def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, mon
         raise KeyError(uid)
 
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
-    assert isinstance(experiments._others_in_group(os.getgid()), list)
+    assert isinstance(tune_state._others_in_group(os.getgid()), list)
 
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from orchestrator import experiments
+from orchestrator import experiments, tune_state
 with experiments.claimed(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)
@@ -119,7 +119,20 @@ def test_tune_state_cut_short_by_a_full_disk_is_refused_rather_than_retrained(tm
     state = folder / experiments.TUNE_DIR / "experiment_state-2026-12-01_23-11-48.json"
     state.write_text('{"trial_data": [["{\\"trial_id\\": \\"a')  # the write stopped at the last free byte
     with pytest.raises(ExperimentError, match=r"cut short \(was the disk full\?\)") as err:
-        experiments.check_tune_state_readable(folder)
+        tune_state.check_tune_state_readable(folder)
     assert "launch exp again with --overwrite" in err.value.one_line()
     state.write_text('{"trial_data": []}')
-    experiments.check_tune_state_readable(folder)
+    tune_state.check_tune_state_readable(folder)
+
+
+def test_a_tuner_pkl_that_is_not_the_one_recorded_is_refused_before_it_is_unpickled(tmp_path):
+    folder = tmp_path / "exp"
+    experiments.create(folder, "name: exp\n", {})
+    (folder / experiments.TUNE_DIR).mkdir()
+    state = folder / experiments.TUNE_DIR / tune_state.TUNER_STATE
+    state.write_bytes(b"gg-train's own tuner state")
+    tune_state.record(folder)
+    tune_state.check_recorded(folder)
+    state.write_bytes(b"\x80\x04cos\nsystem\n...")  # another tool's pickle put in its place
+    with pytest.raises(ExperimentError, match="not the Tune state gg-train wrote .* will not unpickle it"):
+        tune_state.check_recorded(folder)

@@ -16,6 +16,7 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+from orchestrator import tune_state
 from orchestrator.config import ExperimentConfig
 from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.variants import selection
@@ -58,4 +59,5 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
                                       callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), CSVLoggerCallback(), JsonLoggerCallback()],
                                       verbose=0),
         )
+    tune_state.record(storage, CURVE_DIR)
     return outcomes(fit(tuner, storage, on_event))

@@ -13,7 +13,7 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import disk
+from orchestrator import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
@@ -137,6 +137,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
                                    resume_unfinished=True, resume_errored=True)
     else:
         tuner = _new_tuner(config, plan, storage, trainable, on_event)
+    tune_state.record(storage)  # the tuner.pkl just written: resume unpickles only this one
     return outcomes(fit(tuner, storage, on_event))
 
 

@@ -1,0 +1,117 @@
+"""Is an experiment's Tune state safe to restore? `tune/tuner.pkl` is a pickle, so `gg-train resume`
+unpickles only state that this user wrote, that nobody else can write, that gg-train recorded by
+its sha256 in manifest.json when Tune wrote it, and that is whole. Every check runs before Ray
+reads a byte of it, and each refusal is one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from orchestrator.errors import ExperimentError
+from orchestrator.experiments import CURVE_DIR, TUNE_DIR, read_manifest, update_manifest
+
+TUNER_STATE = "tuner.pkl"
+
+
+def fingerprint(folder: Path, tune_dir: str = TUNE_DIR) -> str | None:
+    try:
+        return hashlib.sha256((Path(folder) / tune_dir / TUNER_STATE).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def record(folder: Path, tune_dir: str = TUNE_DIR) -> None:
+    """Note the sha256 of the tuner.pkl Tune just wrote, so resume can tell it from any other."""
+    digest = fingerprint(folder, tune_dir)
+    if digest is not None:
+        states = {**read_manifest(folder).get("tune_state", {}), tune_dir: digest}
+        update_manifest(folder, tune_state=states)
+
+
+def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
+    """Refuse a tuner.pkl that is not the one gg-train recorded (swapped, copied in, or from another
+    tool). Experiments from before the record existed pass on the ownership checks alone."""
+    recorded = read_manifest(folder).get("tune_state")
+    if recorded is None:
+        return
+    digest = fingerprint(folder, tune_dir)
+    if digest is not None and recorded.get(tune_dir) != digest:
+        raise ExperimentError(f"{Path(folder) / tune_dir / TUNER_STATE} is not the Tune state gg-train wrote for '{Path(folder).name}' "
+                              "(its sha256 differs from manifest.json); gg-train will not unpickle it",
+                              f"launch it again with --overwrite; gg-train show/report {Path(folder).name} still read what finished")
+
+
+def check_all(folder: Path) -> None:
+    """Every check, in order, for a folder about to be resumed."""
+    check_restorable(folder)
+    check_tune_state_layout(folder)
+    check_tune_state_readable(folder)
+    check_recorded(folder)
+    if (Path(folder) / CURVE_DIR).exists():
+        check_recorded(folder, CURVE_DIR)
+
+
+def _others_in_group(gid: int) -> list[str]:
+    """Users other than this one who belong to group `gid` (as a member or as their primary group)."""
+    import grp
+    import pwd
+
+    try:
+        me = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid with no passwd entry (containers): nobody can be this user by name
+        me = None
+    try:
+        members = set(grp.getgrgid(gid).gr_mem)
+    except KeyError:
+        return ["(unknown group members)"]
+    members |= {u.pw_name for u in pwd.getpwall() if u.pw_gid == gid}
+    return sorted(members - {me})
+
+
+def check_restorable(folder: Path) -> None:
+    """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can
+    write. A group-writable folder (umask 002) is fine when nobody else is in that group."""
+    for path in (folder, folder / TUNE_DIR):
+        info = path.stat()
+        if not hasattr(os, "getuid"):
+            return
+        if info.st_uid != os.getuid():
+            raise ExperimentError(f"{path} belongs to another user; gg-train will not unpickle its Tune state", "resume it as its owner")
+        if info.st_mode & 0o002:
+            raise ExperimentError(f"{path} is writable by every user; gg-train will not unpickle its Tune state",
+                                  f"chmod o-w {path} if you trust its contents")
+        others = _others_in_group(info.st_gid) if info.st_mode & 0o020 else []
+        if others:
+            raise ExperimentError(f"{path} is writable by its group, which also holds {', '.join(others[:5])}; "
+                                  "gg-train will not unpickle its Tune state", f"chmod g-w {path} if you trust its contents")
+
+
+# Module paths that gg-train 0.1 (the flat layout) pickled into tune/tuner.pkl; they no longer exist.
+_FLAT_LAYOUT_MODULES = (b"orchestrator.search", b"orchestrator.trial", b"orchestrator.tuning\x94")
+
+
+def check_tune_state_layout(folder: Path) -> None:
+    """Tune's state names gg-train's classes by module path; refuse, in one line and before anything
+    changes, state written by the 0.1 layout that this version's modules cannot unpickle."""
+    try:
+        state = (folder / TUNE_DIR / "tuner.pkl").read_bytes()
+    except OSError:
+        return
+    if any(module in state for module in _FLAT_LAYOUT_MODULES):
+        raise ExperimentError(f"experiment '{folder.name}' was written by gg-train 0.1, whose Tune state this version cannot restore",
+                              f"finish it with gg-train 0.1, or launch it again (--overwrite); gg-train show/report {folder.name} still read it")
+
+
+def check_tune_state_readable(folder: Path) -> None:
+    """Tune's experiment state is JSON; a copy cut short (a disk filled to the last byte while Tune
+    wrote it) would make Tune start the experiment afresh and retrain every trial. Refuse instead."""
+    for path in sorted((folder / TUNE_DIR).glob("experiment_state-*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ExperimentError(f"Tune's state {path} is cut short (was the disk full?), so resuming would retrain every trial",
+                                  f"launch {folder.name} again with --overwrite; gg-train show/report {folder.name} still read what finished") from None
