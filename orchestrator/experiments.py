@@ -145,6 +145,9 @@ def create(target: Path, config_yaml: str, manifest: dict, overwrite: bool = Fal
     never a deletion of that launch's folder)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    staging.chmod(0o777 & ~mask)  # mkdtemp makes 0700; the folder follows the umask (output.permissions)
     try:
         (staging / CONFIG_FILE).write_text(config_yaml, encoding="utf-8")
         write_json_atomic(staging / MANIFEST, {

@@ -54,6 +54,16 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
     return setup, data
 
 
+UMASKS = {"private": 0o077, "group": 0o027}
+
+
+def _apply_permissions(config: ExperimentConfig) -> None:
+    """`output.permissions`, as this process's umask: set before Ray starts, so the local trial
+    workers (children of the raylet this process starts) write checkpoints and logs with it too."""
+    if config.output.permissions in UMASKS:
+        os.umask(UMASKS[config.output.permissions])
+
+
 def _auth_for_joining(config: ExperimentConfig) -> None:
     """Ray 2.60 turns token authentication on for clusters it starts, but a client given an explicit
     address stays 'disabled' and is refused. Say 'token' before Ray is first imported (Ray caches its
@@ -89,6 +99,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
+    _apply_permissions(config)
     with experiments.claimed(target):  # a second launch of this name stops here, at once
         experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
         return _launch_claimed(config, target, overwrite, console, started)
@@ -141,6 +152,7 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     manifest = experiments.read_manifest(exp_dir)
     _check_resumable(exp_dir, name, manifest)
     config = load_config(exp_dir / experiments.CONFIG_FILE)
+    _apply_permissions(config)
     dataset = load_dataset(config.data, config.seed)
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",

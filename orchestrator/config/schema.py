@@ -168,6 +168,10 @@ class OutputConfig(Strict):
     checkpoint_seconds: float = Field(60.0, gt=0)
     tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
     histograms: bool = False  # weight histograms every epoch (bigger logs)
+    # Who may read what an experiment writes (its folder, checkpoints, logs, model): "private" (the
+    # default) is you only (0700/0600); "group" lets your group read but not write (0750/0640), for
+    # teams on shared storage; "inherit" keeps your umask. Never group-writable: resume unpickles Tune's state.
+    permissions: Literal["private", "group", "inherit"] = "private"
 
 
 class DiagnosisConfig(Strict):
@@ -194,7 +198,8 @@ def _default_variants() -> list[VariantConfig]:
 
 class ExperimentConfig(Strict):
     name: str = Field("experiment", pattern=EXPERIMENT_NAME_PATTERN, max_length=CONFIG_NAME_MAX)
-    seed: int = Field(0, ge=0)
+    # numpy and scikit-learn take seeds below 2**32; TPE adds the variant's index (tuning/tpe.py)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     training: TrainingConfig = TrainingConfig()

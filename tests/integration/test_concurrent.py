@@ -36,7 +36,7 @@ def test_same_name_race_has_one_winner_and_a_side_by_side_experiment_finishes(tm
     config.write_text(yaml.safe_dump(_config(runs)))
     launch = ("launch", "--config", str(config), "--cpus-per-trial", "0.5")
     racers = [_start(*launch, "--name", "X") for _ in range(2)]
-    beside, _ = _start(*launch, "--name", "Y")
+    beside, _ = _start(*launch, "--name", "Y", "--set", "output.permissions=group")  # a team's shared folder
 
     deadline = time.monotonic() + 60
     while all(proc.poll() is None for proc, _ in racers) and time.monotonic() < deadline:
@@ -68,3 +68,7 @@ def test_same_name_race_has_one_winner_and_a_side_by_side_experiment_finishes(tm
         assert len(trial_dirs) == 2, trial_dirs  # one launch's trials, not two launches' mixed
         assert len([p for p in (folder / "tensorboard").iterdir() if p.is_dir()]) == 2  # one HParams run per trial
     assert sorted(p.name for p in runs.iterdir()) == ["X", "Y"], "lock files and staging folders are cleaned up"
+    shared = runs / "Y"
+    written = [shared, shared / "report.json", shared / "best" / "model.keras", *shared.glob("tune/*/checkpoint_*/*")]
+    assert len(written) > 3 and all(oct(p.stat().st_mode & 0o077) == (oct(0o050) if p.is_dir() else oct(0o040)) for p in written), \
+        {str(p.relative_to(runs)): oct(p.stat().st_mode & 0o777) for p in written}
