@@ -61,7 +61,12 @@ def _check_domain(value: Any, check, what: str) -> Any:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an integer beyond float's range (10**400): no rate or size is one
+        return False
 
 
 def _positive(x: Any) -> str:

@@ -5,6 +5,7 @@ Every failure is a `ConfigError` naming the dotted key and the file, so a typo n
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,49 @@ from pydantic import ValidationError
 
 from orchestrator.config.schema import ExperimentConfig
 from orchestrator.errors import ConfigError
+
+# A config is a few kilobytes of a few hundred values. Past these, the YAML is not a config: anchors
+# and aliases ("billion laughs": 9 levels of 9 aliases make 387 million values from 90 lines) would
+# expand in pydantic, model_dump and the manifest; a huge file would be read whole first.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_YAML_VALUES = 100_000
+# What PyYAML's constructors raise, besides YAMLError, on a value they cannot build: `!!float` with
+# no text (IndexError), `!!bool ''` (KeyError), a date like 2001-02-30 (ValueError); deep nesting.
+_CONSTRUCT_ERRORS = (ValueError, IndexError, KeyError, TypeError, OverflowError, RecursionError)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int | None]) -> int:
+    """How many values `node` becomes once every alias is expanded (each distinct node counted once,
+    so this is quick however large the expansion); a node that contains itself is refused."""
+    key = id(node)
+    if key in sizes:
+        if sizes[key] is None:
+            raise ConfigError("the YAML has an alias that refers to itself (an endless value)", "remove that alias (*name)")
+        return sizes[key]
+    sizes[key] = None
+    children = node.value if isinstance(node, yaml.SequenceNode) else (
+        [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else [])
+    sizes[key] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[key]
+
+
+def _safe_yaml(text: str, where: str):
+    """`yaml.safe_load(text)`, refusing alias bombs before they expand; a value PyYAML cannot
+    construct raises `yaml.YAMLError` like a syntax error does."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_YAML_VALUES:
+            raise ConfigError(f"{where} expands to more than {MAX_YAML_VALUES:,} values through its aliases (*name)",
+                              "write the values out; a config needs no alias expanded thousands of times")
+        return loader.construct_document(node)
+    except _CONSTRUCT_ERRORS as exc:
+        problem = "it is nested too deeply" if isinstance(exc, RecursionError) else f"a value cannot be read ({exc!r})"
+        raise yaml.YAMLError(problem) from None
+    finally:
+        loader.dispose()
 
 
 def _format_validation_error(err: ValidationError, source: str) -> ConfigError:
@@ -33,7 +77,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
         raise ConfigError(f"--set {text!r} is not KEY=VALUE", "write it like --set training.epochs=30")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = _safe_yaml(raw, f"--set {key.strip()}") if raw.strip() else None
     except yaml.YAMLError:
         value = raw
     return key.strip().split("."), value
@@ -67,7 +111,10 @@ def read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found", "pass an existing YAML file, e.g. --config configs/quickstart.yaml")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is too large for a config ({path.stat().st_size:,} bytes, at most {MAX_CONFIG_BYTES:,})",
+                              "pass the experiment's YAML config, not a data file")
+        raw = _safe_yaml(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -81,11 +128,30 @@ def read_yaml(path: Path) -> dict:
     return raw
 
 
+def _non_finite(value: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], float] | None:
+    """The dotted path and value of the first NaN or infinite number in `value`, if any."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite(item, (*path, str(key)))
+        if found:
+            return found
+    return None
+
+
 def build_config(raw: dict, source: str = "config") -> ExperimentConfig:
     try:
-        return ExperimentConfig.model_validate(raw)
+        config = ExperimentConfig.model_validate(raw)
     except ValidationError as err:
         raise _format_validation_error(err, source) from None
+    # .inf, .nan, "inf" or 1e309 pass `gt=0` checks, then turn into null in config.yaml (resume
+    # fails) and into invalid JSON in manifest.json: no config value is ever meant to be one of them.
+    found = _non_finite(config.model_dump())
+    if found:
+        raise ConfigError(f"{'.'.join(found[0])}: must be a finite number, got {found[1]} in {source}",
+                          "give a finite number in the YAML file or with --set KEY=VALUE")
+    return config
 
 
 def load_config(path: Path | None, overrides: list[tuple[list[str], Any]] = ()) -> ExperimentConfig:

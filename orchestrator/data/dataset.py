@@ -13,6 +13,10 @@ import numpy as np
 from orchestrator.files import array_hash
 
 SPLITS = ("train", "val", "test")  # the names of the three splits, in this order everywhere
+# Features travel as float32 and the model normalizes them by the training split's variance: a
+# feature beyond this magnitude has a variance (a square) past float32's 3.4e38, and becomes
+# infinite although every value is finite. Loading refuses such features (`sources`, `table`).
+FEATURE_MAX_ABS = 1e19
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ class Dataset:
         Images have none (pixels are rescaled inside the model): an empty pair."""
         if self.kind == "images":
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
-        return self.train.x.mean(axis=0), self.train.x.var(axis=0)
+        # float64 sums: float32 ones overflow long before a feature reaches FEATURE_MAX_ABS
+        mean, var = self.train.x.mean(axis=0, dtype=np.float64), self.train.x.var(axis=0, dtype=np.float64)
+        return mean.astype(np.float32), var.astype(np.float32)
 
     def describe(self) -> dict:
         splits = {"train": self.train, "val": self.val, "test": self.test}

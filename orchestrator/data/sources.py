@@ -58,6 +58,7 @@ def _require_file(path: Path, kind: str) -> None:
 
 
 def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
+    """No NaN or inf, and nothing so large that float32 features or their variance overflow."""
     bad = ~np.isfinite(x)
     if bad.any():
         col = int(np.argmax(bad.any(axis=0)))
@@ -66,6 +67,21 @@ def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
             f"({int(bad.sum())} in all)",
             "impute or drop those rows before training",
         )
+    check_magnitude(x, names, where)
+
+
+def check_magnitude(x: np.ndarray, names: list[str], where: str) -> None:
+    """Refuse finite values beyond `FEATURE_MAX_ABS` (columns of `x`): their float32 variance is infinite."""
+    from orchestrator.data.dataset import FEATURE_MAX_ABS
+
+    with np.errstate(invalid="ignore"):
+        big = np.abs(x) > FEATURE_MAX_ABS
+    if big.any():
+        col = int(np.argmax(big.any(axis=0)))
+        largest = float(np.nanmax(np.abs(np.asarray(x[:, col], dtype=np.float64))))
+        raise DataError(f"{where}: feature '{names[col]}' has values as large as {largest:.3g}, beyond the "
+                        f"{FEATURE_MAX_ABS:.0e} that float32 training can scale", "rescale that column (divide it by a "
+                        "power of ten, or take its log) before training")
 
 
 def _check_header(path: Path) -> None:
@@ -175,6 +191,8 @@ def read_npz(cfg: DataConfig) -> RawData:
             raise DataError(f"{path} has only one of X_test / y_test", "save both, or neither")
         arrays = {k: _npz_array(archive, k, path) for k in (["X", "y", "X_test", "y_test"] if has_test else ["X", "y"])}
     x, y = arrays["X"], arrays["y"]
+    if x.ndim >= 1 and len(x) == 0:
+        raise DataError(f"X in {path} has no rows (shape {x.shape})", "save the data's rows in X and their labels in y")
     if x.ndim in (3, 4):
         return _npz_images(arrays, path, has_test)
     for key in [k for k in arrays if k.startswith("X")]:

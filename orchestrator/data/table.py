@@ -126,6 +126,9 @@ def _as_number(series: pd.Series, name: str, tokens=()) -> np.ndarray:
         values = parsed
     values = np.array(values, dtype=np.float64)
     values[~np.isfinite(values)] = np.nan
+    from orchestrator.data.sources import check_magnitude
+
+    check_magnitude(values.reshape(-1, 1), [name], "the data")
     return values
 
 
