@@ -32,6 +32,16 @@ BEST_DIR = "best"  # the exported, verified model
 SCHEMA_VERSION = 2
 
 
+UMASKS = {"private": 0o077, "group": 0o027}
+
+
+def apply_permissions(setting: str) -> None:
+    """`output.permissions`, as this process's umask: set before Ray starts, so the local trial
+    workers (children of the raylet this process starts) write checkpoints and logs with it too."""
+    if setting in UMASKS:
+        os.umask(UMASKS[setting])
+
+
 def default_name(config_name: str) -> str:
     return f"{config_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid() % 10000:04d}"
 
@@ -220,6 +230,16 @@ def effective_status(manifest: dict) -> str:
     if not _alive(pid) or (started is not None and _started(pid) != started):
         return "interrupted"
     return status
+
+
+def check_resumable(name: str, manifest: dict) -> None:
+    """Only an experiment that neither finished nor is still running can be resumed."""
+    status = effective_status(manifest)
+    if status == "finished":
+        raise ExperimentError(f"experiment '{name}' has already finished", f"gg-train show {name} prints its results")
+    if status == "running":
+        raise ExperimentError(f"experiment '{name}' is still running (process {manifest.get('pid')} on {manifest.get('host')})",
+                              "stop that launch first (Ctrl-C), then resume")
 
 
 def list_experiments(runs_dir: Path) -> list[tuple[Path, dict]]:

@@ -54,16 +54,6 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
     return setup, data
 
 
-UMASKS = {"private": 0o077, "group": 0o027}
-
-
-def _apply_permissions(config: ExperimentConfig) -> None:
-    """`output.permissions`, as this process's umask: set before Ray starts, so the local trial
-    workers (children of the raylet this process starts) write checkpoints and logs with it too."""
-    if config.output.permissions in UMASKS:
-        os.umask(UMASKS[config.output.permissions])
-
-
 def _auth_for_joining(config: ExperimentConfig) -> None:
     """Ray 2.60 turns token authentication on for clusters it starts, but a client given an explicit
     address stays 'disabled' and is refused. Say 'token' before Ray is first imported (Ray caches its
@@ -99,7 +89,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
-    _apply_permissions(config)
+    experiments.apply_permissions(config.output.permissions)
     with experiments.claimed(target):  # a second launch of this name stops here, at once
         experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
         return _launch_claimed(config, target, overwrite, console, started)
@@ -128,15 +118,6 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
             cluster.disconnect()
 
 
-def _check_resumable(exp_dir: Path, name: str, manifest: dict) -> None:
-    status = experiments.effective_status(manifest)
-    if status == "finished":
-        raise ExperimentError(f"experiment '{name}' has already finished", f"gg-train show {name} prints its results")
-    if status == "running":
-        raise ExperimentError(f"experiment '{name}' is still running (process {manifest.get('pid')} on {manifest.get('host')})",
-                              "stop that launch first (Ctrl-C), then resume")
-
-
 def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchResult:
     """Continue an interrupted experiment: finished trials are kept, unfinished ones continue from
     their checkpoints, then the held-out evaluation and report run as usual."""
@@ -150,9 +131,9 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
 
 def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) -> LaunchResult:
     manifest = experiments.read_manifest(exp_dir)
-    _check_resumable(exp_dir, name, manifest)
+    experiments.check_resumable(name, manifest)
     config = load_config(exp_dir / experiments.CONFIG_FILE)
-    _apply_permissions(config)
+    experiments.apply_permissions(config.output.permissions)
     dataset = load_dataset(config.data, config.seed)
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
@@ -204,21 +185,6 @@ def _record(exp_dir: Path, **status) -> None:
         pass
 
 
-def _announce(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, checks: list[dict], restore: bool) -> None:
-    total = len(config.variants) * config.search.samples
-    console.print(
-        f"gg-train: {'resuming ' if restore else ''}{total} trials ({len(config.variants)} variants × {config.search.samples}), "
-        f"{plan.max_concurrent} at a time, {plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial} GPU each"
-        + (f" ({plan.cpu_replicas} CPU replicas)" if plan.cpu_replicas > 1 else "") + "; "
-        f"data {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val / {len(dataset.test)} test (held out)",
-        highlight=False,
-    )
-    console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
-    for check in checks:
-        if check["status"] != "ok":
-            console.print(f"gg-train: data check {check['name']} ({check['status']}): {check['message']}", highlight=False)
-
-
 def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, restore: bool) -> None:
     if not config.output.tensorboard:
         return
@@ -235,10 +201,10 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
          checks: list[dict], restore: bool) -> LaunchResult:
     from orchestrator.tuning import run as tuning_run
     from orchestrator.results.export import Checker
-    from orchestrator.tuning.progress import Progress
+    from orchestrator.tuning.progress import Progress, announce
 
     metric, mode = selection(config)
-    _announce(config, dataset, plan, exp_dir, console, checks, restore)
+    announce(config, dataset, plan, exp_dir, console, checks, restore)
     checker = Checker()  # the export proof's fresh process: its imports overlap the trials
     try:
         _start_board(config, exp_dir, console, restore)

@@ -23,8 +23,8 @@ RAY_ALLOWED = ("tuning/", "train/tune_adapter.py")
 # Lower layers never import higher ones. Leaves import nothing of gg-train but errors.
 LAYERS = [
     {"", "errors", "names", "files", "native_stderr", "models.catalogue"},  # "": the package itself
-    {"config"},
-    {"experiments", "data"},
+    {"config", "disk"},
+    {"experiments", "data", "phases", "tune_state"},
     {"models"},
     {"train"},
     {"tuning"},

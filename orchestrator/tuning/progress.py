@@ -51,3 +51,18 @@ class Progress:
                 f"  | {info.get('running', 0)} running, {tally} | {best}",
                 highlight=False,
             )
+
+
+def announce(config, dataset, plan, exp_dir, console: Console, checks: list[dict], restore: bool) -> None:
+    total = len(config.variants) * config.search.samples
+    console.print(
+        f"gg-train: {'resuming ' if restore else ''}{total} trials ({len(config.variants)} variants × {config.search.samples}), "
+        f"{plan.max_concurrent} at a time, {plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial} GPU each"
+        + (f" ({plan.cpu_replicas} CPU replicas)" if plan.cpu_replicas > 1 else "") + "; "
+        f"data {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val / {len(dataset.test)} test (held out)",
+        highlight=False,
+    )
+    console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
+    for check in checks:
+        if check["status"] != "ok":
+            console.print(f"gg-train: data check {check['name']} ({check['status']}): {check['message']}", highlight=False)
