@@ -35,11 +35,17 @@ SCHEMA_VERSION = 2
 UMASKS = {"private": 0o077, "group": 0o027}
 
 
-def apply_permissions(setting: str) -> None:
-    """`output.permissions`, as this process's umask: set before Ray starts, so the local trial
-    workers (children of the raylet this process starts) write checkpoints and logs with it too."""
-    if setting in UMASKS:
-        os.umask(UMASKS[setting])
+@contextlib.contextmanager
+def permissions(setting: str):
+    """`output.permissions`, as this process's umask while a launch or resume runs: set before Ray
+    starts, so the local trial workers (children of the raylet it starts) write with it too; the
+    caller's umask comes back afterwards."""
+    before = os.umask(UMASKS[setting]) if setting in UMASKS else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.umask(before)
 
 
 def default_name(config_name: str) -> str:

@@ -89,8 +89,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
-    experiments.apply_permissions(config.output.permissions)
-    with experiments.claimed(target):  # a second launch of this name stops here, at once
+    with experiments.permissions(config.output.permissions), experiments.claimed(target):  # a second launch of this name stops here, at once
         experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
         return _launch_claimed(config, target, overwrite, console, started)
 
@@ -133,14 +132,11 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     manifest = experiments.read_manifest(exp_dir)
     experiments.check_resumable(name, manifest)
     config = load_config(exp_dir / experiments.CONFIG_FILE)
-    experiments.apply_permissions(config.output.permissions)
     dataset = load_dataset(config.data, config.seed)
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
                               "restore the original data file, or launch a new experiment")
     _auth_for_joining(config)
-    from orchestrator.tuning import cluster
-    from orchestrator.tuning.resources import plan_resources
     from orchestrator.tuning.run import can_restore
 
     if (exp_dir / experiments.TUNE_DIR).exists():
@@ -148,6 +144,15 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     restore = can_restore(exp_dir)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)
+    with experiments.permissions(config.output.permissions):
+        return _resume_ray(config, dataset, manifest, exp_dir, console, started, restore)
+
+
+def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,
+                started: float, restore: bool) -> LaunchResult:
+    from orchestrator.tuning import cluster
+    from orchestrator.tuning.resources import plan_resources
+
     started_ray = cluster.connect(config.resources.address)
     try:
         plan = plan_resources(config, cluster.available(), _where(config))
