@@ -213,6 +213,32 @@ def test_a_lambda_layer_is_refused_by_safe_mode(tmp_path):
     assert "safe mode" in assert_one_line(err)
 
 
+def test_a_keras_config_naming_an_arbitrary_function_is_refused_and_never_called(tmp_path, monkeypatch):
+    """A .keras file is a zip whose config.json may name any module's function as, say, an activation."""
+    import os
+    import zipfile
+
+    import keras
+
+    called = []
+    monkeypatch.setattr(os, "system", lambda *a: called.append(a))
+    good = save(keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")]), tmp_path)
+    evil = tmp_path / "evil.keras"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["layers"][-1]["config"]["activation"] = {
+                    "module": "os", "class_name": "function", "config": "system", "registered_name": "function"}
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    with pytest.raises(ModelError) as err:
+        load_architecture(evil)
+    line = assert_one_line(err)
+    assert "evil.keras" in line and called == [], line
+
+
 @pytest.mark.parametrize("name, content, expected", [
     ("m.h5", b"x", "not a .keras file"), ("absent.keras", None, "not found"), ("junk.keras", b"not a zip", "not a valid .keras"),
 ])
