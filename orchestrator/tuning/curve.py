@@ -22,7 +22,7 @@ from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.variants import selection
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
-from orchestrator.tuning.run import DiskWatch, ProgressCallback, fit, outcomes
+from orchestrator.tuning.run import DiskWatch, ProgressCallback, fit_settled, outcomes
 
 
 def curve_space(winner: TrialOutcome, fractions: list[float]) -> dict:
@@ -44,8 +44,11 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
     setup = dataclasses.replace(setup, board_root=None)
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
     path = (storage / CURVE_DIR).resolve()
+    def restored():
+        return tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
+
     if restore and tune.Tuner.can_restore(str(path)):
-        tuner = tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
+        tuner = restored()
     else:
         metric, mode = selection(config)
         tuner = tune.Tuner(
@@ -60,4 +63,4 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
                                       verbose=0),
         )
     tune_state.record(storage, CURVE_DIR)
-    return outcomes(fit(tuner, storage, on_event))
+    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, CURVE_DIR))

@@ -130,15 +130,38 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     from orchestrator.train.tune_adapter import tune_trainable
 
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
-    if restore:
+
+    def restored():
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
         # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
-        tuner = tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=_space(config),
-                                   resume_unfinished=True, resume_errored=True)
-    else:
-        tuner = _new_tuner(config, plan, storage, trainable, on_event)
+        return tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=_space(config),
+                                  resume_unfinished=True, resume_errored=True)
+
+    tuner = restored() if restore else _new_tuner(config, plan, storage, trainable, on_event)
     tune_state.record(storage)  # the tuner.pkl just written: resume unpickles only this one
-    return outcomes(fit(tuner, storage, on_event))
+    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, TUNE_DIR))
+
+
+def fit_settled(tuner, restored: Callable, storage: Path, on_event, retries: int, tune_dir: str):
+    """`fit`, then again from Tune's saved state while every errored trial lost its worker. Tune
+    retries a trial whose worker dies only while the trial is RUNNING; a worker killed while a
+    reused actor was being handed the next trial errors that trial outright (seen in
+    scripts/bench_soak.py). Errors of any other kind end it as before."""
+    results = fit(tuner, storage, on_event)
+    for _ in range(retries):
+        errors = [r.error for r in results if r.error is not None]
+        if not errors or not all(_worker_died(e) for e in errors):
+            break
+        tuner = restored()
+        tune_state.record(storage, tune_dir)
+        results = fit(tuner, storage, on_event)
+    return results
+
+
+def _worker_died(error) -> bool:
+    from ray.exceptions import RayActorError
+
+    return isinstance(error, RayActorError) or "worker process has died" in str(error)
 
 
 def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
