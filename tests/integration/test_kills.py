@@ -25,7 +25,7 @@ NAME = "kills"
 
 def _config(runs: Path) -> dict:
     return {"name": NAME, "seed": 3, "data": {"synthetic": {"n_samples": 300}}, "training": {"epochs": 20},
-            "variants": [{"kind": k} for k in ("baseline", "l2", "dropout")], "search": {"enabled": False, "samples": 1},
+            "variants": [{"kind": k} for k in ("baseline", "l2", "dropout")], "search": {"enabled": False, "samples": 2},  # 6 trials, 2 at a time: still training at the kill
             "scheduler": {"type": "none"}, "diagnosis": {"learning_curve": False},
             "output": {"runs_dir": str(runs), "tensorboard": False}}
 
@@ -121,7 +121,7 @@ def test_kills_in_each_of_the_six_phases_end_in_one_complete_report_with_no_tria
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
     report = json.loads((exp_dir / "report.json").read_text())
-    assert report["trials"]["total"] == 3 and report["trials"]["errored"] == 0
+    assert report["trials"]["total"] == 6 and report["trials"]["errored"] == 0
     assert report["best"] is not None and report["export"]["verified"] is True
     assert (exp_dir / "report.html").is_file() and (exp_dir / "report.md").is_file()
     assert gg.listed() == {NAME: "finished"}
