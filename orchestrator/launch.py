@@ -106,15 +106,11 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     checks = run_checks(dataset)
     imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
-    started_ray = cluster.connect(config.resources.address)
-    try:
+    with cluster.connected(config.resources.address):
         phases.enter(phases.RAY)
         plan = plan_resources(config, cluster.available(), _where(config))
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
-    finally:
-        if started_ray:
-            cluster.disconnect()
 
 
 def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchResult:
@@ -153,16 +149,12 @@ def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_
     from orchestrator.tuning import cluster
     from orchestrator.tuning.resources import plan_resources
 
-    started_ray = cluster.connect(config.resources.address)
-    try:
+    with cluster.connected(config.resources.address):
         plan = plan_resources(config, cluster.available(), _where(config))
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         checks = manifest.get("checks", [])
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=restore))
-    finally:
-        if started_ray:
-            cluster.disconnect()
 
 
 def _guarded(exp_dir: Path, body) -> LaunchResult:

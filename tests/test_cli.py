@@ -39,6 +39,7 @@ def no_ray(monkeypatch):
         raise RayReached("the CLI got as far as starting Ray; the bad input was not caught")
 
     stub.connect = connect
+    stub.connected = lambda address: stub.connect(address)  # `with cluster.connected(...)` reaches `connect`
     monkeypatch.setitem(sys.modules, "orchestrator.tuning.cluster", stub)
     monkeypatch.setattr(orchestrator.tuning, "cluster", stub, raising=False)
     monkeypatch.delenv("GG_DEBUG", raising=False)

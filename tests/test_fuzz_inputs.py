@@ -358,6 +358,7 @@ def _no_ray():
         raise AssertionError("the CLI got as far as starting Ray")
 
     stub.connect = connect
+    stub.connected = connect  # the launch's `with cluster.connected(address):` reaches it the same way
     with mock.patch.dict(sys.modules, {"orchestrator.tuning.cluster": stub}), \
             mock.patch.object(orchestrator.tuning, "cluster", stub, create=True):
         yield

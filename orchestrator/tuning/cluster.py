@@ -7,6 +7,7 @@ fails in seconds, with one line, when nothing answers there or the token is refu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -70,6 +71,17 @@ def connect(address: str | None) -> bool:
             ) from None
         raise ClusterError(f"cannot start a local Ray instance: {first}", "run `ray stop` and try again; GG_DEBUG=1 shows details") from None
     return True
+
+
+@contextlib.contextmanager
+def connected(address: str | None):
+    """`connect` for the length of a `with` block; stops Ray afterwards only if this call started it."""
+    started = connect(address)
+    try:
+        yield
+    finally:
+        if started:
+            disconnect()
 
 
 def disconnect() -> None:
