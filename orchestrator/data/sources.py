@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.config import DataConfig
+from orchestrator.data.dataset import FEATURE_MAX_ABS
 from orchestrator.errors import DataError
 
 
@@ -72,8 +73,6 @@ def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
 
 def check_magnitude(x: np.ndarray, names: list[str], where: str) -> None:
     """Refuse finite values beyond `FEATURE_MAX_ABS` (columns of `x`): their float32 variance is infinite."""
-    from orchestrator.data.dataset import FEATURE_MAX_ABS
-
     with np.errstate(invalid="ignore"):
         big = np.abs(x) > FEATURE_MAX_ABS
     if big.any():
