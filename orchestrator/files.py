@@ -13,10 +13,15 @@ import numpy as np
 
 def write_json_atomic(path: Path, payload: dict) -> None:
     """Write to a temporary sibling, then rename over `path`: readers see the old file or the new one."""
+    write_bytes_atomic(path, json.dumps(payload, indent=2, sort_keys=False, default=_jsonable).encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """`write_json_atomic` for bytes."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable), encoding="utf-8")
+        tmp.write_bytes(data)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk leaves the old file, not a half-written sibling
         raise

@@ -136,7 +136,9 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     from orchestrator.tuning.run import can_restore
 
     if (exp_dir / experiments.TUNE_DIR).exists():
-        tune_state.check_all(exp_dir)
+        put_back = tune_state.ready_for_restore(exp_dir)
+        if put_back:
+            console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
     restore = can_restore(exp_dir)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)

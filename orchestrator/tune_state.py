@@ -1,6 +1,6 @@
-"""Is an experiment's Tune state safe to restore? `tune/tuner.pkl` is a pickle, so `gg-train resume`
-unpickles only state that this user wrote, that nobody else can write, that gg-train recorded by
-its sha256 in manifest.json when Tune wrote it, and that is whole. Every check runs before Ray
+"""Is an experiment's Tune state safe to restore? `tune/tuner.pkl` and Tune's experiment state are
+pickles, so `gg-train resume` unpickles only state that this user wrote, that nobody else can
+write, that gg-train sealed when Tune wrote it (`state_seal`), and that is whole. Every check runs before Ray
 reads a byte of it, and each refusal is one line.
 """
 
@@ -11,8 +11,9 @@ import json
 import os
 from pathlib import Path
 
+from orchestrator import state_seal
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import CURVE_DIR, TUNE_DIR, read_manifest, update_manifest
+from orchestrator.experiments import CURVE_DIR, TUNE_DIR, read_manifest
 
 TUNER_STATE = "tuner.pkl"
 
@@ -25,16 +26,20 @@ def fingerprint(folder: Path, tune_dir: str = TUNE_DIR) -> str | None:
 
 
 def record(folder: Path, tune_dir: str = TUNE_DIR) -> None:
-    """Note the sha256 of the tuner.pkl Tune just wrote, so resume can tell it from any other."""
-    digest = fingerprint(folder, tune_dir)
-    if digest is not None:
-        states = {**read_manifest(folder).get("tune_state", {}), tune_dir: digest}
-        update_manifest(folder, tune_state=states)
+    """Seal the tuner.pkl Tune just wrote (the rest of Tune's state is sealed as Tune saves it,
+    `tuning.seal_callback`), so resume can tell it from any other."""
+    path = Path(folder) / tune_dir / TUNER_STATE
+    if path.exists():
+        state_seal.seal(Path(folder), tune_dir, [path], keep_copy=True)
 
 
 def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
-    """Refuse a tuner.pkl that is not the one gg-train recorded (swapped, copied in, or from another
-    tool). Experiments from before the record existed pass on the ownership checks alone."""
+    """Refuse Tune state that gg-train did not seal (swapped, copied in, edited, or another tool's).
+    Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; older ones still
+    pass on the ownership checks alone."""
+    if state_seal.is_sealed(folder):
+        state_seal.check(Path(folder), tune_dir)
+        return
     recorded = read_manifest(folder).get("tune_state")
     if recorded is None:
         return
@@ -45,14 +50,20 @@ def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
                               f"launch it again with --overwrite; gg-train show/report {Path(folder).name} still read what finished")
 
 
-def check_all(folder: Path) -> None:
-    """Every check, in order, for a folder about to be resumed."""
+def ready_for_restore(folder: Path) -> list[str]:
+    """Every check, in order, for a folder about to be resumed; between the owner checks and the
+    rest, state files a kill cut short are put back from their kept copies (`state_seal.repair`).
+    Returns the files put back."""
     check_restorable(folder)
+    put_back = [f"{tune_dir}/{name}" for tune_dir in (TUNE_DIR, CURVE_DIR)
+                if state_seal.is_sealed(folder) and (Path(folder) / tune_dir).is_dir()
+                for name in state_seal.repair(Path(folder), tune_dir)]
     check_tune_state_layout(folder)
     check_tune_state_readable(folder)
     check_recorded(folder)
     if (Path(folder) / CURVE_DIR).exists():
         check_recorded(folder, CURVE_DIR)
+    return put_back
 
 
 def _others_in_group(gid: int) -> list[str]:

@@ -125,13 +125,14 @@ def test_tune_state_cut_short_by_a_full_disk_is_refused_rather_than_retrained(tm
     tune_state.check_tune_state_readable(folder)
 
 
-def test_a_tuner_pkl_that_is_not_the_one_recorded_is_refused_before_it_is_unpickled(tmp_path):
+def test_a_tuner_pkl_of_an_older_experiment_that_is_not_the_one_recorded_is_refused(tmp_path):
+    """Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; that still holds."""
     folder = tmp_path / "exp"
     experiments.create(folder, "name: exp\n", {})
     (folder / experiments.TUNE_DIR).mkdir()
     state = folder / experiments.TUNE_DIR / tune_state.TUNER_STATE
     state.write_bytes(b"gg-train's own tuner state")
-    tune_state.record(folder)
+    experiments.update_manifest(folder, tune_state={experiments.TUNE_DIR: tune_state.fingerprint(folder)})
     tune_state.check_recorded(folder)
     state.write_bytes(b"\x80\x04cos\nsystem\n...")  # another tool's pickle put in its place
     with pytest.raises(ExperimentError, match="not the Tune state gg-train wrote .* will not unpickle it"):

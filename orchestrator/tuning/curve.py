@@ -16,13 +16,14 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import tune_state
+from orchestrator import state_seal, tune_state
 from orchestrator.config import ExperimentConfig
 from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.variants import selection
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.run import DiskWatch, ProgressCallback, fit_settled, outcomes
+from orchestrator.tuning.seal_callback import StateSeal
 
 
 def curve_space(winner: TrialOutcome, fractions: list[float]) -> dict:
@@ -45,6 +46,7 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
     path = (storage / CURVE_DIR).resolve()
     def restored():
+        state_seal.drop_pickled_errors(path)
         return tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
 
     if restore and tune.Tuner.can_restore(str(path)):
@@ -59,7 +61,8 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
             run_config=tune.RunConfig(name=CURVE_DIR, storage_path=str(storage.resolve()),
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                                       failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-                                      callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), CSVLoggerCallback(), JsonLoggerCallback()],
+                                      callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), StateSeal(str(storage.resolve()), CURVE_DIR),
+                                                 CSVLoggerCallback(), JsonLoggerCallback()],
                                       verbose=0),
         )
     tune_state.record(storage, CURVE_DIR)

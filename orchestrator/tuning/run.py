@@ -13,7 +13,7 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import disk, tune_state
+from orchestrator import disk, state_seal, tune_state
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
@@ -22,6 +22,7 @@ from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
+from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
 
 _interrupted = threading.Event()
@@ -134,6 +135,7 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
     def restored():
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
         # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
+        state_seal.drop_pickled_errors(storage / TUNE_DIR)
         return tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=_space(config),
                                   resume_unfinished=True, resume_errored=True)
 
@@ -159,9 +161,11 @@ def fit_settled(tuner, restored: Callable, storage: Path, on_event, retries: int
 
 
 def _worker_died(error) -> bool:
+    """A lost worker, as the exception or (restored, `state_seal.drop_pickled_errors`) as its text."""
     from ray.exceptions import RayActorError
 
-    return isinstance(error, RayActorError) or "worker process has died" in str(error)
+    return isinstance(error, RayActorError) or any(
+        sign in str(error) for sign in ("worker process has died", "RayActorError", "ActorDiedError", "ActorUnavailableError"))
 
 
 def fit(tuner, storage: Path, on_event: Callable[[str, dict], None]):
@@ -223,7 +227,8 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, o
             checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
             # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
             failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-            callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), CSVLoggerCallback(), JsonLoggerCallback()],
+            callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), StateSeal(str(storage.resolve()), TUNE_DIR),
+                       CSVLoggerCallback(), JsonLoggerCallback()],
             verbose=0,
         ),
     )
