@@ -23,7 +23,7 @@ RAY_ALLOWED = ("tuning/", "train/tune_adapter.py")
 # Lower layers never import higher ones. Leaves import nothing of gg-train but errors.
 LAYERS = [
     {"", "errors", "names", "files", "native_stderr", "models.catalogue"},  # "": the package itself
-    {"config", "disk"},
+    {"config", "disk", "state_seal"},
     {"experiments", "data", "phases", "tune_state"},
     {"models"},
     {"train"},
