@@ -83,7 +83,7 @@ def launch(
     name: Annotated[Optional[str], typer.Option(help="Experiment name (default: config name + timestamp).")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where experiments live (default ./runs).")] = None,
     gpus: Annotated[Optional[int], typer.Option(help="GPUs the experiment may use (default: all there are; 0 = CPU only).")] = None,
-    gpus_per_trial: Annotated[Optional[int], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1).")] = None,
+    gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1); below 1 packs trials onto a GPU, e.g. 0.25.")] = None,
     cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
     cpu_replicas: Annotated[Optional[int], typer.Option("--cpu-replicas", help="CPU trials only: split the CPU into R logical devices and train with MirroredStrategy over them.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Epochs per trial (variants that set their own `epochs` keep theirs).")] = None,

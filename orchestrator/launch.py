@@ -108,7 +108,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
     with cluster.connected(config.resources.address):
         phases.enter(phases.RAY)
-        plan = plan_resources(config, cluster.available(), _where(config))
+        plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
@@ -152,7 +152,7 @@ def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_
     from orchestrator.tuning.resources import plan_resources
 
     with cluster.connected(config.resources.address):
-        plan = plan_resources(config, cluster.available(), _where(config))
+        plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         checks = manifest.get("checks", [])

@@ -151,10 +151,21 @@ class SchedulerConfig(Strict):
 
 class ResourcesConfig(Strict):
     gpus: int | None = Field(None, ge=0)  # None: every GPU the machine or cluster has
-    gpus_per_trial: int | None = Field(None, ge=1)  # None: 1 where there are GPUs
+    # None: 1 where there are GPUs. A share below 1 packs trials onto a GPU (0.25: four per GPU), each
+    # capped to its share of the GPU's memory; 1 or more must be whole GPUs.
+    gpus_per_trial: float | None = Field(None, gt=0, le=64)
     cpus_per_trial: float = Field(1, gt=0)
     cpu_replicas: int = Field(1, ge=1, le=64)  # ≥2: MirroredStrategy over logical CPUs (development, CI)
     address: str | None = None
+
+    @model_validator(mode="after")
+    def _whole_or_share(self) -> "ResourcesConfig":
+        share = self.gpus_per_trial
+        if share is not None and share >= 1 and share != int(share):
+            raise ValueError(f"gpus_per_trial {share:g} must be a whole number of GPUs, or a share of one below 1 (e.g. 0.25)")
+        if share is not None and share < 1 and share < 0.01:
+            raise ValueError(f"gpus_per_trial {share:g} is below 0.01 of a GPU, too little to hold a model")
+        return self
 
 
 class OutputConfig(Strict):

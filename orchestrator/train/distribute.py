@@ -2,7 +2,8 @@
 
 Ray sets `CUDA_VISIBLE_DEVICES` for GPU trials but leaves it alone for 0-GPU trials, so a CPU trial
 on a GPU host would otherwise see (and grab memory on) every GPU: CPU trials hide them. GPU memory
-growth is switched on before any op so trials sharing a card do not starve each other, and the
+growth is switched on before any op (a trial given a share of a GPU is capped to that share of
+its memory instead) so trials sharing a card do not starve each other, and the
 thread pools are sized to the CPUs Ray reserved for the trial (TF ignores OMP_NUM_THREADS).
 """
 
@@ -27,7 +28,45 @@ def prepare_driver() -> None:
             pass  # already initialized in this process
 
 
-def configure_process(cpus: float, gpus: int, cpu_replicas: int = 1) -> None:
+CUDA_CONTEXT_MB = 600  # what the CUDA context and cuDNN take outside TensorFlow's allocator, per process
+MIN_SHARE_MB = 256  # below this a share holds no useful model
+
+
+def share_limit_mb(share: float, total_mb: float) -> int:
+    """A packed trial's TensorFlow memory cap: its share of the GPU, less its own CUDA context."""
+    limit = int(share * total_mb - CUDA_CONTEXT_MB)
+    if limit < MIN_SHARE_MB:
+        raise RuntimeError(f"--gpus-per-trial {share:g} of a {total_mb:.0f} MiB GPU leaves {limit} MiB for TensorFlow after the "
+                           f"CUDA context ({CUDA_CONTEXT_MB} MiB); use a larger share (at least {math.ceil(100 * (MIN_SHARE_MB + CUDA_CONTEXT_MB) / total_mb) / 100:g})")
+    return limit
+
+
+def _gpu_total_mb() -> float | None:
+    """The memory of the GPU Ray gave this process, from nvidia-smi, without initializing CUDA."""
+    import subprocess
+
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0] or "0"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", visible],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        return float(out.strip().splitlines()[0])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def _configure_gpus(tf, gpus: float) -> None:
+    """Whole GPUs grow their memory as needed; a share of one is capped to that share, so the
+    trials packed on a card cannot starve each other (memory growth alone lets the first take all)."""
+    physical = tf.config.list_physical_devices("GPU")
+    total = _gpu_total_mb() if physical and 0 < gpus < 1 else None
+    for gpu in physical:
+        if total is not None:
+            tf.config.set_logical_device_configuration(gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=share_limit_mb(gpus, total))])
+        else:
+            tf.config.experimental.set_memory_growth(gpu, True)
+
+
+def configure_process(cpus: float, gpus: float, cpu_replicas: int = 1) -> None:
     """Call first in a trial, before any TensorFlow op.
 
     `cpu_replicas` ≥ 2 splits the CPU into that many logical devices so the MirroredStrategy path
@@ -48,19 +87,20 @@ def configure_process(cpus: float, gpus: int, cpu_replicas: int = 1) -> None:
             if cpu_replicas > 1:
                 cpu = tf.config.list_physical_devices("CPU")[0]
                 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError:
+        _configure_gpus(tf, gpus)
+    except RuntimeError as exc:
+        if "--gpus-per-trial" in str(exc):
+            raise
         # TensorFlow was already initialized in this process (a reused worker): settings are fixed.
-        pass
 
 
-def plan_strategy(gpus: int, cpu_replicas: int, gpu_devices: list[str], cpu_devices: list[str]) -> tuple[str, list[str]]:
+def plan_strategy(gpus: float, cpu_replicas: int, gpu_devices: list[str], cpu_devices: list[str]) -> tuple[str, list[str]]:
     """Which strategy over which devices, from the device names TensorFlow lists (pure, testable).
 
-    k ≥ 2 GPUs → MirroredStrategy over all k; 1 GPU → OneDeviceStrategy on it; no GPU → the
-    default strategy on the CPU, or MirroredStrategy over `cpu_replicas` logical CPUs.
+    k ≥ 2 GPUs → MirroredStrategy over all k; 1 GPU or a share of one → OneDeviceStrategy on it; no
+    GPU → the default strategy on the CPU, or MirroredStrategy over `cpu_replicas` logical CPUs.
     """
+    gpus = math.ceil(gpus)
     if gpus > 0:
         if len(gpu_devices) < gpus:
             raise RuntimeError(f"this trial was given {gpus} GPU(s) but TensorFlow sees {len(gpu_devices)}: {gpu_devices}")
@@ -74,7 +114,7 @@ def plan_strategy(gpus: int, cpu_replicas: int, gpu_devices: list[str], cpu_devi
     return "DefaultStrategy", cpu_devices[:1]
 
 
-def make_strategy(gpus: int, cpu_replicas: int = 1):
+def make_strategy(gpus: float, cpu_replicas: int = 1):
     import tensorflow as tf
 
     kind, devices = plan_strategy(
@@ -91,7 +131,7 @@ def make_strategy(gpus: int, cpu_replicas: int = 1):
     return tf.distribute.get_strategy()
 
 
-def set_precision(policy: str, gpus: int) -> str:
+def set_precision(policy: str, gpus: float) -> str:
     """Keras' global dtype policy for this trial: mixed precision only where it pays, on GPUs."""
     import keras
 

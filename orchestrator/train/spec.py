@@ -75,7 +75,7 @@ class TrialSetup:
     model_ref: str | None = None
     optimizer: str = "adam"
     cpus: float = 1
-    gpus: int = 0
+    gpus: float = 0  # whole GPUs, or a share of one (packed trials)
     cpu_replicas: int = 1
     precision: str = "float32"
     batch_scope: str = "per_replica"  # or "global"

@@ -95,3 +95,11 @@ def available() -> dict[str, float]:
 
     resources = ray.cluster_resources()
     return {"CPU": float(resources.get("CPU", 0)), "GPU": float(resources.get("GPU", 0))}
+
+
+def nodes() -> list[dict[str, float]]:
+    """Each live node's CPUs and GPUs: a trial must fit on one of them."""
+    import ray
+
+    return [{"CPU": float(n["Resources"].get("CPU", 0)), "GPU": float(n["Resources"].get("GPU", 0))}
+            for n in ray.nodes() if n.get("Alive")]

@@ -97,3 +97,17 @@ def test_two_cpu_replicas_train_like_one_at_the_same_global_batch():
     assert (int(n1), int(n2)) == (1, 2)
     assert float(scale) > 0.1  # the weights really moved
     assert float(diff) < 1e-4 and float(loss_diff) < 1e-5  # the L2 penalty is counted once, not per replica
+
+
+def test_a_packed_trials_memory_cap_is_its_share_less_its_cuda_context():
+    from orchestrator.train.distribute import CUDA_CONTEXT_MB, share_limit_mb
+
+    assert share_limit_mb(0.25, 143771) == int(0.25 * 143771 - CUDA_CONTEXT_MB)  # an H200: ~35 GiB each
+    with pytest.raises(RuntimeError, match=r"--gpus-per-trial 0.05 of a 16000 MiB GPU leaves 200 MiB .*share \(at least 0.06\)"):
+        share_limit_mb(0.05, 16000)
+
+
+def test_a_share_of_a_gpu_trains_on_one_device():
+    from orchestrator.train.distribute import plan_strategy
+
+    assert plan_strategy(0.25, 1, ["/device:GPU:0"], ["/device:CPU:0"]) == ("OneDeviceStrategy", ["/device:GPU:0"])

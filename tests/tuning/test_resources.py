@@ -96,3 +96,43 @@ def test_a_cgroup_cpu_quota_caps_the_cpus_of_a_local_ray(tmp_path, monkeypatch):
     unlimited = _cgroup(tmp_path / "none", {"cpu.max": "max 100000\n"})
     assert usable_cpus(unlimited, "0::/\n") == 64
     assert usable_cpus(tmp_path / "missing", "0::/x\n") == 64
+
+
+def on_nodes(nodes, **resources):
+    have = {"CPU": sum(n["CPU"] for n in nodes), "GPU": sum(n["GPU"] for n in nodes)}
+    return plan_resources(build_config({"resources": resources}), have, "the cluster at 10.0.0.5:6379", nodes)
+
+
+def test_a_trial_that_needs_more_gpus_than_any_one_node_has_is_refused_with_every_nodes_count():
+    nodes = [{"CPU": 8, "GPU": 1}] * 3  # three GPUs in all, but never two on one node
+    with pytest.raises(ClusterError, match=r"--gpus-per-trial 2 asked for, but no single node of the cluster at 10.0.0.5:6379 "
+                                           r"has 2 GPUs \(its 3 nodes have 1, 1, 1\); a trial runs on one node") as err:
+        on_nodes(nodes, gpus=2, gpus_per_trial=2)
+    assert "use --gpus-per-trial 1 or fewer" in err.value.one_line()
+
+
+def test_a_trial_that_needs_more_cpus_than_any_one_node_has_is_refused():
+    with pytest.raises(ClusterError, match=r"--cpus-per-trial 5 asked for, but no single node .* has 5 CPUs \(its 2 nodes have 4, 4\)"):
+        on_nodes([{"CPU": 4, "GPU": 0}] * 2, cpus_per_trial=5)
+
+
+def test_concurrency_counts_the_trials_each_node_holds_not_the_cluster_totals():
+    # 8 CPUs in all hold three 2.5-CPU trials, but each 4-CPU node holds only one.
+    assert on_nodes([{"CPU": 4, "GPU": 0}] * 2, cpus_per_trial=2.5).max_concurrent == 2
+    assert on_nodes([{"CPU": 16, "GPU": 2}, {"CPU": 16, "GPU": 1}, {"CPU": 16, "GPU": 1}], gpus_per_trial=2).max_concurrent == 1
+
+
+def test_a_quarter_gpu_per_trial_packs_four_trials_onto_one_gpu():
+    p = plan(have_cpu=8, have_gpu=1, gpus_per_trial=0.25)
+    assert (p.gpus, p.gpus_per_trial, p.max_concurrent) == (1, 0.25, 4)
+    assert p.trial_resources() == {"cpu": 1, "gpu": 0.25}
+    assert on_nodes([{"CPU": 8, "GPU": 1}, {"CPU": 8, "GPU": 1}], gpus_per_trial=0.25).max_concurrent == 8
+
+
+@pytest.mark.parametrize("share, message", [(1.5, "must be a whole number of GPUs, or a share of one below 1"),
+                                            (0.001, "too little to hold a model")])
+def test_a_share_that_is_neither_whole_nor_below_one_is_refused(share, message):
+    from orchestrator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        build_config({"resources": {"gpus_per_trial": share}})
