@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# GPU check (issue 3): a short experiment on real GPUs. Fails unless every trial finished and
+# GPU check (issues 3, 13): short experiments on real GPUs. Fails unless every trial finished and
 # reported GPU devices, with the replica count its --gpus-per-trial implies. Needs the project
-# installed (pip install -e '.[gpu]'); about 2 minutes on one GPU.
+# installed (pip install -e '.[gpu]'); about 3 minutes on one GPU. The last run packs four trials
+# on one GPU (--gpus-per-trial 0.25) and checks each stayed within its share of the memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
@@ -32,3 +33,21 @@ if [ "$n" -ge 2 ]; then
   time gg-train launch "${common[@]}" --gpus 2 --gpus-per-trial 2 --name gpu2
   check "$runs/gpu2/report.json" 2 float32
 fi
+
+# Packing: four trials on one GPU at a quarter each, capped to a quarter of its memory.
+total=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits -i 0 | head -1)
+out=$(gg-train launch "${common[@]}" --gpus 1 --gpus-per-trial 0.25 --name packed \
+      --set "variants=[{kind: baseline}, {kind: l2}, {kind: dropout}, {kind: early_stopping}]")
+echo "$out" | head -1
+echo "$out" | head -1 | grep -q "4 at a time" || { echo "gpu_smoke: packing did not plan 4 trials at once" >&2; exit 1; }
+check "$runs/packed/report.json" 1 float32
+python - "$runs/packed/report.json" "$total" <<'PY'
+import json, sys
+report, total = json.load(open(sys.argv[1])), float(sys.argv[2])
+share = 0.25 * total - 600
+for v in report["variants"]:
+    peak = v["gpu_peak_mb"]
+    assert peak is not None and peak <= share, f"{v['variant']}: peak {peak} MiB over its share {share:.0f} MiB"
+    print(f"  {v['variant']:24s} devices={v['devices']} peak={peak:.0f} MiB of its {share:.0f} MiB share")
+print("gpu_smoke: packing ok")
+PY

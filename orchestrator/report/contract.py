@@ -60,6 +60,7 @@ def _variant_entry(ev: Evaluated) -> dict:
         "devices": (o.metrics.get("devices") or "").split(",") if o.metrics.get("devices") else [],
         "global_batch": o.metrics.get("global_batch"),
         "precision": o.metrics.get("precision"),
+        "gpu_peak_mb": o.metrics.get("gpu_peak_mb"),  # GPU trials: the most memory TensorFlow held
         "history": [{k: h[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if k in h} for h in ev.history],
     }
 
@@ -139,7 +140,8 @@ def build(
             {"trial_id": o.trial_id, "variant": o.variant, "status": o.status, "epochs": o.epochs,
              "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"),
              "val_balanced_loss": o.metrics.get("val_balanced_loss"), "val_pr_auc": o.metrics.get("val_pr_auc"),
-             "hparams": o.hparams, "error": o.error}
+             "hparams": o.hparams, "error": o.error,
+             "node": {"id": o.metrics.get("node_id"), "ip": o.metrics.get("node_ip"), "host": o.metrics.get("hostname")}}
             for o in outcomes
         ],
     }

@@ -151,3 +151,17 @@ def describe(strategy) -> dict:
         "replicas": int(strategy.num_replicas_in_sync),
         "devices": devices or ["/cpu:0"],
     }
+
+
+def gpu_peak_mb(devices: str) -> float | None:
+    """The most GPU memory TensorFlow has held on this trial's GPUs (the largest device's peak, MiB),
+    or None on CPU: what a packed trial really used of its share."""
+    gpus = [d for d in devices.split(",") if "GPU" in d.upper()]
+    if not gpus:
+        return None
+    import tensorflow as tf
+
+    try:
+        return max(tf.config.experimental.get_memory_info(d.split("device:")[-1])["peak"] for d in gpus) / 2**20
+    except (ValueError, RuntimeError):
+        return None

@@ -205,6 +205,8 @@ def _report_epoch(spec, state: TrialState, model, metrics: dict, stopping, monit
     report.setdefault("best_epoch", epoch + 1)
     report["final"] = state.final = bool(final)
     report.update(extra)
+    if final and (peak := distribute.gpu_peak_mb(extra["devices"])) is not None:
+        report["gpu_peak_mb"] = peak
     if not cadence.due(epoch + 1, final):
         reporter.report(report, None)
         return final

@@ -26,6 +26,10 @@ class TuneReporter:
             yield Path(directory)
 
     def report(self, metrics: dict, checkpoint_dir: Path | None) -> None:
+        # The node it ran on (Tune adds its host and IP, which several nodes on one machine share).
+        import ray
+
+        metrics = {**metrics, "node_id": ray.get_runtime_context().get_node_id()}
         if checkpoint_dir is None:
             tune.report(metrics)
         else:
