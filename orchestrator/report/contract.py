@@ -108,6 +108,15 @@ def read_report(folder: Path) -> dict | None:
     return upgrade(raw) if isinstance(raw, dict) else None
 
 
+def _trial_entry(o: TrialOutcome) -> dict:
+    """One trial in `all_trials`: how it ended, its last validation numbers, and where it ran."""
+    return {"trial_id": o.trial_id, "variant": o.variant, "status": o.status, "epochs": o.epochs,
+            "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"),
+            "val_balanced_loss": o.metrics.get("val_balanced_loss"), "val_pr_auc": o.metrics.get("val_pr_auc"),
+            "hparams": o.hparams, "error": o.error,
+            "node": {"id": o.metrics.get("node_id"), "ip": o.metrics.get("node_ip"), "host": o.metrics.get("hostname")}}
+
+
 def build(
     *, name: str, exp_dir: Path, dataset: Dataset, metric: str, mode: str, outcomes: list[TrialOutcome],
     evaluated: dict[str, Evaluated], best: Evaluated | None, confusion: list | None, variant_order: list[str],
@@ -136,14 +145,7 @@ def build(
         "variants": [_variant_entry(evaluated[v]) for v in variant_order if v in evaluated],
         "variants_without_result": [v for v in variant_order if v not in evaluated],
         "best": None,
-        "all_trials": [
-            {"trial_id": o.trial_id, "variant": o.variant, "status": o.status, "epochs": o.epochs,
-             "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"),
-             "val_balanced_loss": o.metrics.get("val_balanced_loss"), "val_pr_auc": o.metrics.get("val_pr_auc"),
-             "hparams": o.hparams, "error": o.error,
-             "node": {"id": o.metrics.get("node_id"), "ip": o.metrics.get("node_ip"), "host": o.metrics.get("hostname")}}
-            for o in outcomes
-        ],
+        "all_trials": [_trial_entry(o) for o in outcomes],
     }
     if best is not None:
         o = best.outcome
