@@ -66,3 +66,59 @@ def test_a_trial_bigger_than_every_node_is_refused_with_each_nodes_numbers(clust
     assert (f"--gpus-per-trial 2 asked for, but no single node of the cluster at {address} has 2 GPUs "
             "(its 3 nodes have 1, 1, 1); a trial runs on one node") in proc.stderr
     assert not (tmp_path / "spread").exists()
+
+
+HEAD_ID = """
+import sys, ray
+ray.init(address=sys.argv[1], logging_level="ERROR")
+print(next(n["NodeID"] for n in ray.nodes() if "node:__internal_head__" in n["Resources"]))
+"""
+
+
+def _raylet_pid(node_id: str) -> int:
+    import psutil
+
+    return next(p.pid for p in psutil.process_iter(["cmdline"]) if f"--node_id={node_id}" in " ".join(p.info["cmdline"] or []))
+
+
+def _running_on_a_worker_node(exp_dir: Path, head: str) -> str | None:
+    """The node id of a worker node (not the head) that a still-running trial reported from."""
+    for result in exp_dir.glob("tune/*/result.json"):
+        lines = result.read_text().splitlines()
+        last = json.loads(lines[-1]) if lines else {}
+        if last.get("node_id") not in (None, head) and not last.get("final"):
+            return last["node_id"]
+    return None
+
+
+def test_a_worker_node_killed_mid_run_loses_no_trial(tmp_path):
+    """SIGKILL one worker node's raylet while a trial trains there: Ray marks the node dead, Tune
+    retries its trials from their checkpoints on the nodes left, and every trial completes."""
+    from tests.integration.test_recovery import _wait_for
+
+    port = free_port()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "CPUS_PER_NODE": "1",
+           "GG_CLUSTER_TMP": f"/tmp/ggr{port}"}
+    _script("start", "2", str(port), env=env)
+    try:
+        head = subprocess.run([sys.executable, "-c", HEAD_ID, f"127.0.0.1:{port}"], env={**env, "RAY_AUTH_MODE": "token"},
+                              capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
+             "--address", f"127.0.0.1:{port}", "--runs-dir", str(tmp_path), "--name", "nodelost", "--samples", "1",
+             "--epochs", "150", "--gpus", "0", "--set", "diagnosis.learning_curve=false", "--set", "scheduler.type=none",
+             "--set", "output.checkpoint_every=5", "--set", "variants=[{kind: baseline}, {kind: l2}, {kind: dropout}, {kind: early_stopping}]"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        exp_dir = tmp_path / "nodelost"
+        assert _wait_for(lambda: _running_on_a_worker_node(exp_dir, head) or proc.poll() is not None, timeout=240)
+        victim = _running_on_a_worker_node(exp_dir, head)
+        assert victim is not None, proc.communicate()[1][-2000:]
+        os.kill(_raylet_pid(victim), 9)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        report = json.loads((exp_dir / "report.json").read_text())
+        assert report["trials"]["total"] == 4 and report["trials"]["errored"] == 0, report["trials"]
+        assert all(t["status"] in ("completed", "early_stopped") for t in report["all_trials"]), report["all_trials"]
+        assert victim not in {t["node"]["id"] for t in report["all_trials"]}, "a trial's last report came from the dead node"
+    finally:
+        _script("stop", str(port), env=env)
