@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A multi-node Ray cluster on one machine: a head and WORKERS worker nodes, each its own raylet with
-# its own CPUs, all on 127.0.0.1, token authentication on. The multi-node paths (trials spread over
+# its own CPUs, all on this machine (joined at 127.0.0.1; Ray advertises the machine's address for
+# them anyway, see the README's socket table), token authentication on. The multi-node paths (trials spread over
 # nodes, a node lost mid-run) are tested on it without a second machine.
 # Usage: cluster/local_cluster.sh start [WORKERS] [PORT]   (default 2 workers, port 6391)
 #        cluster/local_cluster.sh stop [PORT]

@@ -109,6 +109,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     with cluster.connected(config.resources.address):
         phases.enter(phases.RAY)
         plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
+        cluster.check_nodes(target.parent)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
@@ -153,6 +154,7 @@ def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_
 
     with cluster.connected(config.resources.address):
         plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
+        cluster.check_nodes(exp_dir.parent)
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         checks = manifest.get("checks", [])

@@ -103,3 +103,79 @@ def nodes() -> list[dict[str, float]]:
 
     return [{"CPU": float(n["Resources"].get("CPU", 0)), "GPU": float(n["Resources"].get("GPU", 0))}
             for n in ray.nodes() if n.get("Alive")]
+
+
+PACKAGES = ("gg-train", "tensorflow", "keras", "ray")  # what must match between the driver and every node
+
+
+def _make_probe():
+    """The task each node runs, made inside a function so Ray ships it by value: it runs on a node
+    where gg-train is missing (and reports that) instead of failing to unpickle there."""
+
+    def _probe(marker: str, packages: tuple) -> dict:
+        """What one node sees: the marker, and its package versions (from metadata, no import)."""
+        import importlib.metadata
+        import os
+
+        def version(name):
+            try:
+                return importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                return None
+
+        return {"sees": os.path.exists(marker), "versions": {name: version(name) for name in packages}}
+
+    return _probe
+
+
+def check_nodes(runs_dir) -> None:
+    """On a cluster of several nodes, before anything trains: every node must see the runs folder
+    at the same path (trials save checkpoints and TensorBoard logs there and the driver evaluates
+    from there; Ray 2.7+ no longer copies trial folders to the head), and run the driver's versions
+    of gg-train, TensorFlow, Keras and Ray. Proven, not assumed: a zero-CPU task pinned to each node
+    looks for a marker file written here and reads its package versions."""
+    import secrets
+    from pathlib import Path
+
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    if len(alive) < 2:
+        return
+    runs = Path(runs_dir).resolve()
+    runs.mkdir(parents=True, exist_ok=True)
+    marker = runs / f".gg-shared-{secrets.token_hex(6)}"
+    marker.touch()
+    probe = ray.remote(num_cpus=0)(_make_probe())
+    try:
+        seen = ray.get([probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(str(marker), PACKAGES)
+                        for n in alive], timeout=120)
+    except ray.exceptions.GetTimeoutError:
+        raise ClusterError("a node of the cluster did not answer gg-train's check within 120 s",
+                           "check that every node is up (ray status) and try again") from None
+    finally:
+        marker.unlink(missing_ok=True)
+    _refuse_blind(runs, alive, seen)
+    _refuse_mismatch(alive, seen, _make_probe()(str(marker), PACKAGES)["versions"])
+
+
+def _named(nodes: list[dict]) -> str:
+    return ", ".join(f"{n['NodeManagerAddress']} ({n['NodeID'][:8]})" for n in nodes[:5])
+
+
+def _refuse_blind(runs, alive: list[dict], seen: list[dict]) -> None:
+    blind = [n for n, s in zip(alive, seen) if not s["sees"]]
+    if blind:
+        raise ClusterError(f"the runs folder {runs} is not visible from {len(blind)} of the cluster's {len(alive)} nodes: {_named(blind)}; "
+                           "trials there could not save checkpoints where gg-train reads them",
+                           "put --runs-dir on storage every node mounts at the same path (NFS, a shared disk)")
+
+
+def _refuse_mismatch(alive: list[dict], seen: list[dict], mine: dict) -> None:
+    for name in PACKAGES:
+        odd = [(n, s["versions"][name]) for n, s in zip(alive, seen) if s["versions"][name] != mine[name]]
+        if odd:
+            theirs = ", ".join(f"{n['NodeManagerAddress']} ({n['NodeID'][:8]}) has {v or 'none'}" for n, v in odd[:5])
+            raise ClusterError(f"{name} differs between this driver ({mine[name]}) and {len(odd)} node(s): {theirs}",
+                               f"install {name}=={mine[name]} on every node (the same image or environment everywhere)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,42 @@ def test_a_trial_bigger_than_every_node_is_refused_with_each_nodes_numbers(clust
     assert (f"--gpus-per-trial 2 asked for, but no single node of the cluster at {address} has 2 GPUs "
             "(its 3 nodes have 1, 1, 1); a trial runs on one node") in proc.stderr
     assert not (tmp_path / "spread").exists()
+
+
+ALIVE = """
+import sys, ray
+ray.init(address=sys.argv[1], logging_level="ERROR")
+print(sum(n["Alive"] for n in ray.nodes()))
+"""
+
+
+def _alive(address: str, env: dict) -> int:
+    out = subprocess.run([sys.executable, "-c", ALIVE, address], env={**env, "RAY_AUTH_MODE": "token"},
+                         capture_output=True, text=True, timeout=120)
+    return int(out.stdout.strip() or 0)
+
+
+def test_a_node_that_cannot_see_the_runs_folder_is_refused_before_training(cluster, tmp_path):
+    """A fourth node in its own mount namespace with an empty tmpfs over the runs folder: to it the
+    folder is not the driver's (as on a node with its own local disk), so the launch stops at once."""
+    from tests.integration.test_recovery import _wait_for
+
+    address, env = cluster
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    blind = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "bash", "-c",
+         f"mount -t tmpfs none {runs} && exec ray start --address={address} --node-ip-address=127.0.0.1 --num-cpus=1 --disable-usage-stats"],
+        env={**env, "RAY_AUTH_MODE": "token"}, capture_output=True, text=True, timeout=120)
+    if blind.returncode != 0 and ("mount" in blind.stderr or "unshare" in blind.stderr):
+        pytest.skip(f"cannot make a private mount namespace here: {blind.stderr.strip()[-300:]}")
+    assert blind.returncode == 0, blind.stderr[-2000:]
+    assert _wait_for(lambda: _alive(address, env) == 4, timeout=60)
+    proc = _launch(address, env, runs, "--gpus", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert re.search(rf"the runs folder {re.escape(str(runs))} is not visible from 1 of the cluster's 4 nodes: \S+ \([0-9a-f]{{8}}\);", proc.stderr)
+    assert "put --runs-dir on storage every node mounts at the same path" in proc.stderr
+    assert list(runs.iterdir()) == [], "the check left something in the runs folder"
 
 
 HEAD_ID = """
