@@ -49,7 +49,8 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
         state_seal.drop_pickled_errors(path)
         return tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
 
-    if restore and tune.Tuner.can_restore(str(path)):
+    restoring = restore and tune.Tuner.can_restore(str(path))
+    if restoring:
         tuner = restored()
     else:
         metric, mode = selection(config)
@@ -66,4 +67,4 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
                                       verbose=0),
         )
     tune_state.record(storage, CURVE_DIR)
-    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, CURVE_DIR))
+    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, CURVE_DIR, restoring))

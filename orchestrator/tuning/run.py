@@ -4,6 +4,7 @@ results on as plain `TrialOutcome`s, so the evaluation and the report never impo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -20,6 +21,7 @@ from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
+from orchestrator.tuning import restart_guard
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.seal_callback import StateSeal
@@ -141,22 +143,24 @@ def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_eve
 
     tuner = restored() if restore else _new_tuner(config, plan, storage, trainable, on_event)
     tune_state.record(storage)  # the tuner.pkl just written: resume unpickles only this one
-    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, TUNE_DIR))
+    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, TUNE_DIR, restore))
 
 
-def fit_settled(tuner, restored: Callable, storage: Path, on_event, retries: int, tune_dir: str):
+def fit_settled(tuner, restored: Callable, storage: Path, on_event, retries: int, tune_dir: str, is_restored: bool = False):
     """`fit`, then again from Tune's saved state while every errored trial lost its worker. Tune
     retries a trial whose worker dies only while the trial is RUNNING; a worker killed while a
     reused actor was being handed the next trial errors that trial outright (seen in
     scripts/bench_soak.py). Errors of any other kind end it as before."""
-    results = fit(tuner, storage, on_event)
+    with restart_guard.restoring(storage / tune_dir) if is_restored else contextlib.nullcontext():
+        results = fit(tuner, storage, on_event)
     for _ in range(retries):
         errors = [r.error for r in results if r.error is not None]
         if not errors or not all(_worker_died(e) for e in errors):
             break
         tuner = restored()
         tune_state.record(storage, tune_dir)
-        results = fit(tuner, storage, on_event)
+        with restart_guard.restoring(storage / tune_dir):
+            results = fit(tuner, storage, on_event)
     return results
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from ray import tune
 
 from orchestrator import state_seal
+from orchestrator.tuning import restart_guard
 
 
 class StateSeal(tune.Callback):
@@ -25,6 +26,9 @@ class StateSeal(tune.Callback):
     def __getstate__(self) -> dict:
         # Pickled into tuner.pkl; the staging folder belongs to one Ray session.
         return {"exp_dir": self.exp_dir, "tune_dir": self.tune_dir, "_staging": None}
+
+    def setup(self, **info):
+        restart_guard.check()  # a restored Tuner that gave up on its state: stop before any trial
 
     def on_step_begin(self, iteration, trials, **info):
         if self._staging is None and trials:
