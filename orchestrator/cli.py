@@ -91,6 +91,7 @@ def launch(
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
     address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster instead of starting one here.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check config, data, model, cluster and resources, print the plan, train nothing.")] = False,
     set_: SetOpt = None,
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
@@ -105,13 +106,15 @@ def launch(
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         console = _console()
-        result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console)
+        result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console,
+                            dry_run=dry_run)
     except GGError as err:
         _fail(err)
         return
     except KeyboardInterrupt as stop:
         _interrupted(stop)
-    _finish(console, result)
+    if result is not None:
+        _finish(console, result)
 
 
 def _interrupted(stop: BaseException) -> None:

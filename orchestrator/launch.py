@@ -21,6 +21,7 @@ from orchestrator.experiments import BOARD_DIR
 from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
 from orchestrator.tuning.outcomes import Interrupted
+from orchestrator.tuning.progress import Progress, announce
 
 
 @dataclass
@@ -62,8 +63,15 @@ def _auth_for_joining(config: ExperimentConfig) -> None:
         os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 
-def _where(config: ExperimentConfig) -> str:
-    return f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
+def _plan(config: ExperimentConfig, runs_dir: Path):
+    """The resource plan against what Ray sees, node by node, and the per-node checks: before anything trains."""
+    from orchestrator.tuning import cluster
+    from orchestrator.tuning.resources import plan_resources
+
+    where = f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
+    plan = plan_resources(config, cluster.available(), where, cluster.nodes())
+    cluster.check_nodes(runs_dir)
+    return plan
 
 
 def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dict], model: dict) -> dict:
@@ -81,7 +89,9 @@ def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dic
     }
 
 
-def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, console: Console | None = None) -> LaunchResult:
+def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, console: Console | None = None,
+           dry_run: bool = False) -> LaunchResult | None:
+    """Run the experiment; with `dry_run`, every check up to the first trial, the plan printed, and None."""
     console = console or Console(stderr=True)
     started = time.monotonic()
     if config.data.path is not None and not config.data.path.is_absolute():  # resume from any directory
@@ -91,25 +101,26 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     with experiments.permissions(config.output.permissions), experiments.claimed(target):  # a second launch of this name stops here, at once
         experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
-        return _launch_claimed(config, target, overwrite, console, started)
+        return _launch_claimed(config, target, overwrite, console, started, dry_run)
 
 
-def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, console: Console, started: float) -> LaunchResult:
+def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, console: Console, started: float,
+                    dry_run: bool = False) -> LaunchResult | None:
     phases.enter(phases.DATA)
     dataset = load_dataset(config.data, config.seed)
     config, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)
     _auth_for_joining(config)
     from orchestrator.data.checks import run_checks
     from orchestrator.tuning import cluster
-    from orchestrator.tuning.resources import plan_resources
 
     checks = run_checks(dataset)
     imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
     with cluster.connected(config.resources.address):
         phases.enter(phases.RAY)
-        plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
-        cluster.check_nodes(target.parent)
+        plan = _plan(config, target.parent)
+        if dry_run:  # the plan printed; no folder, no trial
+            return announce(config, dataset, plan, None, console, checks, restore=False)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
@@ -136,10 +147,9 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     _auth_for_joining(config)
     from orchestrator.tuning.run import can_restore
 
-    if (exp_dir / experiments.TUNE_DIR).exists():
-        put_back = tune_state.ready_for_restore(exp_dir)
-        if put_back:
-            console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
+    put_back = tune_state.ready_for_restore(exp_dir) if (exp_dir / experiments.TUNE_DIR).exists() else []
+    if put_back:
+        console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
     restore = can_restore(exp_dir)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)
@@ -150,15 +160,12 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,
                 started: float, restore: bool) -> LaunchResult:
     from orchestrator.tuning import cluster
-    from orchestrator.tuning.resources import plan_resources
 
     with cluster.connected(config.resources.address):
-        plan = plan_resources(config, cluster.available(), _where(config), cluster.nodes())
-        cluster.check_nodes(exp_dir.parent)
+        plan = _plan(config, exp_dir.parent)
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
-        checks = manifest.get("checks", [])
-        return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=restore))
+        return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, manifest.get("checks", []), restore=restore))
 
 
 def _guarded(exp_dir: Path, body) -> LaunchResult:
@@ -202,7 +209,6 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
          checks: list[dict], restore: bool) -> LaunchResult:
     from orchestrator.tuning import run as tuning_run
     from orchestrator.results.export import Checker
-    from orchestrator.tuning.progress import Progress, announce
 
     metric, mode = selection(config)
     announce(config, dataset, plan, exp_dir, console, checks, restore)
@@ -229,7 +235,6 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
     from orchestrator.results.evaluation import handed_over
     from orchestrator.results.selection import select
     from orchestrator.tuning.curve import run_curve
-    from orchestrator.tuning.progress import Progress
 
     metric, mode = selection(config)
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
@@ -250,7 +255,6 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     from orchestrator.results.diagnosis import diagnose
     from orchestrator.results.export import export_and_verify
     from orchestrator.results import significance
-    from orchestrator.results.significance import against_reference
 
     metric, mode = selection(config)
     phases.enter(phases.EVALUATION, exp_dir)
@@ -272,7 +276,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
     reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
                                         for n, ev in evaluated.items()])
-    built["comparisons"] = against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
+    built["comparisons"] = significance.against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:

@@ -62,7 +62,10 @@ def announce(config, dataset, plan, exp_dir, console: Console, checks: list[dict
         f"data {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val / {len(dataset.test)} test (held out)",
         highlight=False,
     )
-    console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
+    if exp_dir is None:  # launch --dry-run
+        console.print("gg-train: dry run: config, data, model, cluster and resources check out; nothing trained, nothing written", highlight=False)
+    else:
+        console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
     for check in checks:
         if check["status"] != "ok":
             console.print(f"gg-train: data check {check['name']} ({check['status']}): {check['message']}", highlight=False)

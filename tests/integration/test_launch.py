@@ -181,6 +181,14 @@ def test_more_gpus_than_the_machine_has_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_a_dry_run_checks_and_plans_without_training_or_writing(tmp_path):
+    proc = _gg("launch", "--config", str(ROOT / "configs" / "quickstart.yaml"), "--dry-run", "--runs-dir", str(tmp_path / "runs"),
+               "--name", "planned", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "12 trials (6 variants × 2), " in proc.stderr and "nothing trained, nothing written" in proc.stderr
+    assert not (tmp_path / "runs" / "planned").exists() and not list((tmp_path / "runs").glob("*"))
+
+
 def test_a_tpe_search_gives_every_variant_its_trials_from_its_own_domain(ray_local, tmp_path):
     from collections import Counter
 

@@ -69,6 +69,17 @@ def test_a_trial_bigger_than_every_node_is_refused_with_each_nodes_numbers(clust
     assert not (tmp_path / "spread").exists()
 
 
+def test_a_dry_run_plans_four_packed_trials_per_gpu_on_every_node(cluster, tmp_path):
+    """Each node declares one GPU to Ray (a fake resource: no GPU here); a quarter GPU and a quarter
+    CPU per trial fit four trials on each of the three nodes. --dry-run checks and plans, trains nothing."""
+    address, env = cluster
+    proc = _launch(address, env, tmp_path, "--gpus", "3", "--gpus-per-trial", "0.25", "--cpus-per-trial", "0.25", "--dry-run")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "12 at a time, 0.25 CPU + 0.25 GPU each" in out and "dry run" in out and "nothing trained" in out
+    assert [p.name for p in tmp_path.iterdir()] == [], "a dry run wrote in the runs folder"
+
+
 ALIVE = """
 import sys, ray
 ray.init(address=sys.argv[1], logging_level="ERROR")
