@@ -185,7 +185,8 @@ def test_a_dry_run_checks_and_plans_without_training_or_writing(tmp_path):
     proc = _gg("launch", "--config", str(ROOT / "configs" / "quickstart.yaml"), "--dry-run", "--runs-dir", str(tmp_path / "runs"),
                "--name", "planned", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "12 trials (6 variants × 2), " in proc.stderr and "nothing trained, nothing written" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "12 trials (6 variants × 2), " in out and "nothing trained, nothing written" in out
     assert not (tmp_path / "runs" / "planned").exists() and not list((tmp_path / "runs").glob("*"))
 
 
