@@ -210,8 +210,10 @@ def fake_launch(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake(config, *, name, overwrite=False, console=None):
-        calls.append({"config": config, "name": name, "overwrite": overwrite, "console": console})
+    def fake(config, *, name, overwrite=False, console=None, dry_run=False):
+        calls.append({"config": config, "name": name, "overwrite": overwrite, "console": console, "dry_run": dry_run})
+        if dry_run:
+            return None
         exp_dir = tmp_path / "fake-exp"
         best = {"variant": "l2", "trial_id": "t0001", "model": "best/model.keras", "test": {"accuracy": 0.875}}
         report = {"experiment": name, "selection": {"metric": "val_loss"}, "variants": [], "best": best}
@@ -249,6 +251,12 @@ def test_overwrite_config_file_and_default_name_reach_the_library(fake_launch, t
     assert call["name"].startswith("mine-"), call["name"]
     assert call["config"].training.epochs == 9, "--set must override the YAML file"
     assert call["config"].data.source == "npz"
+
+
+def test_dry_run_reaches_the_library_and_prints_no_results_table(fake_launch):
+    result = _invoke(["--dry-run", "--name", "plan"])
+    assert result.exit_code == 0, result.output
+    assert fake_launch[0]["dry_run"] is True and "best:" not in result.output
 
 
 def test_no_usable_model_is_exit_1(fake_launch, monkeypatch):
