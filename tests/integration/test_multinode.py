@@ -16,7 +16,7 @@ import pytest
 
 from orchestrator.report.tensorboard import free_port
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.multinode]  # `pytest -m multinode`; not in the default suite
 ROOT = Path(__file__).resolve().parents[2]
 
 
