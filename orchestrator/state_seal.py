@@ -16,6 +16,7 @@ state file cut short, which Tune would take for no state at all and start every 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -39,8 +40,14 @@ def key_path() -> Path:
 
 
 def _key() -> bytes:
-    """This user's seal key, made (32 random bytes, readable by this user only) on first use."""
-    path = key_path()
+    return _key_at(str(key_path()))
+
+
+@functools.lru_cache(maxsize=4)
+def _key_at(where: str) -> bytes:
+    """The seal key at `where`, made (32 random bytes, readable by this user only) on first use;
+    read once per process, not once per state file at every Tune save."""
+    path = Path(where)
     try:
         return path.read_bytes()
     except FileNotFoundError:
