@@ -6,7 +6,6 @@ input runs before the folder is created (launch) or before any trial is restarte
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +39,13 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
     from orchestrator.tuning.schedulers import rung_epochs
 
     mean, variance = dataset.scaling()
+    shared = config.output.storage is not None
     setup = TrialSetup(
         n_classes=dataset.n_classes, mean=mean, variance=variance, activation=config.model.activation,
         optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
         cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
-        board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard else None,
+        board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard and not shared else None,
+        board_in_trial=config.output.tensorboard and shared,
         histograms=config.output.histograms, selection=selection(config)[0], model_kind=config.model.kind,
         model_ref=config.model.builder or (str(config.model.file) if config.model.file is not None else None),
         checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
@@ -63,14 +64,14 @@ def _auth_for_joining(config: ExperimentConfig) -> None:
         os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 
-def _plan(config: ExperimentConfig, runs_dir: Path):
+def _plan(config: ExperimentConfig):
     """The resource plan against what Ray sees, node by node, and the per-node checks: before anything trains."""
     from orchestrator.tuning import cluster
     from orchestrator.tuning.resources import plan_resources
 
     where = f"the cluster at {config.resources.address}" if config.resources.address else "this machine"
     plan = plan_resources(config, cluster.available(), where, cluster.nodes())
-    cluster.check_nodes(runs_dir)
+    cluster.check_nodes(config.output.storage)
     return plan
 
 
@@ -118,9 +119,10 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
     with cluster.connected(config.resources.address):
         phases.enter(phases.RAY)
-        plan = _plan(config, target.parent)
+        plan = _plan(config)
         if dry_run:  # the plan printed; no folder, no trial
             return announce(config, dataset, plan, None, console, checks, restore=False)
+        _claim_storage(config, target, overwrite)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
@@ -147,14 +149,36 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     _auth_for_joining(config)
     from orchestrator.tuning.run import can_restore
 
-    put_back = tune_state.ready_for_restore(exp_dir) if (exp_dir / experiments.TUNE_DIR).exists() else []
+    main, curve = _tune_folders(config, exp_dir)
+    for folder in (main, curve):  # shared storage: its state files, checked here, then put back as checked
+        folder.pull_state()
+    put_back = tune_state.ready_for_restore(exp_dir) if main.local.exists() else []
     if put_back:
         console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
-    restore = can_restore(exp_dir)
+    for folder in (main, curve):
+        folder.push_state()
+    restore = can_restore(main)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
-        shutil.rmtree(exp_dir / experiments.TUNE_DIR, ignore_errors=True)
+        main.remove()
     with experiments.permissions(config.output.permissions):
         return _resume_ray(config, dataset, manifest, exp_dir, console, started, restore)
+
+
+def _tune_folders(config: ExperimentConfig, exp_dir: Path) -> tuple:
+    from orchestrator.tuning.storage import TuneFolder
+
+    return tuple(TuneFolder(exp_dir, name, config.output.storage) for name in (experiments.TUNE_DIR, experiments.CURVE_DIR))
+
+
+def _claim_storage(config: ExperimentConfig, target: Path, overwrite: bool) -> None:
+    """Shared storage holds one experiment of a name: refuse to mix a new launch into an old one's
+    trials, or clear them with --overwrite (before anything trains, after every check passed)."""
+    held = [folder for folder in _tune_folders(config, target) if folder.shared is not None and folder.exists()]
+    if held and not overwrite:
+        raise ExperimentError(f"the storage already holds an experiment named '{target.name}' ({held[0].path})",
+                              "choose another --name, or pass --overwrite to replace it")
+    for folder in held:
+        folder.remove()
 
 
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,
@@ -162,7 +186,7 @@ def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_
     from orchestrator.tuning import cluster
 
     with cluster.connected(config.resources.address):
-        plan = _plan(config, exp_dir.parent)
+        plan = _plan(config)
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, manifest.get("checks", []), restore=restore))
@@ -202,7 +226,8 @@ def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, rest
     prepare_driver()
     if not restore:
         write_hparams_config(exp_dir / BOARD_DIR, config)
-    console.print(f"gg-train: watch live with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
+    when = "once the trials end (they log into shared storage)" if config.output.storage else "live"
+    console.print(f"gg-train: watch {when} with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
 
 
 def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, started: float,

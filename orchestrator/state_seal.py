@@ -6,7 +6,7 @@ states. Each is sealed with an HMAC-SHA256 under a key only this user can read
 a byte. Unlike a checksum kept beside the files, a seal cannot be forged by whoever wrote the
 folder: a folder copied from another machine, another tool's state, or state edited since is
 refused. Ray's pickled trial errors (`error.pkl`) are never needed: their text is in `error.txt`,
-so they are removed before a restore instead of being sealed.
+so they are removed before a restore instead of being sealed (`tuning.storage.TuneFolder`).
 
 The same moment keeps a copy of each state file, written atomically, in `.tune_state/`: Tune copies
 its staging folder into the experiment with a plain write, so a kill during that copy leaves a
@@ -126,8 +126,3 @@ def check(exp_dir: Path, tune_dir: str) -> None:
                 f"launch it again with --overwrite (a folder copied from another machine also needs that machine's {key_path().name}); "
                 f"gg-train show/report {Path(exp_dir).name} still read what finished")
 
-
-def drop_pickled_errors(folder: Path) -> None:
-    """Remove Ray's pickled trial exceptions before a restore; Tune falls back to `error.txt`."""
-    for path in Path(folder).glob("*/error.pkl"):
-        path.unlink(missing_ok=True)

@@ -93,12 +93,3 @@ def test_an_older_seal_still_passes_while_tunes_copy_lags_behind(tmp_path, key):
     (staging / STATE).write_text('{"trial_data": [], "runner_data": {"newer": 1}}')
     state_seal.seal(folder, experiments.TUNE_DIR, state_seal.state_files(staging), keep_copy=False)
     tune_state.check_recorded(folder)
-
-
-def test_pickled_trial_errors_are_removed_and_their_text_kept(tmp_path):
-    trial = tmp_path / "tune" / "baseline_0"
-    trial.mkdir(parents=True)
-    (trial / "error.pkl").write_bytes(b"\x80\x04cos\nsystem\n...")
-    (trial / "error.txt").write_text("ActorDiedError: the worker process has died")
-    state_seal.drop_pickled_errors(tmp_path / "tune")
-    assert not (trial / "error.pkl").exists() and (trial / "error.txt").exists()

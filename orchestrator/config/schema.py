@@ -170,6 +170,9 @@ class ResourcesConfig(Strict):
 
 class OutputConfig(Strict):
     runs_dir: Path = Path("runs")
+    # Where trials keep checkpoints and TensorBoard logs on a cluster of several nodes: s3://BUCKET/PATH,
+    # gs://BUCKET/PATH or an absolute folder every node mounts. None: the experiment folder (one machine).
+    storage: str | None = None
     checkpoints_to_keep: int = Field(2, ge=1)
     # A trial checkpoints at ASHA's rung epochs, at its end, every `checkpoint_every` epochs ("auto":
     # whenever training since the last one cost 10× writing it, so checkpoints stay under ~10% of a
@@ -183,6 +186,19 @@ class OutputConfig(Strict):
     # default) is you only (0700/0600); "group" lets your group read but not write (0750/0640), for
     # teams on shared storage; "inherit" keeps your umask. Never group-writable: resume unpickles Tune's state.
     permissions: Literal["private", "group", "inherit"] = "private"
+
+    @model_validator(mode="after")
+    def _storage_is_shared(self) -> "OutputConfig":
+        where = self.storage
+        if where is None:
+            return self
+        if "://" in where:
+            scheme, _, rest = where.partition("://")
+            if scheme not in ("s3", "gs") or not rest.strip("/"):
+                raise ValueError(f"storage {where} must be s3://BUCKET/PATH, gs://BUCKET/PATH or an absolute folder")
+        elif not Path(where).is_absolute():
+            raise ValueError(f"storage {where} must be an absolute folder that every node mounts at the same path (or s3://, gs://)")
+        return self
 
 
 class DiagnosisConfig(Strict):

@@ -35,6 +35,7 @@ class Reporter(Protocol):
     def restore_dir(self) -> Any: ...  # context manager yielding a checkpoint Path or None
     def report(self, metrics: dict, checkpoint_dir: Path | None) -> None: ...
     def trial_id(self) -> str: ...
+    def trial_dir(self) -> Path: ...  # asked only with shared storage (`TrialSetup.board_in_trial`)
 
 
 # What early stopping watches, per selection metric: the number the trial is judged by.
@@ -100,12 +101,13 @@ def _where_it_runs(strategy, precision: str, spec: TrialSpec, setup: TrialSetup,
 
 
 def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history: list[dict]):
-    if not setup.board_root:
+    if not setup.board_root and not setup.board_in_trial:
         return None
     from orchestrator.train.board import TrialBoard
 
     trial_id = reporter.trial_id()
-    return TrialBoard(Path(setup.board_root) / trial_name(spec.variant, trial_id), spec.hparams(), spec.variant, trial_id,
+    root = Path(setup.board_root) if setup.board_root else reporter.trial_dir() / "tensorboard"
+    return TrialBoard(root / trial_name(spec.variant, trial_id), spec.hparams(), spec.variant, trial_id,
                       setup.histograms, history=history, selection=setup.selection)
 
 

@@ -80,6 +80,9 @@ class TrialSetup:
     precision: str = "float32"
     batch_scope: str = "per_replica"  # or "global"
     board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs
+    # Shared storage: the run goes in the trial's own Tune folder (`tensorboard/<run>`), which Tune
+    # syncs to storage and the driver copies back into runs/<name>/tensorboard.
+    board_in_trial: bool = False
     histograms: bool = False
     selection: str = "val_loss"
     # When a report carries a checkpoint (`cadence.CheckpointCadence`): at the scheduler's rung

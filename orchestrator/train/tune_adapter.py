@@ -38,6 +38,10 @@ class TuneReporter:
     def trial_id(self) -> str:
         return tune.get_context().get_trial_id()
 
+    def trial_dir(self) -> Path:
+        """The trial's own folder (Tune syncs it to shared storage when the experiment has one)."""
+        return Path(tune.get_context().get_trial_dir())
+
 
 def tune_trainable(config: dict, setup: TrialSetup, data: TrialData) -> None:
     """The Tune function trainable; `setup` and `data` arrive through `tune.with_parameters`."""

@@ -113,7 +113,8 @@ def _make_probe():
     where gg-train is missing (and reports that) instead of failing to unpickle there."""
 
     def _probe(marker: str, packages: tuple) -> dict:
-        """What one node sees: the marker, and its package versions (from metadata, no import)."""
+        """What one node sees: the marker (a path, or an object in s3:// or gs:// storage, read with
+        the node's own credentials), and its package versions (from metadata, no import)."""
         import importlib.metadata
         import os
 
@@ -123,41 +124,60 @@ def _make_probe():
             except importlib.metadata.PackageNotFoundError:
                 return None
 
-        return {"sees": os.path.exists(marker), "versions": {name: version(name) for name in packages}}
+        def sees() -> bool:
+            if "://" not in marker:
+                return os.path.exists(marker)
+            try:
+                import pyarrow.fs as pafs
+
+                fs, path = pafs.FileSystem.from_uri(marker)
+                return fs.get_file_info(path).type == pafs.FileType.File
+            except Exception:
+                return False
+
+        return {"sees": sees(), "versions": {name: version(name) for name in packages}}
 
     return _probe
 
 
-def check_nodes(runs_dir) -> None:
-    """On a cluster of several nodes, before anything trains: every node must see the runs folder
-    at the same path (trials save checkpoints and TensorBoard logs there and the driver evaluates
-    from there; Ray 2.7+ no longer copies trial folders to the head), and run the driver's versions
-    of gg-train, TensorFlow, Keras and Ray. Proven, not assumed: a zero-CPU task pinned to each node
-    looks for a marker file written here and reads its package versions."""
-    import secrets
-    from pathlib import Path
+def check_nodes(storage_root: str | None) -> None:
+    """Before anything trains. With shared storage, this driver must be able to write there. On a
+    cluster of several nodes, the experiment needs shared storage (trials save checkpoints and
+    TensorBoard logs there and the driver evaluates from there; Ray 2.7+ no longer copies trial
+    folders to the head), every node must see it, and every node must run the driver's versions of
+    gg-train, TensorFlow, Keras and Ray. Proven, not assumed: a zero-CPU task pinned to each node
+    looks for a marker written here and reads its package versions."""
+    import ray
 
+    from orchestrator.tuning import storage
+
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    if storage_root is None:
+        if len(alive) > 1:
+            raise ClusterError(f"this cluster has {len(alive)} nodes and the experiment has no shared storage, so trials on "
+                               "other nodes would save checkpoints where gg-train cannot read them",
+                               "pass --storage s3://BUCKET/PATH, gs://BUCKET/PATH or a folder every node mounts at the same path")
+        return
+    marker = storage.write_marker(storage_root)
+    try:
+        seen = _probe_nodes(alive, marker) if len(alive) > 1 else []
+    finally:
+        storage.remove(marker)
+    _refuse_blind(storage_root, alive, seen)
+    _refuse_mismatch(alive, seen, _make_probe()(marker, PACKAGES)["versions"])
+
+
+def _probe_nodes(alive: list[dict], marker: str) -> list[dict]:
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    alive = [n for n in ray.nodes() if n.get("Alive")]
-    if len(alive) < 2:
-        return
-    runs = Path(runs_dir).resolve()
-    runs.mkdir(parents=True, exist_ok=True)
-    marker = runs / f".gg-shared-{secrets.token_hex(6)}"
-    marker.touch()
     probe = ray.remote(num_cpus=0)(_make_probe())
     try:
-        seen = ray.get([probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(str(marker), PACKAGES)
+        return ray.get([probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(marker, PACKAGES)
                         for n in alive], timeout=120)
     except ray.exceptions.GetTimeoutError:
         raise ClusterError("a node of the cluster did not answer gg-train's check within 120 s",
                            "check that every node is up (ray status) and try again") from None
-    finally:
-        marker.unlink(missing_ok=True)
-    _refuse_blind(runs, alive, seen)
-    _refuse_mismatch(alive, seen, _make_probe()(str(marker), PACKAGES)["versions"])
 
 
 def _named(nodes: list[dict]) -> str:
@@ -167,9 +187,9 @@ def _named(nodes: list[dict]) -> str:
 def _refuse_blind(runs, alive: list[dict], seen: list[dict]) -> None:
     blind = [n for n, s in zip(alive, seen) if not s["sees"]]
     if blind:
-        raise ClusterError(f"the runs folder {runs} is not visible from {len(blind)} of the cluster's {len(alive)} nodes: {_named(blind)}; "
+        raise ClusterError(f"the storage {runs} is not visible from {len(blind)} of the cluster's {len(alive)} nodes: {_named(blind)}; "
                            "trials there could not save checkpoints where gg-train reads them",
-                           "put --runs-dir on storage every node mounts at the same path (NFS, a shared disk)")
+                           "mount the folder on every node at the same path, or give those nodes credentials for the bucket")
 
 
 def _refuse_mismatch(alive: list[dict], seen: list[dict], mine: dict) -> None:

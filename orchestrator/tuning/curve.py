@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Callable
 
 from ray import tune
-from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import state_seal, tune_state
 from orchestrator.config import ExperimentConfig
 from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.variants import selection
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
-from orchestrator.tuning.run import DiskWatch, ProgressCallback, fit_settled, outcomes
-from orchestrator.tuning.seal_callback import StateSeal
+from orchestrator.tuning.run import fit_settled, outcomes, run_config
+from orchestrator.tuning.storage import TuneFolder
 
 
 def curve_space(winner: TrialOutcome, fractions: list[float]) -> dict:
@@ -36,20 +34,21 @@ def _curve_name(trial) -> str:
     return f"curve_{round(100 * trial.config['train_fraction'])}pct_{trial.trial_id}"
 
 
-def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, winner: TrialOutcome,
+def run_curve(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, winner: TrialOutcome,
               on_event: Callable[[str, dict], None], restore: bool = False) -> list[TrialOutcome]:
     """Run (or resume) the learning-curve trials to the end; TrialOutcomes with `hparams["train_fraction"]`.
     Raises `Interrupted` on Ctrl-C, like the main run."""
     from orchestrator.train.tune_adapter import tune_trainable
 
-    setup = dataclasses.replace(setup, board_root=None)
+    setup = dataclasses.replace(setup, board_root=None, board_in_trial=False)
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
-    path = (storage / CURVE_DIR).resolve()
-    def restored():
-        state_seal.drop_pickled_errors(path)
-        return tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
+    folder = TuneFolder(exp_dir, CURVE_DIR, config.output.storage)
 
-    restoring = restore and tune.Tuner.can_restore(str(path))
+    def restored():
+        folder.drop_pickled_errors()
+        return tune.Tuner.restore(folder.path, trainable=trainable, resume_unfinished=True, resume_errored=True)
+
+    restoring = restore and tune.Tuner.can_restore(folder.path)
     if restoring:
         tuner = restored()
     else:
@@ -59,12 +58,6 @@ def run_curve(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, 
             param_space=curve_space(winner, config.diagnosis.curve_fractions),
             tune_config=tune.TuneConfig(metric=metric, mode=mode, max_concurrent_trials=plan.max_concurrent,
                                         reuse_actors=True, trial_name_creator=_curve_name, trial_dirname_creator=_curve_name),
-            run_config=tune.RunConfig(name=CURVE_DIR, storage_path=str(storage.resolve()),
-                                      checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                                      failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-                                      callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), StateSeal(str(storage.resolve()), CURVE_DIR),
-                                                 CSVLoggerCallback(), JsonLoggerCallback()],
-                                      verbose=0),
+            run_config=run_config(config, folder, on_event, checkpoints_to_keep=1),
         )
-    tune_state.record(storage, CURVE_DIR)
-    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, CURVE_DIR, restoring))
+    return outcomes(fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restoring), folder)

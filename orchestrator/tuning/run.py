@@ -14,18 +14,20 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import disk, state_seal, tune_state
+from orchestrator import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
-from orchestrator.experiments import TUNE_DIR
+from orchestrator.experiments import BOARD_DIR, TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
-from orchestrator.tuning.outcomes import Interrupted, TrialOutcome, trial_status
+from orchestrator.tuning import storage
+from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, trial_status
 from orchestrator.tuning import restart_guard
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
+from orchestrator.tuning.storage import TuneFolder
 
 _interrupted = threading.Event()
 _disk_low = threading.Event()
@@ -103,11 +105,13 @@ def _tune_trial_name(trial) -> str:
 HPARAM_KEYS = (*HParams.model_fields, "seed", "train_fraction")  # what a TrialOutcome keeps of its Tune config
 
 
-def outcomes(results) -> list[TrialOutcome]:
-    """ResultGrid → TrialOutcomes, in a stable order (variant, trial id)."""
+def outcomes(results, folder: TuneFolder | None = None) -> list[TrialOutcome]:
+    """ResultGrid → TrialOutcomes, in a stable order (variant, trial id). With object storage, each
+    usable trial's checkpoint is fetched into the experiment folder (`TuneFolder.fetch`)."""
     out = []
     for result in results:
         config, metrics = result.config or {}, dict(result.metrics or {})
+        status = trial_status(metrics, errored=result.error is not None)
         out.append(TrialOutcome(
             trial_id=str(metrics.get("trial_id") or Path(result.path).name),
             variant=str(config.get("variant", "?")),
@@ -116,56 +120,73 @@ def outcomes(results) -> list[TrialOutcome]:
                      **{k[len(PARAM_PREFIX):]: v for k, v in config.items() if k.startswith(PARAM_PREFIX)}},  # model.params
             metrics=metrics,
             max_epochs=int(config.get("epochs", 0)),
-            status=trial_status(metrics, errored=result.error is not None),
-            checkpoint=result.checkpoint.path if result.checkpoint is not None else None,
+            status=status,
+            checkpoint=_checkpoint(result.checkpoint, status, folder),
             error=(str(result.error).strip().splitlines() or [""])[-1][:300] if result.error is not None else None,
         ))
     return sorted(out, key=lambda o: (o.variant, o.trial_id))
 
 
-def can_restore(exp_dir: Path) -> bool:
-    return tune.Tuner.can_restore(str((exp_dir / TUNE_DIR).resolve()))
+def _checkpoint(checkpoint, status: str, folder: TuneFolder | None) -> str | None:
+    """The trial's last checkpoint as a local folder; from object storage only those that can win."""
+    if checkpoint is None:
+        return None
+    if folder is None or not storage.is_uri(folder.shared):
+        return checkpoint.path
+    return folder.fetch(checkpoint) if status in USABLE else None
 
 
-def run(config: ExperimentConfig, plan: Plan, storage: Path, setup, data, on_event: Callable[[str, dict], None], restore: bool = False):
+def can_restore(folder: TuneFolder) -> bool:
+    return tune.Tuner.can_restore(folder.path)
+
+
+def run(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, on_event: Callable[[str, dict], None], restore: bool = False):
     """Build (or restore) the Tuner over the trial trainable and run it to the end; returns
     TrialOutcomes. Raises `Interrupted` when Ctrl-C stopped it before every trial ended."""
     from orchestrator.train.tune_adapter import tune_trainable
 
     trainable = tune.with_resources(tune.with_parameters(tune_trainable, setup=setup, data=data), plan.trial_resources())
+    folder = TuneFolder(exp_dir, TUNE_DIR, config.output.storage)
 
     def restored():
         # tuner.pkl is a pickle: we only ever restore experiment folders this tool wrote.
         # param_space again: Tune stores sample_from values as placeholders that it resolves from it.
-        state_seal.drop_pickled_errors(storage / TUNE_DIR)
-        return tune.Tuner.restore(str((storage / TUNE_DIR).resolve()), trainable=trainable, param_space=_space(config),
+        folder.drop_pickled_errors()
+        return tune.Tuner.restore(folder.path, trainable=trainable, param_space=_space(config),
                                   resume_unfinished=True, resume_errored=True)
 
-    tuner = restored() if restore else _new_tuner(config, plan, storage, trainable, on_event)
-    tune_state.record(storage)  # the tuner.pkl just written: resume unpickles only this one
-    return outcomes(fit_settled(tuner, restored, storage, on_event, config.failure.max_retries, TUNE_DIR, restore))
+    tuner = restored() if restore else _new_tuner(config, plan, folder, trainable, on_event)
+    results = fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restore)
+    if setup.board_in_trial:  # shared storage: the trials' TensorBoard runs come back to the experiment folder
+        folder.pull_boards(Path(exp_dir) / BOARD_DIR)
+    return outcomes(results, folder)
 
 
-def fit_settled(tuner, restored: Callable, storage: Path, on_event, retries: int, tune_dir: str, is_restored: bool = False):
+def fit_settled(tuner, restored: Callable, folder: TuneFolder, on_event, retries: int, is_restored: bool = False):
     """`fit`, then again from Tune's saved state while every errored trial lost its worker. Tune
     retries a trial whose worker dies only while the trial is RUNNING; a worker killed while a
     reused actor was being handed the next trial errors that trial outright (seen in
-    scripts/bench_soak.py). Errors of any other kind end it as before."""
-    with restart_guard.restoring(storage / tune_dir) if is_restored else contextlib.nullcontext():
-        results = fit(tuner, storage, on_event)
+    scripts/bench_soak.py). Errors of any other kind end it as before. The tuner.pkl each Tuner
+    writes is sealed first: resume unpickles only that one."""
+    exp_dir = Path(folder.exp_dir)
+    folder.pull_state()
+    tune_state.record(exp_dir, folder.name)
+    with restart_guard.restoring(folder.local) if is_restored else contextlib.nullcontext():
+        results = fit(tuner, exp_dir, on_event)
     for _ in range(retries):
         errors = [r.error for r in results if r.error is not None]
         if not errors or not all(_worker_died(e) for e in errors):
             break
         tuner = restored()
-        tune_state.record(storage, tune_dir)
-        with restart_guard.restoring(storage / tune_dir):
-            results = fit(tuner, storage, on_event)
+        folder.pull_state()
+        tune_state.record(exp_dir, folder.name)
+        with restart_guard.restoring(folder.local):
+            results = fit(tuner, exp_dir, on_event)
     return results
 
 
 def _worker_died(error) -> bool:
-    """A lost worker, as the exception or (restored, `state_seal.drop_pickled_errors`) as its text."""
+    """A lost worker, as the exception or (restored, `TuneFolder.drop_pickled_errors`) as its text."""
     from ray.exceptions import RayActorError
 
     return isinstance(error, RayActorError) or any(
@@ -207,7 +228,24 @@ def _searcher(config: ExperimentConfig, metric: str, mode: str):
     return PerVariantTPE(config, metric, mode)
 
 
-def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, on_event):
+def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoints_to_keep: int) -> tune.RunConfig:
+    """Tune's run settings, one place for the main run and the learning curve."""
+    exp_dir = str(Path(folder.exp_dir).resolve())
+    return tune.RunConfig(
+        name=folder.name,
+        storage_path=folder.storage_path,
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=checkpoints_to_keep),
+        # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
+        failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
+        # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
+        sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
+        callbacks=[ProgressCallback(on_event), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
+                   CSVLoggerCallback(), JsonLoggerCallback()],
+        verbose=0,
+    )
+
+
+def _new_tuner(config: ExperimentConfig, plan: Plan, folder: TuneFolder, trainable, on_event):
     metric, mode = selection(config)
     tpe = config.search.algorithm == "tpe"
     return tune.Tuner(
@@ -225,14 +263,5 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, storage: Path, trainable, o
             trial_name_creator=_tune_trial_name,
             trial_dirname_creator=_tune_trial_name,
         ),
-        run_config=tune.RunConfig(
-            name=TUNE_DIR,
-            storage_path=str(storage.resolve()),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=config.output.checkpoints_to_keep),
-            # A trial whose process dies is retried from its last checkpoint, up to max_retries times.
-            failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
-            callbacks=[ProgressCallback(on_event), DiskWatch(str(storage.resolve())), StateSeal(str(storage.resolve()), TUNE_DIR),
-                       CSVLoggerCallback(), JsonLoggerCallback()],
-            verbose=0,
-        ),
+        run_config=run_config(config, folder, on_event, config.output.checkpoints_to_keep),
     )

@@ -11,6 +11,7 @@ import pytest
 
 from orchestrator import state_seal
 from orchestrator.tuning.run import _worker_died, fit_settled
+from orchestrator.tuning.storage import TuneFolder
 
 pytestmark = pytest.mark.ray
 
@@ -41,14 +42,14 @@ def _settled(trainable, tmp_path, monkeypatch, retries=2):
     from ray import tune
 
     monkeypatch.setenv(state_seal.KEY_ENV, str(tmp_path / "seal.key"))
-    restores = []
+    restores, folder = [], TuneFolder(tmp_path, "tune")
 
     def restored():
         restores.append(1)
-        state_seal.drop_pickled_errors(tmp_path / "tune")  # as `run` does: the retry sees the error as text
-        return tune.Tuner.restore(str(tmp_path / "tune"), trainable=trainable, resume_errored=True)
+        folder.drop_pickled_errors()  # as `run` does: the retry sees the error as text
+        return tune.Tuner.restore(folder.path, trainable=trainable, resume_errored=True)
 
-    results = fit_settled(_tuner(trainable, tmp_path, tmp_path / "marker"), restored, tmp_path, lambda kind, info: None, retries, "tune")
+    results = fit_settled(_tuner(trainable, tmp_path, tmp_path / "marker"), restored, folder, lambda kind, info: None, retries)
     return results, restores
 
 
