@@ -5,7 +5,8 @@
 # nodes, a node lost mid-run) are tested on it without a second machine.
 # Usage: cluster/local_cluster.sh start [WORKERS] [PORT]   (default 2 workers, port 6391)
 #        cluster/local_cluster.sh stop [PORT]
-#   then: gg-train launch --config configs/quickstart.yaml --address 127.0.0.1:PORT
+#   then: gg-train launch --config configs/quickstart.yaml --address 127.0.0.1:PORT --storage /tmp/gg-shared
+#   (several nodes need shared storage: a folder they all see, as every folder here is, or s3:// / gs://)
 # CPUS_PER_NODE (default 1) sets each node's CPUs; GPUS_PER_NODE (default 0) declares GPUs a node
 # offers to Ray's scheduler (a fake resource on a CPU machine, for planning tests).
 set -euo pipefail

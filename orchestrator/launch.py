@@ -5,7 +5,6 @@ input runs before the folder is created (launch) or before any trial is restarte
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +55,6 @@ def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Pat
     return setup, data
 
 
-def _auth_for_joining(config: ExperimentConfig) -> None:
-    """Ray 2.60 turns token authentication on for clusters it starts, but a client given an explicit
-    address stays 'disabled' and is refused. Say 'token' before Ray is first imported (Ray caches its
-    config); set RAY_AUTH_MODE=disabled yourself only for a cluster that has it off."""
-    if config.resources.address:
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
-
-
 def _plan(config: ExperimentConfig):
     """The resource plan against what Ray sees, node by node, and the per-node checks: before anything trains."""
     from orchestrator.tuning import cluster
@@ -110,9 +101,10 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     phases.enter(phases.DATA)
     dataset = load_dataset(config.data, config.seed)
     config, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)
-    _auth_for_joining(config)
     from orchestrator.data.checks import run_checks
     from orchestrator.tuning import cluster
+
+    cluster.auth_for_joining(config.resources.address)
 
     checks = run_checks(dataset)
     imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
@@ -122,7 +114,9 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
         plan = _plan(config)
         if dry_run:  # the plan printed; no folder, no trial
             return announce(config, dataset, plan, None, console, checks, restore=False)
-        _claim_storage(config, target, overwrite)
+        from orchestrator.tuning.storage import claim
+
+        claim(target, config.output.storage, overwrite)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
@@ -146,17 +140,15 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
                               "restore the original data file, or launch a new experiment")
-    _auth_for_joining(config)
+    from orchestrator.tuning import cluster, storage
+
+    cluster.auth_for_joining(config.resources.address)
     from orchestrator.tuning.run import can_restore
 
-    main, curve = _tune_folders(config, exp_dir)
-    for folder in (main, curve):  # shared storage: its state files, checked here, then put back as checked
-        folder.pull_state()
-    put_back = tune_state.ready_for_restore(exp_dir) if main.local.exists() else []
+    main, curve = storage.tune_folders(exp_dir, config.output.storage)
+    put_back = tune_state.checked_for_restore(exp_dir, (main, curve))
     if put_back:
         console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
-    for folder in (main, curve):
-        folder.push_state()
     restore = can_restore(main)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         main.remove()
@@ -164,27 +156,9 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
         return _resume_ray(config, dataset, manifest, exp_dir, console, started, restore)
 
 
-def _tune_folders(config: ExperimentConfig, exp_dir: Path) -> tuple:
-    from orchestrator.tuning.storage import TuneFolder
-
-    return tuple(TuneFolder(exp_dir, name, config.output.storage) for name in (experiments.TUNE_DIR, experiments.CURVE_DIR))
-
-
-def _claim_storage(config: ExperimentConfig, target: Path, overwrite: bool) -> None:
-    """Shared storage holds one experiment of a name: refuse to mix a new launch into an old one's
-    trials, or clear them with --overwrite (before anything trains, after every check passed)."""
-    held = [folder for folder in _tune_folders(config, target) if folder.shared is not None and folder.exists()]
-    if held and not overwrite:
-        raise ExperimentError(f"the storage already holds an experiment named '{target.name}' ({held[0].path})",
-                              "choose another --name, or pass --overwrite to replace it")
-    for folder in held:
-        folder.remove()
-
-
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,
                 started: float, restore: bool) -> LaunchResult:
     from orchestrator.tuning import cluster
-
     with cluster.connected(config.resources.address):
         plan = _plan(config)
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
@@ -226,7 +200,7 @@ def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, rest
     prepare_driver()
     if not restore:
         write_hparams_config(exp_dir / BOARD_DIR, config)
-    when = "once the trials end (they log into shared storage)" if config.output.storage else "live"
+    when = "trial by trial as they end (trials log into shared storage)" if config.output.storage else "live"
     console.print(f"gg-train: watch {when} with  gg-train tensorboard {exp_dir.name} --runs-dir {exp_dir.parent}", highlight=False)
 
 

@@ -66,6 +66,18 @@ def ready_for_restore(folder: Path) -> list[str]:
     return put_back
 
 
+def checked_for_restore(folder: Path, tune_folders: tuple) -> list[str]:
+    """`ready_for_restore` wherever Tune's state lies: with shared storage, its state files are pulled
+    into the experiment folder first and pushed back once they pass, so Tune restores what was
+    checked (`tuning.storage.TuneFolder`). Returns the files put back."""
+    for tune_folder in tune_folders:
+        tune_folder.pull_state()
+    put_back = ready_for_restore(folder) if tune_folders[0].local.exists() else []
+    for tune_folder in tune_folders:
+        tune_folder.push_state()
+    return put_back
+
+
 def _others_in_group(gid: int) -> list[str]:
     """Users other than this one who belong to group `gid` (as a member or as their primary group)."""
     import grp

@@ -40,6 +40,7 @@ def no_ray(monkeypatch):
 
     stub.connect = connect
     stub.connected = lambda address: stub.connect(address)  # `with cluster.connected(...)` reaches `connect`
+    stub.auth_for_joining = lambda address: None  # an environment variable for Ray, not Ray itself
     monkeypatch.setitem(sys.modules, "orchestrator.tuning.cluster", stub)
     monkeypatch.setattr(orchestrator.tuning, "cluster", stub, raising=False)
     monkeypatch.delenv("GG_DEBUG", raising=False)

@@ -24,6 +24,14 @@ DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRE
               "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
 
 
+def auth_for_joining(address: str | None) -> None:
+    """Ray 2.60 turns token authentication on for clusters it starts, but a client given an explicit
+    address stays 'disabled' and is refused. Say 'token' before Ray is first imported (Ray caches its
+    config); set RAY_AUTH_MODE=disabled yourself only for a cluster that has it off."""
+    if address:
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+
 def check_reachable(address: str, timeout: float = 3.0) -> None:
     """Fail in seconds on an address nothing listens at; `ray.init` would retry for many minutes."""
     if address == "auto":

@@ -97,6 +97,23 @@ class DiskWatch(tune.Callback):
     on_trial_result = on_trial_error = on_trial_recover = on_trial_save = _check
 
 
+class BoardPull(tune.Callback):
+    """Shared storage: a trial's TensorBoard run comes back into the experiment's `tensorboard/`
+    when the trial ends (what its last report synced), so TensorBoard shows finished trials while
+    the others train; `run` pulls them all once more at the end."""
+
+    def __init__(self, folder: TuneFolder) -> None:
+        self.folder = folder
+
+    def _pull(self, iteration, trials, trial, **info) -> None:
+        try:
+            self.folder.pull_boards(Path(self.folder.exp_dir) / BOARD_DIR, _tune_trial_name(trial))
+        except OSError:  # storage unreachable for a moment: the pull at the end brings it
+            pass
+
+    on_trial_complete = on_trial_error = _pull
+
+
 def _tune_trial_name(trial) -> str:
     """Tune's name and folder for a trial: `names.trial_name`, the one owner of that format."""
     return trial_name(trial.config["variant"], trial.trial_id)
@@ -155,7 +172,7 @@ def run(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, on_eve
         return tune.Tuner.restore(folder.path, trainable=trainable, param_space=_space(config),
                                   resume_unfinished=True, resume_errored=True)
 
-    tuner = restored() if restore else _new_tuner(config, plan, folder, trainable, on_event)
+    tuner = restored() if restore else _new_tuner(config, plan, folder, trainable, on_event, setup.board_in_trial)
     results = fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restore)
     if setup.board_in_trial:  # shared storage: the trials' TensorBoard runs come back to the experiment folder
         folder.pull_boards(Path(exp_dir) / BOARD_DIR)
@@ -228,7 +245,8 @@ def _searcher(config: ExperimentConfig, metric: str, mode: str):
     return PerVariantTPE(config, metric, mode)
 
 
-def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoints_to_keep: int) -> tune.RunConfig:
+def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoints_to_keep: int,
+               board_pull: bool = False) -> tune.RunConfig:
     """Tune's run settings, one place for the main run and the learning curve."""
     exp_dir = str(Path(folder.exp_dir).resolve())
     return tune.RunConfig(
@@ -240,12 +258,12 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
         callbacks=[ProgressCallback(on_event), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
-                   CSVLoggerCallback(), JsonLoggerCallback()],
+                   CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else [])],
         verbose=0,
     )
 
 
-def _new_tuner(config: ExperimentConfig, plan: Plan, folder: TuneFolder, trainable, on_event):
+def _new_tuner(config: ExperimentConfig, plan: Plan, folder: TuneFolder, trainable, on_event, board_pull: bool):
     metric, mode = selection(config)
     tpe = config.search.algorithm == "tpe"
     return tune.Tuner(
@@ -263,5 +281,5 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, folder: TuneFolder, trainab
             trial_name_creator=_tune_trial_name,
             trial_dirname_creator=_tune_trial_name,
         ),
-        run_config=run_config(config, folder, on_event, config.output.checkpoints_to_keep),
+        run_config=run_config(config, folder, on_event, config.output.checkpoints_to_keep, board_pull),
     )

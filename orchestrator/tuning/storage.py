@@ -178,9 +178,9 @@ class TuneFolder:
         _copy(checkpoint.path, checkpoint.filesystem, str(target), pafs.LocalFileSystem())
         return str(target)
 
-    def pull_boards(self, board_dir: Path) -> int:
-        """Copy every trial's TensorBoard run from storage (`<trial>/tensorboard/<run>`) into the
-        experiment's `tensorboard/`. Returns how many runs came back."""
+    def pull_boards(self, board_dir: Path, trial_name: str | None = None) -> int:
+        """Copy every trial's (or one trial's) TensorBoard run from storage (`<trial>/tensorboard/<run>`)
+        into the experiment's `tensorboard/`. Returns how many runs came back."""
         if self.shared is None:
             return 0
         import pyarrow.fs as pafs
@@ -188,10 +188,30 @@ class TuneFolder:
         fs, path = filesystem(self.path)
         runs = 0
         for trial in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)):
-            if trial.type != pafs.FileType.Directory:
+            if trial.type != pafs.FileType.Directory or trial_name not in (None, Path(trial.path).name):
                 continue
             for run in fs.get_file_info(pafs.FileSelector(f"{trial.path}/{BOARD_SUBDIR}", allow_not_found=True)):
                 if run.type == pafs.FileType.Directory:
                     _copy(run.path, fs, str(Path(board_dir) / Path(run.path).name), pafs.LocalFileSystem())
                     runs += 1
         return runs
+
+
+def tune_folders(exp_dir: Path, shared: str | None) -> tuple[TuneFolder, TuneFolder]:
+    """The experiment's two Tune runs: the trials, and the learning curve."""
+    from orchestrator.experiments import CURVE_DIR, TUNE_DIR
+
+    return TuneFolder(exp_dir, TUNE_DIR, shared), TuneFolder(exp_dir, CURVE_DIR, shared)
+
+
+def claim(exp_dir: Path, shared: str | None, overwrite: bool) -> None:
+    """Shared storage holds one experiment of a name: refuse to mix a new launch into an old one's
+    trials, or clear them with --overwrite (before anything trains, after every check passed)."""
+    from orchestrator.errors import ExperimentError
+
+    held = [folder for folder in tune_folders(exp_dir, shared) if shared is not None and folder.exists()]
+    if held and not overwrite:
+        raise ExperimentError(f"the storage already holds an experiment named '{Path(exp_dir).name}' ({held[0].path})",
+                              "choose another --name, or pass --overwrite to replace it")
+    for folder in held:
+        folder.remove()

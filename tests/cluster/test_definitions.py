@@ -74,6 +74,7 @@ def test_the_rayjob_runs_gg_train_on_the_shared_runs_folder():
     entry = job["spec"]["entrypoint"].split()
     assert entry[:2] == ["gg-train", "launch"] and entry[entry.index("--address") + 1] == "auto"
     assert entry[entry.index("--runs-dir") + 1].startswith("/shared/")
+    assert entry[entry.index("--storage") + 1].startswith("/shared/")  # several nodes: gg-train refuses a launch without it
     config = entry[entry.index("--config") + 1]
     assert (CLUSTER.parent / config.removeprefix("/home/ray/gg-train/")).is_file()
     assert _load("kuberay/shared-runs.yaml")["spec"]["accessModes"] == ["ReadWriteMany"]

@@ -332,3 +332,17 @@ def test_unused_patience_raises_for_named_variant():
     with pytest.raises(ConfigError, match=r"variant 'wd' \(l2\) does not use 'patience'") as err:
         resolve_params(config.variants[0], config)
     assert "early_stopping" in assert_one_line(err)
+
+
+@pytest.mark.parametrize("where", ["s3://team-bucket/runs", "gs://team-bucket/runs", "/mnt/shared/runs"])
+def test_shared_storage_takes_a_bucket_uri_or_an_absolute_folder(where):
+    assert build_config({"output": {"storage": where}}).output.storage == where
+
+
+@pytest.mark.parametrize("where,why", [("runs/shared", "absolute folder that every node mounts"),
+                                       ("ftp://host/runs", "must be s3://BUCKET/PATH, gs://BUCKET/PATH"),
+                                       ("s3://", "must be s3://BUCKET/PATH")])
+def test_storage_that_no_node_could_share_is_refused_with_the_forms_it_takes(where, why):
+    with pytest.raises(ConfigError, match=rf"^output: .*{why}") as err:
+        build_config({"output": {"storage": where}})
+    assert_one_line(err)

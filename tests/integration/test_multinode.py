@@ -1,7 +1,9 @@
 """A cluster of several nodes on one machine (cluster/local_cluster.sh: a head and two worker
-nodes, one CPU each, separate raylets, token authentication on): a launch that joins it spreads
-its trials over the nodes and records each trial's node, and a request no single node can hold is
-refused before anything trains, with every node's numbers."""
+nodes, one CPU each, separate raylets, token authentication on) and a real S3-compatible server
+(moto, 127.0.0.1) as its shared storage: a launch that joins it spreads its trials over the nodes,
+records each trial's node, keeps checkpoints and TensorBoard logs in the bucket and evaluates and
+exports from there; an interrupted one resumes from the bucket; a launch without shared storage,
+and a request no single node can hold, are refused before anything trains."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.names import trial_name
 from orchestrator.report.tensorboard import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.multinode]  # `pytest -m multinode`; not in the default suite
 ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "gg-shared"
+STORAGE = f"s3://{BUCKET}/experiments"
 
 
 def _script(*args: str, env: dict) -> str:
@@ -28,12 +33,17 @@ def _script(*args: str, env: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(s3_server):
     """Head + 2 workers, 1 CPU each; each node also declares 1 GPU to Ray's scheduler (none exists:
-    the launches below use --gpus 0, or are refused before a trial would ask for one)."""
+    the launches below use --gpus 0, or are refused before a trial would ask for one). Every node,
+    like the driver, has credentials for the S3 server (as nodes of a real cluster have theirs)."""
+    import boto3
+
     port = free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "CPUS_PER_NODE": "1",
+    env = {**os.environ, **s3_server, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "CPUS_PER_NODE": "1",
            "GPUS_PER_NODE": "1", "GG_CLUSTER_TMP": f"/tmp/ggr{port}"}  # short: Ray's socket paths must fit 107 bytes
+    boto3.client("s3", endpoint_url=s3_server["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id="testing", aws_secret_access_key="testing").create_bucket(Bucket=BUCKET)
     assert "1 head + 2 worker node(s)" in _script("start", "2", str(port), env=env)
     yield f"127.0.0.1:{port}", env
     _script("stop", str(port), env=env)
@@ -48,16 +58,80 @@ def _launch(address: str, env: dict, runs: Path, *extra: str) -> subprocess.Comp
         capture_output=True, text=True, timeout=600, env=env)
 
 
-def test_trials_spread_over_the_nodes_and_each_records_its_node(cluster, tmp_path):
+def _s3_keys(env: dict, prefix: str) -> list[str]:
+    import pyarrow.fs as pafs
+
+    fs = pafs.S3FileSystem(endpoint_override=env["AWS_ENDPOINT_URL"], access_key="testing", secret_key="testing",
+                           region="us-east-1")
+    return [f.path for f in fs.get_file_info(pafs.FileSelector(f"{BUCKET}/{prefix}", recursive=True, allow_not_found=True))]
+
+
+def test_trials_spread_over_the_nodes_and_keep_everything_in_s3(cluster, tmp_path):
     address, env = cluster
-    proc = _launch(address, env, tmp_path, "--gpus", "0", "--set",
+    proc = _launch(address, env, tmp_path, "--gpus", "0", "--storage", STORAGE, "--set",
                    "variants=[{kind: baseline}, {kind: l2}, {kind: dropout}, {kind: early_stopping}]")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "3 at a time" in proc.stdout  # one per node: each has one CPU
-    report = json.loads((tmp_path / "spread" / "report.json").read_text())
+    exp_dir = tmp_path / "spread"
+    report = json.loads((exp_dir / "report.json").read_text())
     nodes = {t["node"]["id"] for t in report["all_trials"]}
     assert len(report["all_trials"]) == 4 and None not in nodes and len(nodes) >= 2, report["all_trials"]
+    assert report["export"]["verified"] is True and (exp_dir / "best" / "model.keras").is_file()
+    keys = _s3_keys(env, "experiments/spread/tune")
+    names = {trial_name(t["variant"], t["trial_id"]) for t in report["all_trials"]}
+    for trial in names:  # every trial's checkpoints and TensorBoard run are in the bucket...
+        assert any(k.startswith(f"{BUCKET}/experiments/spread/tune/{trial}/checkpoint_") for k in keys), trial
+        assert any(f"/{trial}/tensorboard/{trial}/validation/events.out.tfevents" in k for k in keys), trial
+    assert {p.name for p in (exp_dir / "tensorboard").iterdir() if p.is_dir()} == names  # ...and came back for TensorBoard
+    assert all(list((exp_dir / "tensorboard" / n / "validation").glob("events.out.tfevents*")) for n in names)
+    assert not [p for p in (exp_dir / "tune").iterdir() if p.is_dir()], "trial folders on the driver's disk"
+
+
+def test_without_shared_storage_a_launch_on_several_nodes_is_refused_before_training(cluster, tmp_path):
+    address, env = cluster
+    proc = _launch(address, env, tmp_path, "--gpus", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert ("cluster error: this cluster has 3 nodes and the experiment has no shared storage, so trials on other nodes "
+            "would save checkpoints where gg-train cannot read them (pass --storage s3://BUCKET/PATH") in proc.stderr
+    assert not (tmp_path / "spread").exists()
+
+
+def test_an_interrupted_experiment_resumes_from_s3_without_training_finished_trials_again(cluster, tmp_path):
+    """Ctrl-C once some trial has finished: the bucket keeps Tune's state and the checkpoints; the
+    driver's folder keeps the seals. `gg-train resume` brings it to the end and a finished trial
+    keeps its result (its process id is the first run's)."""
+    import signal
+    import time
+
+    address, env = cluster
+    cmd = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
+           "--address", address, "--runs-dir", str(tmp_path), "--name", "halfway", "--samples", "1", "--epochs", "400",
+           "--gpus", "0", "--storage", STORAGE, "--set", "diagnosis.learning_curve=false", "--set", "scheduler.type=none",
+           "--set", "output.checkpoint_every=10",
+           "--set", "variants=[{kind: early_stopping, params: {patience: 2}}, {kind: baseline}, {kind: l2}]"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    seen, finished = [], None
+    for line in proc.stdout:  # the progress lines: wait for the first finished trial
+        seen.append(line)
+        if found := re.search(r"\] (\S+): (?:early stopped|completed) after (\d+) epochs", line):
+            finished = found.groups()
+            break
+    assert finished is not None, "".join(seen)[-2000:]
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 130, "".join(seen)[-1500:] + rest[-1500:]
+    first = {k.split("/")[4] for k in _s3_keys(env, "experiments/halfway/tune") if "/checkpoint_" in k}
+    assert first, "no checkpoint reached the bucket before the interrupt"
+    done = subprocess.run([sys.executable, "-m", "orchestrator.cli", "resume", "halfway", "--runs-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "halfway" / "report.json").read_text())
+    assert report["trials"]["total"] == 3 and report["trials"]["errored"] == 0, report["trials"]
     assert report["export"]["verified"] is True
+    assert f"] {finished[0]}:" not in done.stdout + done.stderr, "a finished trial trained again after the resume"
+    kept = next(t for t in report["all_trials"] if trial_name(t["variant"], t["trial_id"]) == finished[0])
+    assert kept["epochs"] == int(finished[1])
 
 
 def test_a_trial_bigger_than_every_node_is_refused_with_each_nodes_numbers(cluster, tmp_path):
@@ -73,7 +147,8 @@ def test_a_dry_run_plans_four_packed_trials_per_gpu_on_every_node(cluster, tmp_p
     """Each node declares one GPU to Ray (a fake resource: no GPU here); a quarter GPU and a quarter
     CPU per trial fit four trials on each of the three nodes. --dry-run checks and plans, trains nothing."""
     address, env = cluster
-    proc = _launch(address, env, tmp_path, "--gpus", "3", "--gpus-per-trial", "0.25", "--cpus-per-trial", "0.25", "--dry-run")
+    proc = _launch(address, env, tmp_path, "--gpus", "3", "--gpus-per-trial", "0.25", "--cpus-per-trial", "0.25", "--dry-run",
+                   "--storage", STORAGE)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "12 at a time, 0.25 CPU + 0.25 GPU each" in out and "dry run" in out and "nothing trained" in out
@@ -93,9 +168,10 @@ def _alive(address: str, env: dict) -> int:
     return int(out.stdout.strip() or 0)
 
 
-def test_a_node_that_cannot_see_the_runs_folder_is_refused_before_training(cluster, tmp_path):
-    """A fourth node in its own mount namespace with an empty tmpfs over the runs folder: to it the
-    folder is not the driver's (as on a node with its own local disk), so the launch stops at once."""
+def test_a_node_that_cannot_see_the_shared_folder_is_refused_before_training(cluster, tmp_path):
+    """Shared storage as a folder (NFS, a shared disk); a fourth node in its own mount namespace
+    with an empty tmpfs over it: to it the folder is not the driver's (as on a node with its own
+    local disk), so the launch stops at once."""
     from tests.integration.test_recovery import _wait_for
 
     address, env = cluster
@@ -109,11 +185,12 @@ def test_a_node_that_cannot_see_the_runs_folder_is_refused_before_training(clust
         pytest.skip(f"cannot make a private mount namespace here: {blind.stderr.strip()[-300:]}")
     assert blind.returncode == 0, blind.stderr[-2000:]
     assert _wait_for(lambda: _alive(address, env) == 4, timeout=60)
-    proc = _launch(address, env, runs, "--gpus", "0")
+    proc = _launch(address, env, tmp_path / "local", "--gpus", "0", "--storage", str(runs))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    assert re.search(rf"the runs folder {re.escape(str(runs))} is not visible from 1 of the cluster's 4 nodes: \S+ \([0-9a-f]{{8}}\);", proc.stderr)
-    assert "put --runs-dir on storage every node mounts at the same path" in proc.stderr
-    assert list(runs.iterdir()) == [], "the check left something in the runs folder"
+    assert re.search(rf"the storage {re.escape(str(runs))} is not visible from 1 of the cluster's 4 nodes: \S+ \([0-9a-f]{{8}}\);", proc.stderr)
+    assert "mount the folder on every node at the same path" in proc.stderr
+    assert list(runs.iterdir()) == [], "the check left something in the shared folder"
+    assert not (tmp_path / "local").exists()
 
 
 HEAD_ID = """
@@ -129,9 +206,9 @@ def _raylet_pid(node_id: str) -> int:
     return next(p.pid for p in psutil.process_iter(["cmdline"]) if f"--node_id={node_id}" in " ".join(p.info["cmdline"] or []))
 
 
-def _running_on_a_worker_node(exp_dir: Path, head: str) -> str | None:
+def _running_on_a_worker_node(tune_dir: Path, head: str) -> str | None:
     """The node id of a worker node (not the head) that a still-running trial reported from."""
-    for result in exp_dir.glob("tune/*/result.json"):
+    for result in tune_dir.glob("*/result.json"):
         lines = result.read_text().splitlines()
         last = json.loads(lines[-1]) if lines else {}
         if last.get("node_id") not in (None, head) and not last.get("final"):
@@ -141,7 +218,8 @@ def _running_on_a_worker_node(exp_dir: Path, head: str) -> str | None:
 
 def test_a_worker_node_killed_mid_run_loses_no_trial(tmp_path):
     """SIGKILL one worker node's raylet while a trial trains there: Ray marks the node dead, Tune
-    retries its trials from their checkpoints on the nodes left, and every trial completes."""
+    retries its trials from their checkpoints on the nodes left, and every trial completes. Shared
+    storage here is a folder every node sees (one machine), as NFS would be."""
     from tests.integration.test_recovery import _wait_for
 
     port = free_port()
@@ -154,12 +232,12 @@ def test_a_worker_node_killed_mid_run_loses_no_trial(tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
              "--address", f"127.0.0.1:{port}", "--runs-dir", str(tmp_path), "--name", "nodelost", "--samples", "1",
-             "--epochs", "150", "--gpus", "0", "--set", "diagnosis.learning_curve=false", "--set", "scheduler.type=none",
+             "--epochs", "150", "--gpus", "0", "--storage", str(tmp_path / "shared"), "--set", "diagnosis.learning_curve=false", "--set", "scheduler.type=none",
              "--set", "output.checkpoint_every=5", "--set", "variants=[{kind: baseline}, {kind: l2}, {kind: dropout}, {kind: early_stopping}]"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        exp_dir = tmp_path / "nodelost"
-        assert _wait_for(lambda: _running_on_a_worker_node(exp_dir, head) or proc.poll() is not None, timeout=240)
-        victim = _running_on_a_worker_node(exp_dir, head)
+        exp_dir, tune_dir = tmp_path / "nodelost", tmp_path / "shared" / "nodelost" / "tune"
+        assert _wait_for(lambda: _running_on_a_worker_node(tune_dir, head) or proc.poll() is not None, timeout=240)
+        victim = _running_on_a_worker_node(tune_dir, head)
         assert victim is not None, proc.communicate()[1][-2000:]
         os.kill(_raylet_pid(victim), 9)
         out, err = proc.communicate(timeout=600)
