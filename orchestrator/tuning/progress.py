@@ -66,6 +66,9 @@ def announce(config, dataset, plan, exp_dir, console: Console, checks: list[dict
         console.print("gg-train: dry run: config, data, model, cluster and resources check out; nothing trained, nothing written", highlight=False)
     else:
         console.print(f"gg-train: experiment folder {exp_dir}", highlight=False)
+    if config.output.storage:
+        console.print(f"gg-train: trials keep checkpoints and TensorBoard logs in {config.output.storage} (every node checked)",
+                      highlight=False)
     for check in checks:
         if check["status"] != "ok":
             console.print(f"gg-train: data check {check['name']} ({check['status']}): {check['message']}", highlight=False)

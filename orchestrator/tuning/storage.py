@@ -12,6 +12,7 @@ pyarrow client: gg-train never ships secrets to workers.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import secrets
 import shutil
@@ -48,6 +49,16 @@ def filesystem(where: str):
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError… for a bad scheme or missing support
         raise ClusterError(f"storage {where} cannot be opened: {_first_line(exc)}",
                            "give s3://BUCKET/PATH, gs://BUCKET/PATH or an absolute folder every node mounts") from None
+
+
+@contextlib.contextmanager
+def reaching(where: str):
+    """Storage that stops answering (network, credentials, a deleted bucket) is one line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise ClusterError(f"storage {where} cannot be read or written from this driver: {_first_line(exc)}",
+                           "check the bucket or folder and this machine's credentials, then run the command again") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -124,10 +135,11 @@ class TuneFolder:
         if self.shared is None:
             return
         fs, path = filesystem(self.path)
-        for name in self._state_names():
-            self.local.mkdir(parents=True, exist_ok=True)
-            with fs.open_input_stream(f"{path}/{name}") as source:
-                write_bytes_atomic(self.local / name, source.read())
+        with reaching(self.path):
+            for name in self._state_names():
+                self.local.mkdir(parents=True, exist_ok=True)
+                with fs.open_input_stream(f"{path}/{name}") as source:
+                    write_bytes_atomic(self.local / name, source.read())
 
     def push_state(self) -> None:
         """Put the checked local state files back in storage, in place of what is there."""
@@ -136,9 +148,10 @@ class TuneFolder:
         from orchestrator.state_seal import state_files
 
         fs, path = filesystem(self.path)
-        for local in state_files(self.local):
-            with fs.open_output_stream(f"{path}/{local.name}") as out:
-                out.write(local.read_bytes())
+        with reaching(self.path):
+            for local in state_files(self.local):
+                with fs.open_output_stream(f"{path}/{local.name}") as out:
+                    out.write(local.read_bytes())
 
     def drop_pickled_errors(self) -> None:
         """Remove Ray's pickled trial exceptions (`error.pkl`) before a restore; Tune falls back to `error.txt`."""
@@ -154,7 +167,8 @@ class TuneFolder:
         import pyarrow.fs as pafs
 
         fs, path = filesystem(self.path)
-        return fs.get_file_info(path).type == pafs.FileType.Directory
+        with reaching(self.path):
+            return fs.get_file_info(path).type == pafs.FileType.Directory
 
     def remove(self) -> None:
         """Nothing trained yet (killed before Tune wrote its state): start this run from nothing."""

@@ -121,3 +121,15 @@ def test_a_checkpoint_and_the_tensorboard_runs_come_back_from_storage(s3_bucket,
     assert (Path(local) / "state.json").read_text() == '{"epoch": 3}'
     assert folder.pull_boards(tmp_path / "exp" / "tensorboard") == 1
     assert (tmp_path / "exp" / "tensorboard" / "baseline_0" / "train" / "events.out.tfevents.1").read_bytes() == b"scalars"
+
+
+def test_storage_that_stops_answering_is_one_line_at_resume(tmp_path, monkeypatch):
+    from orchestrator.report.tensorboard import free_port
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}.items():  # nothing listens there
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ClusterError) as err:
+        TuneFolder(tmp_path / "exp", "tune", "s3://team-bucket/runs").pull_state()
+    assert err.value.one_line().startswith("cluster error: storage s3://team-bucket/runs/exp/tune cannot be read or written from this driver:")
+    assert not (tmp_path / "exp").exists()
