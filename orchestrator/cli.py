@@ -68,7 +68,7 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
     keys = {
         "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
         "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
-        "cpu_replicas": "resources.cpu_replicas",
+        "cpu_replicas": "resources.cpu_replicas", "workers_per_trial": "resources.workers_per_trial",
         "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage",
     }
     return [(keys[k].split("."), str(v) if isinstance(v, Path) else v) for k, v in flags.items() if v is not None]
@@ -86,6 +86,7 @@ def launch(
     gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 1); below 1 packs trials onto a GPU, e.g. 0.25.")] = None,
     cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
     cpu_replicas: Annotated[Optional[int], typer.Option("--cpu-replicas", help="CPU trials only: split the CPU into R logical devices and train with MirroredStrategy over them.")] = None,
+    workers_per_trial: Annotated[Optional[int], typer.Option("--workers-per-trial", help="Train each trial on W Ray Train workers (each with --cpus-per-trial/--gpus-per-trial, spread over nodes) under MultiWorkerMirroredStrategy.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Epochs per trial (variants that set their own `epochs` keep theirs).")] = None,
     samples: Annotated[Optional[int], typer.Option(help="Trials per variant.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
@@ -100,7 +101,7 @@ def launch(
         sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-            storage=storage,
+            storage=storage, workers_per_trial=workers_per_trial,
         ) + [parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
         from orchestrator import experiments

@@ -33,28 +33,6 @@ class LaunchResult:
         return self.exp_dir / experiments.REPORT
 
 
-def _trial_inputs(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path):
-    from orchestrator.train.spec import TrialData, TrialSetup
-    from orchestrator.tuning.schedulers import rung_epochs
-
-    mean, variance = dataset.scaling()
-    shared = config.output.storage is not None
-    setup = TrialSetup(
-        n_classes=dataset.n_classes, mean=mean, variance=variance, activation=config.model.activation,
-        optimizer=config.training.optimizer, cpus=plan.cpus_per_trial, gpus=plan.gpus_per_trial,
-        cpu_replicas=plan.cpu_replicas, precision=config.training.precision, batch_scope=config.training.batch_scope,
-        board_root=str((exp_dir / BOARD_DIR).resolve()) if config.output.tensorboard and not shared else None,
-        board_in_trial=config.output.tensorboard and shared,
-        histograms=config.output.histograms, selection=selection(config)[0], model_kind=config.model.kind,
-        model_ref=config.model.builder or (str(config.model.file) if config.model.file is not None else None),
-        checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
-        checkpoint_rungs=rung_epochs(config), checkpoint_seconds=config.output.checkpoint_seconds,
-    )
-    # The held-out rule: only train and validation travel to trials; TrialData has no test field.
-    data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)
-    return setup, data
-
-
 def _plan(config: ExperimentConfig):
     """The resource plan against what Ray sees, node by node, and the per-node checks: before anything trains."""
     from orchestrator.tuning import cluster
@@ -74,7 +52,7 @@ def _manifest(config: ExperimentConfig, dataset: Dataset, plan, checks: list[dic
         "data": dataset.describe(),
         "model": model,
         "resources": {"gpus": plan.gpus, "gpus_per_trial": plan.gpus_per_trial, "cpus_per_trial": plan.cpus_per_trial,
-                      "cpu_replicas": plan.cpu_replicas, "max_concurrent_trials": plan.max_concurrent,
+                      "cpu_replicas": plan.cpu_replicas, "workers_per_trial": plan.workers, "max_concurrent_trials": plan.max_concurrent,
                       "address": config.resources.address},
         "search": search_domains(config),
         "checks": checks,
@@ -214,7 +192,9 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
     checker = Checker()  # the export proof's fresh process: its imports overlap the trials
     try:
         _start_board(config, exp_dir, console, restore)
-        setup, data = _trial_inputs(config, dataset, plan, exp_dir)
+        from orchestrator.tuning.inputs import trial_inputs
+
+        setup, data = trial_inputs(config, dataset, plan, exp_dir)
         total = len(config.variants) * config.search.samples
         phases.enter(phases.TRAINING, exp_dir)
         outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)

@@ -156,6 +156,9 @@ class ResourcesConfig(Strict):
     gpus_per_trial: float | None = Field(None, gt=0, le=64)
     cpus_per_trial: float = Field(1, gt=0)
     cpu_replicas: int = Field(1, ge=1, le=64)  # ≥2: MirroredStrategy over logical CPUs (development, CI)
+    # ≥2: each trial trains on this many Ray Train workers (each with cpus_per_trial CPUs and
+    # gpus_per_trial GPUs, spread over nodes) under MultiWorkerMirroredStrategy.
+    workers_per_trial: int = Field(1, ge=1, le=64)
     address: str | None = None
 
     @model_validator(mode="after")
@@ -165,6 +168,10 @@ class ResourcesConfig(Strict):
             raise ValueError(f"gpus_per_trial {share:g} must be a whole number of GPUs, or a share of one below 1 (e.g. 0.25)")
         if share is not None and share < 1 and share < 0.01:
             raise ValueError(f"gpus_per_trial {share:g} is below 0.01 of a GPU, too little to hold a model")
+        if self.workers_per_trial > 1 and self.cpu_replicas > 1:
+            raise ValueError("workers_per_trial and cpu_replicas both split a trial: use one (each worker is one replica)")
+        if self.workers_per_trial > 1 and share is not None and share < 1:
+            raise ValueError("workers_per_trial needs whole GPUs per worker: a trial that spans workers does not share a GPU")
         return self
 
 

@@ -114,7 +114,10 @@ def _trial_entry(o: TrialOutcome) -> dict:
             "val_loss": o.metrics.get("val_loss"), "val_accuracy": o.metrics.get("val_accuracy"),
             "val_balanced_loss": o.metrics.get("val_balanced_loss"), "val_pr_auc": o.metrics.get("val_pr_auc"),
             "hparams": o.hparams, "error": o.error,
-            "node": {"id": o.metrics.get("node_id"), "ip": o.metrics.get("node_ip"), "host": o.metrics.get("hostname")}}
+            "node": {"id": o.metrics.get("node_id"), "ip": o.metrics.get("node_ip"), "host": o.metrics.get("hostname")},
+            # How it trained: the strategy, its replicas and each worker's node (several with --workers-per-trial).
+            "workers": {"strategy": o.metrics.get("strategy"), "replicas": o.metrics.get("replicas"),
+                        "nodes": str(o.metrics.get("worker_nodes") or o.metrics.get("node_id") or "").split(",")}}
 
 
 def build(

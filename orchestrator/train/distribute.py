@@ -114,9 +114,13 @@ def plan_strategy(gpus: float, cpu_replicas: int, gpu_devices: list[str], cpu_de
     return "DefaultStrategy", cpu_devices[:1]
 
 
-def make_strategy(gpus: float, cpu_replicas: int = 1):
+def make_strategy(gpus: float, cpu_replicas: int = 1, workers: int = 1):
+    """The trial's strategy; with several Ray Train workers, MultiWorkerMirroredStrategy over them
+    (its cluster from the TF_CONFIG Ray sets in each worker), one replica per worker's devices."""
     import tensorflow as tf
 
+    if workers > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
     kind, devices = plan_strategy(
         gpus, cpu_replicas,
         [d.name for d in tf.config.list_logical_devices("GPU")],

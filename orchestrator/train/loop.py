@@ -100,7 +100,8 @@ def _where_it_runs(strategy, precision: str, spec: TrialSpec, setup: TrialSetup,
     }
 
 
-def _trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history: list[dict]):
+def trial_board(spec: TrialSpec, setup: TrialSetup, reporter: Reporter, history: list[dict]):
+    """The trial's TensorBoard writer, or None when the experiment logs none."""
     if not setup.board_root and not setup.board_in_trial:
         return None
     from orchestrator.train.board import TrialBoard
@@ -154,7 +155,7 @@ def _fresh_keras(spec: TrialSpec, setup: TrialSetup):
     keras.backend.clear_session()
     keras.utils.set_random_seed(spec.seed)
     precision = distribute.set_precision(setup.precision, setup.gpus)
-    return distribute.make_strategy(setup.gpus, setup.cpu_replicas), precision
+    return distribute.make_strategy(setup.gpus, setup.cpu_replicas, setup.workers), precision
 
 
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
@@ -169,7 +170,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
         return state
     extra = _where_it_runs(strategy, precision, spec, setup, data)
     stopping = EarlyStopping.resumed(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
-    board = _trial_board(spec, setup, reporter, state.history)
+    board = trial_board(spec, setup, reporter, state.history)
     epoch_pass = _runner(model, strategy, spec, setup, data, extra["global_batch"])
     cadence = CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds)
     scorer, monitor = _scorer(setup, data), _STOPPING_MONITOR.get(setup.selection, "val_loss")

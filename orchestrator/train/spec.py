@@ -77,6 +77,10 @@ class TrialSetup:
     cpus: float = 1
     gpus: float = 0  # whole GPUs, or a share of one (packed trials)
     cpu_replicas: int = 1
+    # ≥2: the trial trains on this many Ray Train workers under MultiWorkerMirroredStrategy, their
+    # checkpoints kept by Train under `train_storage` (`tune_adapter`); each worker has cpus and gpus.
+    workers: int = 1
+    train_storage: str | None = None
     precision: str = "float32"
     batch_scope: str = "per_replica"  # or "global"
     board_root: str | None = None  # runs/<name>/tensorboard (absolute); None: no TensorBoard logs

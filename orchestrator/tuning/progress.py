@@ -57,7 +57,9 @@ def announce(config, dataset, plan, exp_dir, console: Console, checks: list[dict
     total = len(config.variants) * config.search.samples
     console.print(
         f"gg-train: {'resuming ' if restore else ''}{total} trials ({len(config.variants)} variants × {config.search.samples}), "
-        f"{plan.max_concurrent} at a time, {plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial:g} GPU each"
+        f"{plan.max_concurrent} at a time, "
+        + (f"{plan.workers} workers of " if plan.workers > 1 else "")
+        + f"{plan.cpus_per_trial:g} CPU + {plan.gpus_per_trial:g} GPU each"
         + (f" ({plan.cpu_replicas} CPU replicas)" if plan.cpu_replicas > 1 else "") + "; "
         f"data {dataset.source}: {len(dataset.train)} train / {len(dataset.val)} val / {len(dataset.test)} test (held out)",
         highlight=False,

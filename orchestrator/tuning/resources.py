@@ -19,9 +19,17 @@ class Plan:
     cpus_per_trial: float
     max_concurrent: int
     cpu_replicas: int = 1
+    workers: int = 1  # Ray Train workers per trial; each gets cpus_per_trial and gpus_per_trial
 
     def trial_resources(self) -> dict[str, float]:
+        """What Tune's trial actor takes: the trial itself, or (several workers) next to nothing,
+        since its Train workers take the CPUs and GPUs; Tune refuses a request of zero."""
+        if self.workers > 1:
+            return {"cpu": 0, "memory": 2**20}
         return {"cpu": self.cpus_per_trial, "gpu": self.gpus_per_trial if self.gpus else 0}
+
+    def worker_resources(self) -> dict[str, float]:
+        return {"CPU": self.cpus_per_trial, **({"GPU": self.gpus_per_trial} if self.gpus else {})}
 
 
 def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str = "this machine",
@@ -41,8 +49,14 @@ def plan_resources(config: ExperimentConfig, have: dict[str, float], where: str 
     concurrent = min(by_cpu, _how_many(gpus, per_trial)) if gpus else by_cpu
     if nodes and len(nodes) > 1:
         concurrent = min(concurrent, _fit_nodes(nodes, res.cpus_per_trial, per_trial if gpus else 0, where))
+    workers = res.workers_per_trial
+    if workers > concurrent:  # slots for one worker each, node by node: a trial needs W of them at once
+        raise ClusterError(f"--workers-per-trial {workers} asked for, but {where} holds {concurrent} worker(s) of "
+                           f"{res.cpus_per_trial:g} CPU" + (f" + {per_trial:g} GPU" if gpus else "") + " at once",
+                           f"use --workers-per-trial {concurrent} or fewer, or fewer CPUs/GPUs per worker")
     return Plan(gpus=gpus, gpus_per_trial=per_trial if gpus else 0, cpus_per_trial=res.cpus_per_trial,
-                max_concurrent=max(1, concurrent), cpu_replicas=res.cpu_replicas if not gpus else 1)
+                max_concurrent=max(1, concurrent // workers), cpu_replicas=res.cpu_replicas if not gpus else 1,
+                workers=workers)
 
 
 def _how_many(gpus: float, per_trial: float) -> int:

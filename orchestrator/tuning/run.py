@@ -25,6 +25,7 @@ from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, tria
 from orchestrator.tuning import restart_guard
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
+from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup
 from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
 from orchestrator.tuning.storage import TuneFolder
@@ -95,23 +96,6 @@ class DiskWatch(tune.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
     on_trial_result = on_trial_error = on_trial_recover = on_trial_save = _check
-
-
-class BoardPull(tune.Callback):
-    """Shared storage: a trial's TensorBoard run comes back into the experiment's `tensorboard/`
-    when the trial ends (what its last report synced), so TensorBoard shows finished trials while
-    the others train; `run` pulls them all once more at the end."""
-
-    def __init__(self, folder: TuneFolder) -> None:
-        self.folder = folder
-
-    def _pull(self, iteration, trials, trial, **info) -> None:
-        try:
-            self.folder.pull_boards(Path(self.folder.exp_dir) / BOARD_DIR, _tune_trial_name(trial))
-        except OSError:  # storage unreachable for a moment: the pull at the end brings it
-            pass
-
-    on_trial_complete = on_trial_error = _pull
 
 
 def _tune_trial_name(trial) -> str:
@@ -258,7 +242,8 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
         callbacks=[ProgressCallback(on_event), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
-                   CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else [])],
+                   CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
+                   *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else [])],
         verbose=0,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,10 +51,10 @@ def cluster(s3_server):
     assert subprocess.run(["pgrep", "-f", env["GG_CLUSTER_TMP"]], capture_output=True).returncode == 1, "cluster processes left"
 
 
-def _launch(address: str, env: dict, runs: Path, *extra: str) -> subprocess.CompletedProcess:
+def _launch(address: str, env: dict, runs: Path, *extra: str, name: str = "spread") -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
-         "--address", address, "--runs-dir", str(runs), "--name", "spread", "--samples", "1", "--epochs", "3",
+         "--address", address, "--runs-dir", str(runs), "--name", name, "--samples", "1", "--epochs", "3",
          "--set", "diagnosis.learning_curve=false", "--set", "scheduler.type=none", *extra],
         capture_output=True, text=True, timeout=600, env=env)
 
@@ -248,3 +249,94 @@ def test_a_worker_node_killed_mid_run_loses_no_trial(tmp_path):
         assert victim not in {t["node"]["id"] for t in report["all_trials"]}, "a trial's last report came from the dead node"
     finally:
         _script("stop", str(port), env=env)
+
+
+CLUSTER_STATE = """
+import json, sys, ray
+ray.init(address=sys.argv[1], logging_level="ERROR")
+held = [g for g, v in ray.util.placement_group_table().items() if v["state"] != "REMOVED"]
+actors = [a["ActorClassName"] for a in ray._private.state.actors().values() if a["State"] == "ALIVE"]
+print(json.dumps({"groups": held, "actors": actors}))
+"""
+
+
+def _cluster_state(address: str, env: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", CLUSTER_STATE, address], env={**env, "RAY_AUTH_MODE": "token"},
+                         capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_trials_on_two_workers_span_two_nodes_and_asha_leaves_nothing_behind(cluster, tmp_path):
+    """--workers-per-trial 2: each trial trains under MultiWorkerMirroredStrategy on two Ray Train
+    workers, one per node; ASHA stops the trailing ones (learning rates from 1e-6 up) and no
+    placement group or Train actor of any trial is left on the cluster afterwards."""
+    address, env = cluster
+    proc = _launch(address, env, tmp_path, "--workers-per-trial", "2", "--storage", STORAGE, "--gpus", "0", "--epochs", "6",
+                   "--samples", "4", "--set", "scheduler.type=asha", "--set", "scheduler.grace_period=1",
+                   "--set", "scheduler.reduction_factor=2",
+                   "--set", "variants=[{kind: baseline, params: {learning_rate: {loguniform: [0.000001, 0.01]}}}]", name="asha2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "1 at a time, 2 workers of 1 CPU + 0 GPU each" in proc.stdout
+    report = json.loads((tmp_path / "asha2" / "report.json").read_text())
+    statuses = [t["status"] for t in report["all_trials"]]
+    assert "stopped_by_asha" in statuses and len(statuses) == 4, statuses
+    for trial in report["all_trials"]:
+        assert trial["workers"]["replicas"] == 2 and trial["workers"]["strategy"] == "CollectiveAllReduceStrategy", trial
+        assert len(set(trial["workers"]["nodes"])) == 2, trial  # one worker per node
+    state = _cluster_state(address, env)
+    assert state["groups"] == [], f"placement groups left: {state}"
+    assert not [a for a in state["actors"] if "Train" in a or "PlacementGroupCleaner" in a], state["actors"]
+
+
+def test_two_workers_end_where_one_worker_ends_at_the_same_global_batch(cluster, tmp_path):
+    """The deterministic baseline, 4 epochs at a global batch of 32: two workers (16 rows each per
+    step, gradients all-reduced) and one worker reach the same validation loss, float32 rounding aside."""
+    address, env = cluster
+    common = ["--storage", STORAGE, "--gpus", "0", "--epochs", "4", "--set", "training.batch_scope=global",
+              "--set", "scheduler.type=none", "--set", "variants=[{kind: baseline}]"]
+    runs = {}
+    for workers in ("2", "1"):
+        proc = _launch(address, env, tmp_path, "--workers-per-trial", workers, *common, name=f"w{workers}")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs[workers] = json.loads((tmp_path / f"w{workers}" / "report.json").read_text())["all_trials"][0]
+    assert runs["2"]["workers"]["replicas"] == 2 and runs["1"]["workers"]["replicas"] == 1
+    assert runs["2"]["epochs"] == runs["1"]["epochs"] == 4
+    assert abs(runs["2"]["val_loss"] - runs["1"]["val_loss"]) < 1e-4, (runs["2"]["val_loss"], runs["1"]["val_loss"])
+
+
+def test_a_multi_worker_trial_whose_worker_dies_resumes_from_its_checkpoint(cluster, tmp_path):
+    """SIGKILL rank 0's Train worker mid-run, then the trial's own actor: each time the Train run
+    fails, Tune retries the trial (its placement group freed first), and the new Train run of the
+    same name resumes from its last checkpoint (the rows after a kill start past epoch 5, from a new
+    worker process) and the trial trains to its last epoch."""
+    from tests.integration.test_recovery import _wait_for
+
+    address, env = cluster
+    shared = tmp_path / "shared"
+    cmd = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
+           "--address", address, "--runs-dir", str(tmp_path), "--name", "mwkill", "--samples", "1", "--epochs", "80",
+           "--gpus", "0", "--workers-per-trial", "2", "--storage", str(shared), "--set", "diagnosis.learning_curve=false",
+           "--set", "scheduler.type=none", "--set", "output.checkpoint_every=5", "--set", "variants=[{kind: baseline}]"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def rows() -> list[dict]:
+        found = list((shared / "mwkill" / "tune").glob("*/result.json"))
+        return [json.loads(line) for line in found[0].read_text().splitlines() if line.strip()] if found else []
+
+    try:
+        killed = []
+        for key, at in (("worker_pid", 12), ("pid", 30)):  # rank 0's Train worker, then the trial's actor
+            assert _wait_for(lambda: len(rows()) >= at or proc.poll() is not None, timeout=300), "the trial did not go on"
+            killed.append(rows()[-1])
+            assert killed[-1]["epoch"] < 80, "the trial finished before the kill"
+            os.kill(killed[-1][key], signal.SIGKILL)
+        out, err = proc.communicate(timeout=420)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    report = json.loads((tmp_path / "mwkill" / "report.json").read_text())
+    assert report["all_trials"][0]["status"] == "completed" and report["all_trials"][0]["epochs"] == 80
+    for kill in killed:
+        after = [r["epoch"] for r in rows() if r["worker_pid"] != kill["worker_pid"] and r["epoch"] > kill["epoch"] - 5]
+        assert after and after[0] > 5 and after[-1] == 80, after[:5]  # from a checkpoint, not from the start
+    assert _cluster_state(address, env)["groups"] == []

@@ -136,3 +136,27 @@ def test_a_share_that_is_neither_whole_nor_below_one_is_refused(share, message):
 
     with pytest.raises(ConfigError, match=message):
         build_config({"resources": {"gpus_per_trial": share}})
+
+
+def test_a_trial_of_two_workers_takes_two_worker_slots_and_its_actor_next_to_nothing():
+    p = on_nodes([{"CPU": 1, "GPU": 0}] * 3, workers_per_trial=2)  # three one-CPU nodes: one such trial at a time
+    assert (p.workers, p.max_concurrent) == (2, 1)
+    assert p.trial_resources() == {"cpu": 0, "memory": 2**20} and p.worker_resources() == {"CPU": 1}
+    assert on_nodes([{"CPU": 4, "GPU": 2}] * 2, workers_per_trial=2).worker_resources() == {"CPU": 1, "GPU": 1}
+    assert on_nodes([{"CPU": 4, "GPU": 0}] * 2, workers_per_trial=2).max_concurrent == 4
+
+
+def test_more_workers_than_the_cluster_holds_at_once_is_refused_with_the_count():
+    with pytest.raises(ClusterError, match=r"--workers-per-trial 4 asked for, but the cluster at 10.0.0.5:6379 holds 3 worker\(s\) "
+                                           r"of 1 CPU at once") as err:
+        on_nodes([{"CPU": 1, "GPU": 0}] * 3, workers_per_trial=4)
+    assert "use --workers-per-trial 3 or fewer" in err.value.one_line()
+
+
+@pytest.mark.parametrize("resources, message", [({"workers_per_trial": 2, "cpu_replicas": 2}, "use one"),
+                                                ({"workers_per_trial": 2, "gpus_per_trial": 0.5}, "whole GPUs per worker")])
+def test_workers_per_trial_does_not_mix_with_other_ways_of_splitting_a_trial(resources, message):
+    from orchestrator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        build_config({"resources": resources})
