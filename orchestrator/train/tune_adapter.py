@@ -29,17 +29,21 @@ from orchestrator.train.loop import run_trial, trial_board
 from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
 
 
+@contextmanager
+def _as_folder(found) -> Iterator[Path | None]:
+    """A Ray checkpoint (or None) as a local folder for `run_trial`'s restore."""
+    if found is None:
+        yield None
+        return
+    with found.as_directory() as directory:
+        yield Path(directory)
+
+
 class TuneReporter:
     """`Reporter` over Ray Tune's session API."""
 
-    @contextmanager
-    def restore_dir(self) -> Iterator[Path | None]:
-        found = tune.get_checkpoint()
-        if found is None:
-            yield None
-            return
-        with found.as_directory() as directory:
-            yield Path(directory)
+    def restore_dir(self):
+        return _as_folder(tune.get_checkpoint())
 
     def report(self, metrics: dict, checkpoint_dir: Path | None) -> None:
         # The node it ran on (Tune adds its host and IP, which several nodes on one machine share).
@@ -74,16 +78,10 @@ class TrainReporter:
     def __init__(self, trial_id: str) -> None:
         self._trial_id = trial_id
 
-    @contextmanager
-    def restore_dir(self) -> Iterator[Path | None]:
+    def restore_dir(self):
         import ray.train
 
-        found = ray.train.get_checkpoint()  # this Train run's latest, on every rank (a restarted trial)
-        if found is None:
-            yield None
-            return
-        with found.as_directory() as directory:
-            yield Path(directory)
+        return _as_folder(ray.train.get_checkpoint())  # this Train run's latest, on every rank (a restarted trial)
 
     def report(self, metrics: dict, checkpoint_dir: Path | None) -> None:
         import ray
