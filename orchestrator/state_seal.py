@@ -16,6 +16,7 @@ state file cut short, which Tune would take for no state at all and start every 
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import hmac
@@ -65,9 +66,14 @@ def _seal(data: bytes) -> str:
     return hmac.new(_key(), data, hashlib.sha256).hexdigest()
 
 
+def is_state_file(name: str) -> bool:
+    """Whether a file of this name in a Tune folder is one that a restore deserialises."""
+    return any(fnmatch.fnmatch(name, pattern) for pattern in STATE_PATTERNS)
+
+
 def state_files(folder: Path) -> list[Path]:
     """The files in a Tune folder that a restore deserialises."""
-    return sorted({p for pattern in STATE_PATTERNS for p in Path(folder).glob(pattern) if p.is_file()})
+    return sorted(p for p in Path(folder).glob("*") if p.is_file() and is_state_file(p.name))
 
 
 def _read(exp_dir: Path) -> dict:

@@ -20,7 +20,6 @@ from orchestrator.experiments import BOARD_DIR, TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
-from orchestrator.tuning import storage
 from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, trial_status
 from orchestrator.tuning import restart_guard
 from orchestrator.tuning.resources import Plan
@@ -130,11 +129,9 @@ def outcomes(results, folder: TuneFolder | None = None) -> list[TrialOutcome]:
 
 def _checkpoint(checkpoint, status: str, folder: TuneFolder | None) -> str | None:
     """The trial's last checkpoint as a local folder; from object storage only those that can win."""
-    if checkpoint is None:
+    if checkpoint is None or (folder is not None and folder.fetches and status not in USABLE):
         return None
-    if folder is None or not storage.is_uri(folder.shared):
-        return checkpoint.path
-    return folder.fetch(checkpoint) if status in USABLE else None
+    return folder.fetch(checkpoint) if folder is not None else checkpoint.path
 
 
 def can_restore(folder: TuneFolder) -> bool:
@@ -170,8 +167,7 @@ def fit_settled(tuner, restored: Callable, folder: TuneFolder, on_event, retries
     scripts/bench_soak.py). Errors of any other kind end it as before. The tuner.pkl each Tuner
     writes is sealed first: resume unpickles only that one."""
     exp_dir = Path(folder.exp_dir)
-    folder.pull_state()
-    tune_state.record(exp_dir, folder.name)
+    _seal_tuner_state(folder)
     with restart_guard.restoring(folder.local) if is_restored else contextlib.nullcontext():
         results = fit(tuner, exp_dir, on_event)
     for _ in range(retries):
@@ -179,11 +175,16 @@ def fit_settled(tuner, restored: Callable, folder: TuneFolder, on_event, retries
         if not errors or not all(_worker_died(e) for e in errors):
             break
         tuner = restored()
-        folder.pull_state()
-        tune_state.record(exp_dir, folder.name)
+        _seal_tuner_state(folder)
         with restart_guard.restoring(folder.local):
             results = fit(tuner, exp_dir, on_event)
     return results
+
+
+def _seal_tuner_state(folder: TuneFolder) -> None:
+    """Seal the tuner.pkl a Tuner just wrote (from storage, with shared storage)."""
+    folder.pull_state()
+    tune_state.record(Path(folder.exp_dir), folder.name)
 
 
 def _worker_died(error) -> bool:

@@ -13,14 +13,15 @@ pyarrow client: gg-train never ships secrets to workers.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import ClusterError
+from orchestrator.errors import ClusterError, ExperimentError
+from orchestrator.experiments import CURVE_DIR, TUNE_DIR
 from orchestrator.files import write_bytes_atomic
+from orchestrator.state_seal import is_state_file, state_files
 
 BOARD_SUBDIR = "tensorboard"  # inside a trial's Tune folder, with shared storage: its TensorBoard run
 FETCHED_DIR = "checkpoints"  # in the experiment folder: the final checkpoints fetched from storage
@@ -117,18 +118,20 @@ class TuneFolder:
         return f"{self.storage_path}/{self.name}"
 
     @property
+    def fetches(self) -> bool:
+        """Object storage: checkpoints are copied into the experiment folder to be read."""
+        return is_uri(self.shared)
+
+    @property
     def local(self) -> Path:
         return Path(self.exp_dir) / self.name
 
     def _state_names(self) -> list[str]:
         import pyarrow.fs as pafs
 
-        from orchestrator.state_seal import STATE_PATTERNS
-
         fs, path = filesystem(self.path)
         found = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-        return sorted(Path(f.path).name for f in found if f.type == pafs.FileType.File
-                      and any(fnmatch.fnmatch(Path(f.path).name, p) for p in STATE_PATTERNS))
+        return sorted(Path(f.path).name for f in found if f.type == pafs.FileType.File and is_state_file(Path(f.path).name))
 
     def pull_state(self) -> None:
         """Copy Tune's state files from storage into the local mirror (shared storage only)."""
@@ -145,8 +148,6 @@ class TuneFolder:
         """Put the checked local state files back in storage, in place of what is there."""
         if self.shared is None:
             return
-        from orchestrator.state_seal import state_files
-
         fs, path = filesystem(self.path)
         with reaching(self.path):
             for local in state_files(self.local):
@@ -180,9 +181,7 @@ class TuneFolder:
     def fetch(self, checkpoint) -> str | None:
         """A trial's checkpoint as a local folder the evaluation and the export can read: Tune's own
         path, or (object storage) a copy in `checkpoints/<trial>/` of the experiment folder."""
-        if checkpoint is None:
-            return None
-        if not is_uri(self.shared):
+        if not self.fetches:
             return checkpoint.path
         import pyarrow.fs as pafs
 
@@ -200,11 +199,11 @@ class TuneFolder:
         import pyarrow.fs as pafs
 
         fs, path = filesystem(self.path)
+        trials = [f"{path}/{trial_name}"] if trial_name else [
+            t.path for t in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)) if t.type == pafs.FileType.Directory]
         runs = 0
-        for trial in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)):
-            if trial.type != pafs.FileType.Directory or trial_name not in (None, Path(trial.path).name):
-                continue
-            for run in fs.get_file_info(pafs.FileSelector(f"{trial.path}/{BOARD_SUBDIR}", allow_not_found=True)):
+        for trial in trials:
+            for run in fs.get_file_info(pafs.FileSelector(f"{trial}/{BOARD_SUBDIR}", allow_not_found=True)):
                 if run.type == pafs.FileType.Directory:
                     _copy(run.path, fs, str(Path(board_dir) / Path(run.path).name), pafs.LocalFileSystem())
                     runs += 1
@@ -213,17 +212,15 @@ class TuneFolder:
 
 def tune_folders(exp_dir: Path, shared: str | None) -> tuple[TuneFolder, TuneFolder]:
     """The experiment's two Tune runs: the trials, and the learning curve."""
-    from orchestrator.experiments import CURVE_DIR, TUNE_DIR
-
     return TuneFolder(exp_dir, TUNE_DIR, shared), TuneFolder(exp_dir, CURVE_DIR, shared)
 
 
 def claim(exp_dir: Path, shared: str | None, overwrite: bool) -> None:
     """Shared storage holds one experiment of a name: refuse to mix a new launch into an old one's
     trials, or clear them with --overwrite (before anything trains, after every check passed)."""
-    from orchestrator.errors import ExperimentError
-
-    held = [folder for folder in tune_folders(exp_dir, shared) if shared is not None and folder.exists()]
+    if shared is None:
+        return
+    held = [folder for folder in tune_folders(exp_dir, shared) if folder.exists()]
     if held and not overwrite:
         raise ExperimentError(f"the storage already holds an experiment named '{Path(exp_dir).name}' ({held[0].path})",
                               "choose another --name, or pass --overwrite to replace it")
