@@ -268,19 +268,23 @@ def _cluster_state(address: str, env: dict) -> dict:
 
 def test_trials_on_two_workers_span_two_nodes_and_asha_leaves_nothing_behind(cluster, tmp_path):
     """--workers-per-trial 2: each trial trains under MultiWorkerMirroredStrategy on two Ray Train
-    workers, one per node; ASHA stops the trailing ones (learning rates from 1e-6 up) and no
-    placement group or Train actor of any trial is left on the cluster afterwards."""
+    workers, one per node; ASHA stops a trailing one and no placement group or Train actor of any
+    trial is left on the cluster afterwards. ASHA runs within a variant, so the four trials are
+    samples of one; seed 8 draws their rates 1e-2, 1e-2, 1e-6, 1e-2, so the third trial, which
+    cannot learn, meets two that do at the first rung, one or two at a time alike (rates drawn from
+    a range made the outcome depend on whether they happened to arrive in improving order)."""
     address, env = cluster
     proc = _launch(address, env, tmp_path, "--workers-per-trial", "2", "--storage", STORAGE, "--gpus", "0", "--epochs", "6",
-                   "--samples", "4", "--set", "scheduler.type=asha", "--set", "scheduler.grace_period=1",
+                   "--samples", "4", "--set", "seed=8", "--set", "scheduler.type=asha", "--set", "scheduler.grace_period=1",
                    "--set", "scheduler.reduction_factor=2",
-                   "--set", "variants=[{kind: baseline, params: {learning_rate: {loguniform: [0.000001, 0.01]}}}]", name="asha2")
+                   "--set", "variants=[{kind: baseline, params: {learning_rate: {choice: [0.01, 0.000001]}}}]", name="asha2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     nodes = _alive(address, env)  # 3, or 4 after the blind-node test added one
     assert f"{nodes // 2} at a time, 2 workers of 1 CPU + 0 GPU each" in proc.stdout  # one-CPU nodes: worker slots // 2
     report = json.loads((tmp_path / "asha2" / "report.json").read_text())
-    statuses = [t["status"] for t in report["all_trials"]]
-    assert "stopped_by_asha" in statuses and len(statuses) == 4, statuses
+    trials = sorted(report["all_trials"], key=lambda t: t["trial_id"])  # in the order Tune made them
+    assert [t["hparams"]["learning_rate"] for t in trials] == [0.01, 0.01, 1e-6, 0.01], trials  # the draw this relies on
+    assert trials[2]["status"] == "stopped_by_asha" and trials[2]["epochs"] == 1, trials
     for trial in report["all_trials"]:
         assert trial["workers"]["replicas"] == 2 and trial["workers"]["strategy"] == "CollectiveAllReduceStrategy", trial
         assert len(set(trial["workers"]["nodes"])) == 2, trial  # one worker per node
