@@ -50,6 +50,22 @@ def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
                               f"launch it again with --overwrite; gg-train show/report {Path(folder).name} still read what finished")
 
 
+def started_trials(folder: Path, tune_dir: str = TUNE_DIR) -> int:
+    """How many trials Tune has started (any status past PENDING), read as JSON, never unpickled,
+    from the newest copy of its experiment state that the seal keeps here (`state_seal`): with
+    shared storage the trial folders are not on this machine, so counting them alone would say 0.
+    The trial folders here count too (experiments from before the kept copies)."""
+    here = len(list((Path(folder) / tune_dir).glob("*/result.json")))
+    kept = list((Path(folder) / state_seal.KEPT_DIR / tune_dir).glob("experiment_state-*.json"))
+    try:
+        newest = max(kept, key=lambda p: p.stat().st_mtime, default=None)
+        trials = json.loads(newest.read_text(encoding="utf-8"))["trial_data"] if newest is not None else []
+        started = sum(json.loads(state).get("status") != "PENDING" for state, _ in trials)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # cut short or another Ray's layout
+        return here
+    return max(here, started)
+
+
 def ready_for_restore(folder: Path) -> list[str]:
     """Every check, in order, for a folder about to be resumed; between the owner checks and the
     rest, state files a kill cut short are put back from their kept copies (`state_seal.repair`).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator import experiments
+from orchestrator import experiments, tune_state
 from orchestrator.report.contract import read_report, upgrade_trial_counts
 from orchestrator.report.tables import variant_table
 from orchestrator.tuning.outcomes import USABLE
@@ -26,7 +26,7 @@ def _trial_progress(folder: Path, manifest: dict) -> str:
     if "trials" in manifest:
         t = upgrade_trial_counts(manifest["trials"])
         return f"{sum(t.get(status, 0) for status in USABLE)}/{t.get('total', 0)}"
-    started = len(list((folder / experiments.TUNE_DIR).glob("*/result.json")))
+    started = tune_state.started_trials(folder)
     variants = len(manifest.get("search", {}))
     try:
         from orchestrator.config import load_config

@@ -3,6 +3,8 @@ placement groups (multi-worker trials) and the TensorBoard runs in shared storag
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 
 from ray import tune
@@ -41,16 +43,54 @@ class TrainGroupCleanup(tune.Callback):
 
 class BoardPull(tune.Callback):
     """Shared storage: a trial's TensorBoard run comes back into the experiment's `tensorboard/`
-    when the trial ends (what its last report synced), so TensorBoard shows finished trials while
-    the others train; `run` pulls them all once more at the end."""
+    while it trains and when it ends, so TensorBoard on the driver follows trials on every node.
+    A trial's folder reaches storage with each checkpoint (Tune syncs it then), so a running trial
+    is pulled after a checkpoint, at most every `PULL_EVERY_S` seconds; one that ends, always.
+    Pulls run one at a time on a thread of their own (a slow bucket never holds up Tune's loop, and
+    two pulls never write the same file); `run` pulls them all once more at the end."""
+
+    PULL_EVERY_S = 30.0
 
     def __init__(self, folder: TuneFolder) -> None:
         self.folder = folder
+        self._last: dict[str, float] = {}  # trial id → when its last pull was queued
+        self._queued: set[str] = set()  # trial names queued and not yet started
+        self._pool = None
 
-    def _pull(self, iteration, trials, trial, **info) -> None:
+    def __getstate__(self) -> dict:
+        return {"folder": self.folder}  # pickled into tuner.pkl: the thread belongs to this run
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["folder"])
+
+    def _queue(self, trial) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        name = trial_name(trial.config["variant"], trial.trial_id)
+        self._last[trial.trial_id] = time.monotonic()
+        if name in self._queued:  # the queued pull will copy what is there when it runs
+            return
+        self._queued.add(name)
+        self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="gg-board-pull")
+        self._pool.submit(self._pull, name)
+
+    def _pull(self, name: str) -> None:
+        self._queued.discard(name)
         try:
-            self.folder.pull_boards(Path(self.folder.exp_dir) / BOARD_DIR, trial_name(trial.config["variant"], trial.trial_id))
-        except OSError:  # storage unreachable for a moment: the pull at the end brings it
+            self.folder.pull_boards(Path(self.folder.exp_dir) / BOARD_DIR, name)
+        except OSError:  # storage unreachable for a moment: a later pull, or the one at the end, brings it
             pass
 
-    on_trial_complete = on_trial_error = _pull
+    def on_checkpoint(self, iteration, trials, trial, checkpoint, **info):
+        if time.monotonic() - self._last.get(trial.trial_id, -math.inf) >= self.PULL_EVERY_S:
+            self._queue(trial)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._queue(trial)
+
+    on_trial_error = on_trial_complete
+
+    def on_experiment_end(self, trials, **info):
+        if self._pool is not None:  # every queued pull lands before `run` reads the folder
+            self._pool.shutdown(wait=True)
+            self._pool = None

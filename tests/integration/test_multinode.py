@@ -99,8 +99,10 @@ def test_without_shared_storage_a_launch_on_several_nodes_is_refused_before_trai
 
 def test_an_interrupted_experiment_resumes_from_s3_without_training_finished_trials_again(cluster, tmp_path):
     """Ctrl-C once some trial has finished: the bucket keeps Tune's state and the checkpoints; the
-    driver's folder keeps the seals. `gg-train resume` brings it to the end and a finished trial
-    keeps its result (its process id is the first run's)."""
+    driver's folder keeps the seals. Before the interrupt, TensorBoard's folder on the driver already
+    holds a trial still training, and `show` counts the started trials, though their folders are in
+    the bucket. `gg-train resume` brings it to the end and a finished trial keeps its result (its
+    process id is the first run's)."""
     import signal
     import time
 
@@ -118,12 +120,20 @@ def test_an_interrupted_experiment_resumes_from_s3_without_training_finished_tri
             finished = found.groups()
             break
     assert finished is not None, "".join(seen)[-2000:]
-    time.sleep(3)
+    # TensorBoard on the driver follows the trials still training on other nodes (pulled after their checkpoints).
+    board, deadline, live = tmp_path / "halfway" / "tensorboard", time.time() + 60, []
+    while not live and time.time() < deadline:
+        time.sleep(1)
+        live = [run.name for run in board.glob("*") if run.name != finished[0] and list(run.glob("**/events.out.tfevents.*"))]
+    assert live, f"no running trial's TensorBoard run came back from the bucket: {sorted(p.name for p in board.glob('*'))}"
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=300)
     assert proc.returncode == 130, "".join(seen)[-1500:] + rest[-1500:]
     first = {k.split("/")[4] for k in _s3_keys(env, "experiments/halfway/tune") if "/checkpoint_" in k}
     assert first, "no checkpoint reached the bucket before the interrupt"
+    shown = subprocess.run([sys.executable, "-m", "orchestrator.cli", "show", "halfway", "--runs-dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert "(3 started/3 trials)" in shown.stdout, shown.stdout  # counted from Tune's state: the trial folders are in the bucket
     done = subprocess.run([sys.executable, "-m", "orchestrator.cli", "resume", "halfway", "--runs-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
