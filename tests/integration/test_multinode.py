@@ -355,3 +355,47 @@ def test_a_multi_worker_trial_whose_worker_dies_resumes_from_its_checkpoint(clus
         after = [r["epoch"] for r in rows() if r["worker_pid"] != kill["worker_pid"] and r["epoch"] > kill["epoch"] - 5]
         assert after and after[0] > 5 and after[-1] == 80, after[:5]  # from a checkpoint, not from the start
     assert _cluster_state(address, env)["groups"] == []
+
+
+def test_ctrl_c_on_multi_worker_trials_leaves_nothing_on_the_cluster_and_resume_finishes_them(cluster, tmp_path):
+    """Ctrl-C while a two-worker trial trains on a joined cluster, which outlives the launch: gg-train
+    exits 130, no placement group or Train actor of the trial stays on the cluster, and `gg-train
+    resume` trains it to its last epoch from its last checkpoint in a new Train run."""
+    import signal
+
+    from tests.integration.test_recovery import _wait_for
+
+    address, env = cluster
+    shared = tmp_path / "shared"
+    cmd = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
+           "--address", address, "--runs-dir", str(tmp_path), "--name", "mwstop", "--samples", "1", "--epochs", "60",
+           "--gpus", "0", "--workers-per-trial", "2", "--storage", str(shared), "--set", "diagnosis.learning_curve=false",
+           "--set", "scheduler.type=none", "--set", "output.checkpoint_every=5", "--set", "variants=[{kind: baseline}]"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def rows() -> list[dict]:
+        found = list((shared / "mwstop" / "tune").glob("*/result.json"))
+        return [json.loads(line) for line in found[0].read_text().splitlines() if line.strip()] if found else []
+
+    try:
+        assert _wait_for(lambda: len(rows()) >= 12 or proc.poll() is not None, timeout=300), "the trial did not train"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    stopped = rows()[-1]
+    assert stopped["epoch"] < 60, "the trial finished before the interrupt"
+
+    def left() -> dict:
+        state = _cluster_state(address, env)
+        return {"groups": state["groups"], "actors": [a for a in state["actors"] if any(k in a for k in ("Train", "Worker", "Queue"))]}
+
+    assert _wait_for(lambda: left() == {"groups": [], "actors": []}, timeout=60), f"left on the cluster: {left()}"
+    done = subprocess.run([sys.executable, "-m", "orchestrator.cli", "resume", "mwstop", "--runs-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trial = json.loads((tmp_path / "mwstop" / "report.json").read_text())["all_trials"][0]
+    assert trial["status"] == "completed" and trial["epochs"] == 60, trial
+    after = [r["epoch"] for r in rows() if r["worker_pid"] != stopped["worker_pid"]]
+    assert after and after[0] > 5 and after[-1] == 60, after[:5]  # from a checkpoint, not from the start
