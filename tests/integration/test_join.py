@@ -22,10 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_launch_joins_a_running_cluster(tmp_path):
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    head = subprocess.Popen(["bash", str(ROOT / "cluster" / "local_head.sh"), str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "head.log"
+    with open(log, "w") as out:
+        head = subprocess.Popen(["bash", str(ROOT / "cluster" / "local_head.sh"), str(port)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        time.sleep(8)
+        deadline = time.monotonic() + 90
+        while "block forever" not in log.read_text() and head.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # `ray start --block` says so once the head is up
+        assert head.poll() is None and "block forever" in log.read_text(), log.read_text()[-2000:]
         proc = subprocess.run(
             [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
              "--address", f"127.0.0.1:{port}", "--runs-dir", str(tmp_path), "--name", "joined",
@@ -36,6 +41,10 @@ def test_launch_joins_a_running_cluster(tmp_path):
         manifest = json.loads((tmp_path / "joined" / "manifest.json").read_text())
         assert manifest["status"] == "finished" and manifest["resources"]["address"] == f"127.0.0.1:{port}"
     finally:
-        os.killpg(head.pid, signal.SIGTERM)
-        head.wait(timeout=60)
+        head.terminate()  # the head alone, as `kill PID` would: it drains and stops its processes in ~2 s
+        head.wait(timeout=60)  # (SIGTERM to the whole group makes it wait 30 s for processes already gone)
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         time.sleep(3)  # let the head's processes go before the next test starts a Ray of its own
