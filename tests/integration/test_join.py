@@ -3,6 +3,7 @@ authentication on) instead of starting one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.report.tensorboard import free_port
+from tests.integration.test_recovery import _wait_for
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +29,8 @@ def test_launch_joins_a_running_cluster(tmp_path):
         head = subprocess.Popen(["bash", str(ROOT / "cluster" / "local_head.sh"), str(port)], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while "block forever" not in log.read_text() and head.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)  # `ray start --block` says so once the head is up
+        # `ray start --block` says it will "block forever" once the head is up
+        _wait_for(lambda: "block forever" in log.read_text() or head.poll() is not None, timeout=90)
         assert head.poll() is None and "block forever" in log.read_text(), log.read_text()[-2000:]
         proc = subprocess.run(
             [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(ROOT / "configs" / "quickstart.yaml"),
@@ -43,8 +44,6 @@ def test_launch_joins_a_running_cluster(tmp_path):
     finally:
         head.terminate()  # the head alone, as `kill PID` would: it drains and stops its processes in ~2 s
         head.wait(timeout=60)  # (SIGTERM to the whole group makes it wait 30 s for processes already gone)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(head.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         time.sleep(3)  # let the head's processes go before the next test starts a Ray of its own
