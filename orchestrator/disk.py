@@ -1,12 +1,14 @@
 """A full disk under an experiment: noticed before it is completely full, and reported as one line
 that names the disk and says how to continue. Nothing already written is touched: the experiment
 stops the way Ctrl-C stops it (Tune saves its state; every trial keeps its last checkpoint), so
-`gg-train resume` finishes it once space is freed.
+`gg-train resume` finishes it once space is freed. A disk filled at once can still cut the row
+Tune was appending to a trial's result.json or progress.csv: resume drops that row first.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from pathlib import Path
 
@@ -43,6 +45,32 @@ def is_full(exc: BaseException) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def stopped_by_full_disk(exc: BaseException, where: Path) -> bool:
+    """Did a full disk stop the run? `exc` says so, or the disk under `where` is (nearly) full now:
+    a file cut short by it fails later in words that do not name the disk (Tune's EOFError reading
+    an empty error.pkl, a JSONDecodeError on a cut result row), and what the user must do is the same."""
+    return is_full(exc) or is_low(where)
+
+
+# The files Tune appends one result row (one line) to, in each trial's folder.
+RESULT_ROWS = ("result.json", "progress.csv")
+
+
+def trim_cut_rows(tune_dirs) -> list[Path]:
+    """Drop the last row of a trial's result file when a full disk cut it short (the file does
+    not end with the newline every row ends with), so the rows Tune appends on resume start on a
+    line of their own and every row parses again. In place: the disk may still be nearly full.
+    Returns the files trimmed."""
+    trimmed = []
+    for tune_dir in tune_dirs:
+        for path in sorted(p for name in RESULT_ROWS for p in Path(tune_dir).glob(f"*/{name}")):
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                os.truncate(path, data.rfind(b"\n") + 1)
+                trimmed.append(path)
+    return trimmed
 
 
 def full_error(exp_dir: Path) -> DiskFullError:

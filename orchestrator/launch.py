@@ -127,6 +127,9 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) 
     put_back = tune_state.checked_for_restore(exp_dir, (main, curve))
     if put_back:
         console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
+    cut = disk.trim_cut_rows([main.local, curve.local])
+    if cut:
+        console.print(f"gg-train: dropped the result row a full disk cut short in {', '.join(f'{p.parent.name}/{p.name}' for p in cut)}")
     restore = can_restore(main)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         main.remove()
@@ -153,9 +156,9 @@ def _guarded(exp_dir: Path, body) -> LaunchResult:
         _record(exp_dir, status="interrupted")
         raise Interrupted(exp_dir) from None
     except BaseException as exc:
-        if disk.is_full(exc):
+        if disk.stopped_by_full_disk(exc, exp_dir):
             _record(exp_dir, status="interrupted")
-            raise disk.full_error(exp_dir) from None
+            raise disk.full_error(exp_dir) from exc
         _record(exp_dir, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
 

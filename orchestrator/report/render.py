@@ -15,6 +15,7 @@ import html
 import re
 from pathlib import Path
 
+from orchestrator.files import write_bytes_atomic
 from orchestrator.report.fields import class_names, fmt, get, isnum
 from orchestrator.report.plots import draw_plots
 from orchestrator.report.tables import variant_rows
@@ -37,12 +38,13 @@ def render(report: dict, exp_dir: Path) -> dict[str, Path]:
     images = {name: png for name, png in draw_plots(report).items() if png}
     written = {name: exp_dir / "plots" / f"{name}.png" for name in images}
     for name, png in images.items():
-        written[name].write_bytes(png)
+        write_bytes_atomic(written[name], png)
     blocks = _blocks(report, images)
     title = f"gg-train report: {report.get('experiment', 'experiment')}"
     written["markdown"], written["html"] = exp_dir / "report.md", exp_dir / "report.html"
-    written["markdown"].write_text(to_markdown(blocks), encoding="utf-8")
-    written["html"].write_text(to_html(blocks, images, title), encoding="utf-8")
+    # Atomic, like report.json: a disk that fills mid-write leaves the last whole report, never half of one.
+    write_bytes_atomic(written["markdown"], to_markdown(blocks).encode("utf-8"))
+    write_bytes_atomic(written["html"], to_html(blocks, images, title).encode("utf-8"))
     return written
 
 

@@ -217,7 +217,7 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker
     that both artifacts predict exactly what the evaluated checkpoint predicts on the test split:
     the exported model on its raw rows (`raw_test`, the columns as read, for an encoded table), the
     checkpoint on the features it was evaluated on. A failed proof moves the export to
-    best.unverified/: nothing unverified sits at best/."""
+    best.unverified/, and an export cut short is removed: nothing unverified sits at best/."""
     from orchestrator.train.checkpoint import load_handover_model
 
     outcome = best.outcome
@@ -225,9 +225,13 @@ def export_and_verify(exp_dir: Path, best, x_test: np.ndarray, checker: "Checker
 
     if is_on_disk(x_test):  # images kept on disk: the proof decodes (up to) the first PROOF_IMAGES
         x_test = x_test[:PROOF_IMAGES].decoded()
-    export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
-                                              "train": best.train, "val": best.val, "test": best.test,
-                                              "threshold": best.threshold}, encoding)
+    try:
+        export_best(exp_dir, outcome.checkpoint, {"variant": outcome.variant, "trial_id": outcome.trial_id,
+                                                  "train": best.train, "val": best.val, "test": best.test,
+                                                  "threshold": best.threshold}, encoding)
+    except BaseException:  # a full disk or Ctrl-C mid-export: no half-written best/ (resume exports again)
+        shutil.rmtree(Path(exp_dir) / BEST_DIR, ignore_errors=True)
+        raise
     import tensorflow as tf
 
     with tf.device("/CPU:0"):  # the proof runs on CPU in the child; compare like with like (no TF32 on GPUs)
