@@ -73,9 +73,11 @@ def trim_cut_rows(tune_dirs) -> list[Path]:
     return trimmed
 
 
-def full_error(exp_dir: Path) -> DiskFullError:
+def full_error(exp_dir: Path, kept: str = "the experiment stopped with its checkpoints intact",
+               then: str = "resume") -> DiskFullError:
+    """The one line: the disk, how much is left, what was kept, and the `gg-train` command to run once space is freed."""
     exp_dir = Path(exp_dir)
     free = free_bytes(exp_dir)
     shown = f"{free / 2**20:.1f} MiB free" if free is not None else "free space unknown"
-    return DiskFullError(f"the disk holding {exp_dir} is full ({shown}); the experiment stopped with its checkpoints intact",
-                         f"free space there, then: gg-train resume {exp_dir.name} --runs-dir {exp_dir.parent}")
+    return DiskFullError(f"the disk holding {exp_dir} is full ({shown}); {kept}",
+                         f"free space there, then: gg-train {then} {exp_dir.name} --runs-dir {exp_dir.parent}")

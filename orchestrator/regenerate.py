@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator import experiments
+from orchestrator import disk, experiments
 from orchestrator.errors import ExperimentError
 
 
@@ -20,5 +20,10 @@ def regenerate(runs_dir: Path, name: str) -> dict[str, Path]:
     if report is None:
         raise ExperimentError(f"experiment '{name}' has no report.json yet", f"finish it first: gg-train resume {name}")
     report["diagnosis"] = diagnose(report)
-    path = contract.write(folder, report)
-    return {"report.json": path, **render(report, folder)}
+    try:
+        path = contract.write(folder, report)
+        return {"report.json": path, **render(report, folder)}
+    except OSError as exc:
+        if disk.is_full(exc):  # every file is written whole or not at all: what was there stays readable
+            raise disk.full_error(folder, "the report files not rewritten are as they were", then="report") from exc
+        raise

@@ -176,3 +176,20 @@ def test_a_read_only_runs_folder_is_refused_before_anything_starts(small_disk):
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     assert sorted(p.name for p in runs.iterdir()) == ["keep.txt"] and (runs / "keep.txt").read_text() == "already here"
+
+
+def test_gg_train_report_on_a_full_disk_is_one_line_and_the_report_stays_whole(small_disk):
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import app
+    from tests.report.test_listing import make
+
+    folder = make(small_disk / "runs", "done", "finished", report=True)
+    before = (folder / "report.json").read_bytes()
+    ballast = _fill(small_disk)
+    result = CliRunner().invoke(app, ["report", "done", "--runs-dir", str(small_disk / "runs")])
+    assert result.exit_code == 2 and result.stderr.strip().startswith(f"disk full: the disk holding {folder} is full"), result.output
+    assert f"gg-train report done --runs-dir {small_disk / 'runs'}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert (folder / "report.json").read_bytes() == before and not list(folder.glob(".*.tmp"))
+    ballast.unlink()
+    assert CliRunner().invoke(app, ["report", "done", "--runs-dir", str(small_disk / "runs")]).exit_code == 0
