@@ -73,6 +73,12 @@ def trim_cut_rows(tune_dirs) -> list[Path]:
     return trimmed
 
 
+def check_room(exp_dir: Path) -> None:
+    """Before a resume writes anything (the name's lock, the manifest): a disk still full is the one line again."""
+    if is_low(exp_dir):
+        raise full_error(exp_dir, f"gg-train resume needs {LOW_DISK_BYTES // 2**20} MiB free there to continue")
+
+
 def full_error(exp_dir: Path, kept: str = "the experiment stopped with its checkpoints intact",
                then: str = "resume") -> DiskFullError:
     """The one line: the disk, how much is left, what was kept, and the `gg-train` command to run once space is freed."""

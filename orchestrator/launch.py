@@ -105,6 +105,7 @@ def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchR
     console = console or Console(stderr=True)
     started = time.monotonic()
     target = experiments.experiment_dir(runs_dir, name, overwrite=True)
+    disk.check_room(target)
     # The name first: a launch still preparing its folder is named as the holder, not "no experiment".
     with experiments.claimed(target, "resumed"):  # not while another launch or resume holds the name
         return _resume_claimed(experiments.existing(runs_dir, name), name, console, started)

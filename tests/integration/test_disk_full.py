@@ -148,6 +148,10 @@ def test_a_disk_filled_during_the_export_then_during_the_report_resumes_each_tim
     _stopped_by_the_full_disk(proc, exp_dir)
     assert json.loads((exp_dir / "manifest.json").read_text())["phase"] == "export"
     assert not (exp_dir / "best").exists(), "an export cut short was left at best/"
+    still_full = _gg("resume", "full", "--runs-dir", str(runs))
+    _, err = still_full.communicate(timeout=60)
+    assert still_full.returncode == 2 and err.strip().startswith(f"disk full: the disk holding {exp_dir} is full"), err
+    assert "needs 16 MiB free there" in err and len(err.strip().splitlines()) == 1
     ballast.unlink()
 
     resumed = _gg("resume", "full", "--runs-dir", str(runs))  # the export again, then a full disk while the report is written
