@@ -33,10 +33,33 @@ def record(folder: Path, tune_dir: str = TUNE_DIR) -> None:
         state_seal.seal(Path(folder), tune_dir, [path], keep_copy=True)
 
 
+def unsealed_state(folder: Path) -> list[Path]:
+    """Tune state files of a folder that carries no seal at all, wherever Tune or the seal writes
+    them (`tune/`, `learning_curve/`, their kept copies in `.tune_state/`): a folder copied in or
+    crafted, or an experiment from a gg-train before the seal."""
+    if state_seal.is_sealed(folder):
+        return []
+    return [path for tune_dir in (TUNE_DIR, CURVE_DIR) for where in (Path(folder), Path(folder) / state_seal.KEPT_DIR)
+            for path in state_seal.state_files(where / tune_dir)]
+
+
+def check_sealed(folder: Path, trust_unsealed: bool = False) -> None:
+    """Refuse a folder holding Tune state without any seal, unless the user vouches for it
+    (`gg-train resume NAME --trust-unsealed`): a sha256 in manifest.json is no seal, since whoever
+    wrote the pickle could write the manifest too."""
+    found = unsealed_state(folder)
+    if found and not trust_unsealed:
+        name = Path(folder).name
+        raise ExperimentError(f"{found[0]} carries no seal of gg-train's (a folder copied in or crafted, or from a gg-train before "
+                              "the seal), and unpickling it runs code",
+                              f"gg-train resume {name} --trust-unsealed if you wrote it yourself; otherwise launch it again with "
+                              f"--overwrite (gg-train show/report {name} still read what finished)")
+
+
 def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
     """Refuse Tune state that gg-train did not seal (swapped, copied in, edited, or another tool's).
-    Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; older ones still
-    pass on the ownership checks alone."""
+    Experiments from before the seal (let through by `check_sealed` only when the user vouches for
+    them) carry tuner.pkl's sha256 in manifest.json, which still tells an accidental swap."""
     if state_seal.is_sealed(folder):
         state_seal.check(Path(folder), tune_dir)
         return
@@ -66,11 +89,12 @@ def started_trials(folder: Path, tune_dir: str = TUNE_DIR) -> int:
     return max(here, started)
 
 
-def ready_for_restore(folder: Path) -> list[str]:
-    """Every check, in order, for a folder about to be resumed; between the owner checks and the
-    rest, state files a kill cut short are put back from their kept copies (`state_seal.repair`).
-    Returns the files put back."""
+def ready_for_restore(folder: Path, trust_unsealed: bool = False) -> list[str]:
+    """Every check, in order, for a folder about to be resumed; between the owner and seal checks
+    and the rest, state files a kill cut short are put back from their kept copies
+    (`state_seal.repair`). Returns the files put back."""
     check_restorable(folder)
+    check_sealed(folder, trust_unsealed)
     put_back = [f"{tune_dir}/{name}" for tune_dir in (TUNE_DIR, CURVE_DIR)
                 if state_seal.is_sealed(folder) and (Path(folder) / tune_dir).is_dir()
                 for name in state_seal.repair(Path(folder), tune_dir)]
@@ -82,13 +106,13 @@ def ready_for_restore(folder: Path) -> list[str]:
     return put_back
 
 
-def checked_for_restore(folder: Path, tune_folders: tuple) -> list[str]:
+def checked_for_restore(folder: Path, tune_folders: tuple, trust_unsealed: bool = False) -> list[str]:
     """`ready_for_restore` wherever Tune's state lies: with shared storage, its state files are pulled
     into the experiment folder first and pushed back once they pass, so Tune restores what was
     checked (`tuning.storage.TuneFolder`). Returns the files put back."""
     for tune_folder in tune_folders:
         tune_folder.pull_state()
-    put_back = ready_for_restore(folder) if tune_folders[0].local.exists() else []
+    put_back = ready_for_restore(folder, trust_unsealed) if tune_folders[0].local.exists() else []
     for tune_folder in tune_folders:
         tune_folder.push_state()
     return put_back
@@ -113,8 +137,10 @@ def _others_in_group(gid: int) -> list[str]:
 
 def check_restorable(folder: Path) -> None:
     """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can
-    write. A group-writable folder (umask 002) is fine when nobody else is in that group."""
-    for path in (folder, folder / TUNE_DIR):
+    write, nor whose other Tune folders anybody else can. A group-writable folder (umask 002) is
+    fine when nobody else is in that group."""
+    beside = [folder / name for name in (CURVE_DIR, state_seal.KEPT_DIR) if (folder / name).is_dir()]
+    for path in (folder, folder / TUNE_DIR, *beside):
         info = path.stat()
         if not hasattr(os, "getuid"):
             return
