@@ -115,12 +115,13 @@ def resume(runs_dir: Path, name: str, console: Console | None = None, trust_unse
 def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, trust_unsealed: bool) -> LaunchResult:
     manifest = experiments.read_manifest(exp_dir)
     experiments.check_resumable(name, manifest)
+    state_seal.check_key()
+    tune_state.check_sealed(exp_dir, trust_unsealed)  # before its config is read: the builder it names is code
     config = load_config(exp_dir / experiments.CONFIG_FILE)
     from orchestrator.models.fingerprint import check_unchanged
     from orchestrator.tuning import cluster, storage
 
     check_unchanged(config.model, (manifest.get("model") or {}).get("source"), name)
-    state_seal.check_key()
     main, curve = storage.tune_folders(exp_dir, config.output.storage)
     put_back = tune_state.checked_for_restore(exp_dir, (main, curve), trust_unsealed)  # before the data: nothing slow first
     _say_trusted(exp_dir, console, trust_unsealed)
@@ -141,11 +142,13 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, 
 
 
 def _say_trusted(exp_dir: Path, console: Console, trust_unsealed: bool) -> None:
-    """One warning line when --trust-unsealed lets unsealed Tune state through."""
-    unsealed = tune_state.unsealed_state(exp_dir) if trust_unsealed else []
-    if unsealed:
-        console.print(f"gg-train: warning: unpickling Tune state that carries no seal ({', '.join(str(p.relative_to(exp_dir)) for p in unsealed)}), "
-                      "as --trust-unsealed asked: it runs whatever code it holds", highlight=False)
+    """One warning line when --trust-unsealed lets a folder without a seal through."""
+    if not trust_unsealed or state_seal.is_genuine(exp_dir):
+        return
+    unsealed = [str(p.relative_to(exp_dir)) for p in tune_state.unsealed_state(exp_dir)] or [experiments.CONFIG_FILE]
+    console.print(f"gg-train: warning: resuming '{exp_dir.name}', which carries no seal of gg-train's ({', '.join(unsealed)}), "
+                  "as --trust-unsealed asked: its Tune state is unpickled and its model builder imported, whatever code they hold",
+                  highlight=False)
 
 
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,

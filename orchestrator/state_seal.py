@@ -34,6 +34,7 @@ from orchestrator.files import write_bytes_atomic, write_json_atomic
 KEY_ENV = "GG_SEAL_KEY"  # another key file, yours and mode 0600 like the default ~/.config/gg-train/seal.key
 KEPT_DIR = ".tune_state"  # in the experiment folder: the seals, and an atomic copy of each state file
 SEAL_FILE = f"{KEPT_DIR}/seals.json"  # {tune folder: {state file: [recent seals]}}
+FOLDER = "."  # in the seals, the experiment folder's own files: experiment.yaml, sealed as the folder is made
 STATE_PATTERNS = ("tuner.pkl", "experiment_state-*.json", "basic-variant-state-*.json", "searcher-state-*.pkl",
                   "callback-states-*.pkl")
 KEEP = 4  # seals kept per file: a kill may land after a seal and before Tune's copy reaches the folder
@@ -100,10 +101,15 @@ def state_files(folder: Path) -> list[Path]:
 
 
 def _read(exp_dir: Path) -> dict:
+    """The seals as {folder: {file: [seals]}}; anything else in seals.json (cut short, crafted) as none."""
     try:
-        return json.loads((Path(exp_dir) / SEAL_FILE).read_text(encoding="utf-8"))
+        seals = json.loads((Path(exp_dir) / SEAL_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(seals, dict):
+        return {}
+    return {folder: {name: marks for name, marks in files.items() if isinstance(marks, list)}
+            for folder, files in seals.items() if isinstance(files, dict)}
 
 
 def seal(exp_dir: Path, tune_dir: str, files: list[Path], keep_copy: bool = False) -> None:
@@ -140,9 +146,21 @@ def repair(exp_dir: Path, tune_dir: str) -> list[str]:
     return restored
 
 
-def is_sealed(exp_dir: Path) -> bool:
-    """Whether this experiment was written by a gg-train that seals (older ones rely on the owner checks)."""
-    return (Path(exp_dir) / SEAL_FILE).exists()
+def matches(exp_dir: Path, folder: str, name: str) -> bool | None:
+    """Whether `folder/name` is as this key sealed it (one of its recent seals); None if never sealed."""
+    marks = _read(exp_dir).get(folder, {}).get(name)
+    if marks is None:
+        return None
+    try:
+        return _seal((Path(exp_dir) / folder / name).read_bytes()) in marks
+    except OSError:
+        return False
+
+
+def is_genuine(exp_dir: Path) -> bool:
+    """Whether a file of this folder is as this user's key sealed it: a folder this user's gg-train
+    made. A seals.json that is empty, crafted or another key's does not count."""
+    return any(matches(exp_dir, folder, name) for folder, files in _read(exp_dir).items() for name in files)
 
 
 def check(exp_dir: Path, tune_dir: str) -> None:

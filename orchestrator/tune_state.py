@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orchestrator import state_seal
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import CURVE_DIR, TUNE_DIR, read_manifest
+from orchestrator.experiments import CONFIG_FILE, CURVE_DIR, TUNE_DIR, read_manifest
 
 TUNER_STATE = "tuner.pkl"
 
@@ -34,35 +34,46 @@ def record(folder: Path, tune_dir: str = TUNE_DIR) -> None:
 
 
 def unsealed_state(folder: Path) -> list[Path]:
-    """Tune state files of a folder that carries no seal at all, wherever Tune or the seal writes
-    them (`tune/`, `learning_curve/`, their kept copies in `.tune_state/`): a folder copied in or
-    crafted, or an experiment from a gg-train before the seal."""
-    if state_seal.is_sealed(folder):
+    """Tune state files of a folder that no seal under this user's key vouches for, wherever Tune
+    or the seal writes them (`tune/`, `learning_curve/`, their kept copies in `.tune_state/`)."""
+    if state_seal.is_genuine(folder):
         return []
     return [path for tune_dir in (TUNE_DIR, CURVE_DIR) for where in (Path(folder), Path(folder) / state_seal.KEPT_DIR)
             for path in state_seal.state_files(where / tune_dir)]
 
 
 def check_sealed(folder: Path, trust_unsealed: bool = False) -> None:
-    """Refuse a folder holding Tune state without any seal, unless the user vouches for it
-    (`gg-train resume NAME --trust-unsealed`): a sha256 in manifest.json is no seal, since whoever
-    wrote the pickle could write the manifest too."""
+    """Resume only a folder that this user's gg-train made: one with a file sealed under this
+    user's key (a launch seals experiment.yaml as it makes the folder), since resuming unpickles its
+    Tune state and imports the model builder its config names. A folder copied in, crafted, or
+    from a gg-train before the seal passes only when the user vouches for it
+    (`gg-train resume NAME --trust-unsealed`); a sha256 in manifest.json is no seal, whoever wrote
+    the pickle could write it too. In a sealed folder, experiment.yaml must be as launched."""
+    name = Path(folder).name
+    if state_seal.is_genuine(folder):
+        if state_seal.matches(folder, state_seal.FOLDER, CONFIG_FILE) is False:
+            raise ExperimentError(f"{Path(folder) / CONFIG_FILE} changed since '{name}' was launched (it no longer matches its seal)",
+                                  f"put it back as it was, or launch a new experiment; gg-train show/report {name} still read what finished")
+        return
+    if trust_unsealed:
+        return
     found = unsealed_state(folder)
-    if found and not trust_unsealed:
-        name = Path(folder).name
-        raise ExperimentError(f"{found[0]} carries no seal of gg-train's (a folder copied in or crafted, or from a gg-train before "
-                              "the seal), and unpickling it runs code",
-                              f"gg-train resume {name} --trust-unsealed if you wrote it yourself; otherwise launch it again with "
-                              f"--overwrite (gg-train show/report {name} still read what finished)")
+    key = state_seal.key_path()
+    raise ExperimentError(f"{found[0] if found else Path(folder) / CONFIG_FILE} carries no seal of gg-train's under your seal key "
+                          f"{key} (a folder crafted, or copied from a machine whose {key.name} you do not have, or from a gg-train "
+                          "before the seal), and resuming it runs code (its Tune state is unpickled, its model builder imported)",
+                          f"gg-train resume {name} --trust-unsealed if you wrote it yourself; otherwise launch it again with "
+                          f"--overwrite (gg-train show/report {name} still read what finished)")
 
 
-def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
+def check_recorded(folder: Path, tune_dir: str = TUNE_DIR, trust_unsealed: bool = False) -> None:
     """Refuse Tune state that gg-train did not seal (swapped, copied in, edited, or another tool's).
-    Experiments from before the seal (let through by `check_sealed` only when the user vouches for
-    them) carry tuner.pkl's sha256 in manifest.json, which still tells an accidental swap."""
-    if state_seal.is_sealed(folder):
+    A folder without any seal passes only when the user vouches for it (`check_sealed`); those from
+    before the seal carry tuner.pkl's sha256 in manifest.json, which still tells an accidental swap."""
+    if state_seal.is_genuine(folder):
         state_seal.check(Path(folder), tune_dir)
         return
+    check_sealed(folder, trust_unsealed)
     recorded = read_manifest(folder).get("tune_state")
     if recorded is None:
         return
@@ -96,13 +107,13 @@ def ready_for_restore(folder: Path, trust_unsealed: bool = False) -> list[str]:
     check_restorable(folder)
     check_sealed(folder, trust_unsealed)
     put_back = [f"{tune_dir}/{name}" for tune_dir in (TUNE_DIR, CURVE_DIR)
-                if state_seal.is_sealed(folder) and (Path(folder) / tune_dir).is_dir()
+                if state_seal.is_genuine(folder) and (Path(folder) / tune_dir).is_dir()
                 for name in state_seal.repair(Path(folder), tune_dir)]
     check_tune_state_layout(folder)
     check_tune_state_readable(folder)
-    check_recorded(folder)
+    check_recorded(folder, TUNE_DIR, trust_unsealed)
     if (Path(folder) / CURVE_DIR).exists():
-        check_recorded(folder, CURVE_DIR)
+        check_recorded(folder, CURVE_DIR, trust_unsealed)
     return put_back
 
 

@@ -41,17 +41,23 @@ class _Payload:
         return exec, (f"open({str(self.marker)!r}, 'w').close()",)
 
 
-def _folder(runs: Path, config_yaml: str, **manifest) -> Path:
-    """An experiment folder as a copy of one would arrive: its config, and a manifest whose data
-    hashes match, so nothing but the trust checks stands between it and a restore."""
+def _folder(runs: Path, config_yaml: str, launched: bool = False) -> Path:
+    """An experiment folder as a copy of one would arrive (or, `launched`, as a launch makes it):
+    its config, and a manifest whose data hashes match, so nothing but the trust checks stands
+    between it and a restore."""
     folder = runs / "crafted"
-    (folder / experiments.TUNE_DIR).mkdir(parents=True)
-    (folder / experiments.CONFIG_FILE).write_text(config_yaml, encoding="utf-8")
-    config = load_config(folder / experiments.CONFIG_FILE)
-    hashes = load_dataset(config.data, config.seed).describe()["hashes"]
-    (folder / experiments.MANIFEST).write_text(json.dumps({
-        "schema_version": experiments.SCHEMA_VERSION, "name": "crafted", "status": "interrupted", "data": {"hashes": hashes},
-        "checks": [], **manifest}), encoding="utf-8")
+    source = runs.parent / "config.yaml"
+    source.write_text(config_yaml, encoding="utf-8")
+    config = load_config(source)
+    manifest = {"status": "interrupted", "data": {"hashes": load_dataset(config.data, config.seed).describe()["hashes"]}, "checks": []}
+    if launched:
+        experiments.create(folder, config_yaml, manifest)
+    else:
+        folder.mkdir(parents=True)
+        (folder / experiments.CONFIG_FILE).write_text(config_yaml, encoding="utf-8")
+        (folder / experiments.MANIFEST).write_text(json.dumps({"schema_version": experiments.SCHEMA_VERSION, "name": "crafted",
+                                                               **manifest}), encoding="utf-8")
+    (folder / experiments.TUNE_DIR).mkdir()
     return folder
 
 
@@ -90,9 +96,8 @@ def test_a_builder_edited_since_the_launch_is_refused_before_any_trial_runs(tmp_
     builder = tmp_path / "models.py"
     builder.write_text(textwrap.dedent(BUILDER), encoding="utf-8")
     config_yaml = CONFIG + f"model: {{builder: '{builder}:build'}}\n"
-    config = load_config(None, [])  # replaced below: the folder's own config is what resume reads
     runs = tmp_path / "runs"
-    folder = _folder(runs, config_yaml)
+    folder = _folder(runs, config_yaml, launched=True)
     config = load_config(folder / experiments.CONFIG_FILE)
     dataset = load_dataset(config.data, config.seed)
     _, model = prepare(config, dataset.kind, dataset.input_shape, dataset.n_classes)  # what the launch records

@@ -69,9 +69,9 @@ def test_a_pickle_added_or_swapped_in_is_refused(tmp_path, key, name):
 def test_a_folder_copied_from_another_machine_is_refused_under_this_machines_key(tmp_path, key, monkeypatch):
     folder = _experiment(tmp_path, key)
     monkeypatch.setenv(state_seal.KEY_ENV, str(tmp_path / "this-machine.key"))
-    with pytest.raises(ExperimentError, match=r"tune/\S+ was not written by gg-train") as err:
+    with pytest.raises(ExperimentError, match=r"tune/\S+ carries no seal of gg-train's") as err:
         tune_state.check_recorded(folder)
-    assert "that machine's this-machine.key" in err.value.one_line()
+    assert "copied from a machine whose this-machine.key you do not have" in err.value.one_line()
 
 
 def test_a_state_file_a_kill_cut_short_is_put_back_from_its_kept_copy(tmp_path, key):
@@ -99,6 +99,7 @@ def _unsealed(tmp_path, where: str, name: str = "tuner.pkl", **manifest):
     """A folder with Tune state and no seal: copied in, crafted, or from a gg-train before the seal."""
     folder = tmp_path / "exp"
     experiments.create(folder, "name: exp\n", manifest)
+    (folder / state_seal.SEAL_FILE).unlink()
     (folder / experiments.TUNE_DIR).mkdir(exist_ok=True)
     (folder / where).mkdir(parents=True, exist_ok=True)
     (folder / where / name).write_bytes(b"\x80\x04cos\nsystem\n...")
@@ -131,12 +132,33 @@ def test_the_opt_in_resumes_an_unsealed_folder_as_before_and_says_what_it_trusts
         tune_state.ready_for_restore(folder, trust_unsealed=True)
 
 
-def test_an_unsealed_folder_with_no_tune_state_has_nothing_to_unpickle_and_resumes(tmp_path, key):
-    """Killed after the folder was made, before Tune wrote anything: the resume trains from the start."""
+def test_a_launch_killed_before_tune_wrote_anything_resumes_on_its_configs_seal(tmp_path, key):
     folder = tmp_path / "exp"
     experiments.create(folder, "name: exp\n", {})
     (folder / experiments.TUNE_DIR).mkdir()
     assert tune_state.ready_for_restore(folder) == []
+
+
+@pytest.mark.parametrize("seals", [None, "{}", '{".": {"experiment.yaml": ["0000"]}}', "[1, 2]"])
+def test_a_folder_without_tune_state_and_without_a_seal_of_this_key_is_refused_too(tmp_path, key, seals):
+    """Its config names the model builder that resume would import: a crafted one runs code too.
+    An empty, forged or malformed seals.json vouches for nothing."""
+    folder = tmp_path / "exp"
+    experiments.create(folder, "name: exp\n", {})
+    (folder / state_seal.SEAL_FILE).unlink()
+    if seals is not None:
+        (folder / state_seal.SEAL_FILE).write_text(seals)
+    with pytest.raises(ExperimentError, match=r"exp/experiment.yaml carries no seal .* its model builder imported"):
+        tune_state.check_sealed(folder)
+    tune_state.check_sealed(folder, trust_unsealed=True)
+
+
+def test_a_config_edited_since_the_launch_is_refused(tmp_path, key):
+    folder = _experiment(tmp_path, key)
+    (folder / experiments.CONFIG_FILE).write_text("name: exp\nmodel: {builder: /tmp/theirs.py:build}\n")
+    with pytest.raises(ExperimentError, match=r"experiment.yaml changed since 'exp' was launched") as err:
+        tune_state.check_sealed(folder, trust_unsealed=True)  # the opt-in is for folders without a seal, not edited ones
+    assert "launch a new experiment" in err.value.one_line()
 
 
 def test_a_pickle_planted_in_a_sealed_experiments_learning_curve_or_kept_copies_is_never_used(tmp_path, key):
