@@ -158,7 +158,7 @@ def _console():
 def resume(
     name: Annotated[str, typer.Argument(help="Experiment to continue.")],
     runs_dir: RunsDirOpt = Path("runs"),
-    trust_unsealed: Annotated[bool, typer.Option("--trust-unsealed", help="Resume Tune state that carries no gg-train seal (a folder from a gg-train before the seal, or copied in): unpickling it runs whatever code it holds, so only for folders you wrote yourself.")] = False,
+    trust_unsealed: Annotated[bool, typer.Option("--trust-unsealed", help="Resume a folder in which nothing carries a seal of your gg-train key (launched by a gg-train from before the seal, or copied from another machine): its Tune state is unpickled and its builder imported, whatever code they hold, so only for folders you wrote yourself.")] = False,
 ) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -146,7 +146,7 @@ def _say_trusted(exp_dir: Path, console: Console, trust_unsealed: bool) -> None:
     if not trust_unsealed or state_seal.is_genuine(exp_dir):
         return
     unsealed = [str(p.relative_to(exp_dir)) for p in tune_state.unsealed_state(exp_dir)] or [experiments.CONFIG_FILE]
-    console.print(f"gg-train: warning: resuming '{exp_dir.name}', which carries no seal of gg-train's ({', '.join(unsealed)}), "
+    console.print(f"gg-train: warning: resuming '{exp_dir.name}', which carries no seal of your gg-train key ({', '.join(unsealed)}), "
                   "as --trust-unsealed asked: its Tune state is unpickled and its model builder imported, whatever code they hold",
                   highlight=False)
 

@@ -59,9 +59,9 @@ def check_sealed(folder: Path, trust_unsealed: bool = False) -> None:
         return
     found = unsealed_state(folder)
     key = state_seal.key_path()
-    raise ExperimentError(f"{found[0] if found else Path(folder) / CONFIG_FILE} carries no seal of gg-train's under your seal key "
-                          f"{key} (a folder crafted, or copied from a machine whose {key.name} you do not have, or from a gg-train "
-                          "before the seal), and resuming it runs code (its Tune state is unpickled, its model builder imported)",
+    raise ExperimentError(f"{found[0] if found else Path(folder) / CONFIG_FILE} carries no seal of your gg-train key {key} "
+                          f"(crafted, copied from a machine whose {key.name} you do not have, or from a gg-train before the seal), "
+                          "and resuming it runs code (its Tune state unpickled, its model builder imported)",
                           f"gg-train resume {name} --trust-unsealed if you wrote it yourself; otherwise launch it again with "
                           f"--overwrite (gg-train show/report {name} still read what finished)")
 

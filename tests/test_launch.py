@@ -112,3 +112,19 @@ def test_a_builder_edited_since_the_launch_is_refused_before_any_trial_runs(tmp_
         launch.resume(runs, "crafted")
     line = err.value.one_line()
     assert f"{builder}" in line and "changed since" in line and "restore the file" in line and "launch a new experiment" in line
+
+
+def test_the_opt_in_says_in_one_line_what_it_lets_through(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    folder = _folder(tmp_path / "runs", CONFIG)
+    (folder / experiments.TUNE_DIR / "tuner.pkl").write_bytes(b"\x80\x04N.")
+    out = io.StringIO()
+    launch._say_trusted(folder, Console(file=out, width=1000), trust_unsealed=True)
+    assert out.getvalue().count("\n") == 1
+    assert "warning: resuming 'crafted', which carries no seal of your gg-train key (tune/tuner.pkl)" in out.getvalue()
+    launched = _folder(tmp_path / "launched", CONFIG, launched=True)
+    launch._say_trusted(launched, Console(file=out, width=1000), trust_unsealed=True)  # sealed: nothing to say
+    assert out.getvalue().count("\n") == 1

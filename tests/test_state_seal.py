@@ -69,7 +69,7 @@ def test_a_pickle_added_or_swapped_in_is_refused(tmp_path, key, name):
 def test_a_folder_copied_from_another_machine_is_refused_under_this_machines_key(tmp_path, key, monkeypatch):
     folder = _experiment(tmp_path, key)
     monkeypatch.setenv(state_seal.KEY_ENV, str(tmp_path / "this-machine.key"))
-    with pytest.raises(ExperimentError, match=r"tune/\S+ carries no seal of gg-train's") as err:
+    with pytest.raises(ExperimentError, match=r"tune/\S+ carries no seal of your gg-train key") as err:
         tune_state.check_recorded(folder)
     assert "copied from a machine whose this-machine.key you do not have" in err.value.one_line()
 
