@@ -134,10 +134,10 @@ def _complete_numbers(frame, names: list[str], data: Path) -> np.ndarray:
         if bad.any():
             row, cell = int(np.argmax(bad)), cells.iloc[int(np.argmax(bad))]
             what = "is empty" if pd.isna(cell) or not str(cell).strip() else f"holds {cell!r}"
-            raise DataError(f"column {name!r} {what} in data row {row + 1} ({int(bad.sum())} cells of that column are "
-                            f"empty or not finite numbers): the model was trained on complete numbers",
-                            "fill or drop those rows, or launch again on data with such cells (gg-train then learns a "
-                            "fill and a missing indicator inside the model)")
+            raise DataError(f"column {name!r} {what} in data row {row + 1} ({int(bad.sum())} cell(s) of that column empty "
+                            f"or not a finite number): the model was trained on complete numbers",
+                            "fill or drop those rows; or launch again on data with such cells, and gg-train learns a "
+                            "fill and a missing indicator inside the model")
         x[:, j] = values
     check_magnitude(x, names, str(data))
     return x

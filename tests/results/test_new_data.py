@@ -54,7 +54,7 @@ def test_an_empty_cell_for_a_plain_model_is_one_line_naming_column_and_row(plain
     folder, described = plain_table_experiment
     new = tmp_path / "new.csv"
     pd.DataFrame({"a": [1.0, 3.0, None, None], "b": [2.0, 4.0, 6.0, 8.0], "y": [0, 1, 0, 1]}).to_csv(new, index=False)
-    with pytest.raises(DataError, match=r"column 'a' is empty in data row 3 \(2 cells of that column") as err:
+    with pytest.raises(DataError, match=r"column 'a' is empty in data row 3 \(2 cell\(s\) of that column") as err:
         _read_new(folder, new, "y", described)
     assert "\n" not in err.value.one_line() and "fill" in err.value.one_line()
 
