@@ -155,14 +155,18 @@ def _console():
 
 
 @app.command()
-def resume(name: Annotated[str, typer.Argument(help="Experiment to continue.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+def resume(
+    name: Annotated[str, typer.Argument(help="Experiment to continue.")],
+    runs_dir: RunsDirOpt = Path("runs"),
+    trust_unsealed: Annotated[bool, typer.Option("--trust-unsealed", help="Resume a folder in which nothing carries a seal of your gg-train key (launched by a gg-train from before the seal, or copied from another machine): its Tune state is unpickled and its builder imported, whatever code they hold, so only for folders you wrote yourself.")] = False,
+) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from orchestrator.launch import resume as run_resume
 
         console = _console()
-        result = run_resume(runs_dir, name, console=console)
+        result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
     except GGError as err:
         _fail(err)
         return

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from orchestrator import state_seal
 from orchestrator.errors import ExperimentError
 from orchestrator.files import write_json_atomic
 from orchestrator.names import is_experiment_name
@@ -158,7 +159,8 @@ def _locked(path: Path, name: str):
 def create(target: Path, config_yaml: str, manifest: dict, overwrite: bool = False) -> Path:
     """Write the folder under a temporary name, then rename it into place (no half-made folder).
     An existing folder is replaced only with `overwrite` (a race lost to another launch is an error,
-    never a deletion of that launch's folder)."""
+    never a deletion of that launch's folder). Its config is sealed with it (`state_seal`): from
+    birth, the folder carries the mark `gg-train resume` looks for before trusting anything in it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     mask = os.umask(0)
@@ -166,6 +168,7 @@ def create(target: Path, config_yaml: str, manifest: dict, overwrite: bool = Fal
     staging.chmod(0o777 & ~mask)  # mkdtemp makes 0700; the folder follows the umask (output.permissions)
     try:
         (staging / CONFIG_FILE).write_text(config_yaml, encoding="utf-8")
+        state_seal.seal(staging, state_seal.FOLDER, [staging / CONFIG_FILE])
         write_json_atomic(staging / MANIFEST, {
             "schema_version": SCHEMA_VERSION,
             "name": target.name,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import disk, experiments, phases, tune_state
+from orchestrator import disk, experiments, phases, state_seal, tune_state
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
@@ -94,48 +94,65 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
             return announce(config, dataset, plan, None, console, checks, restore=False)
         from orchestrator.tuning.storage import claim
 
+        state_seal.check_key()  # before the folder exists: Tune's state is sealed with it from the first save
         claim(target, config.output.storage, overwrite)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
 
-def resume(runs_dir: Path, name: str, console: Console | None = None) -> LaunchResult:
+def resume(runs_dir: Path, name: str, console: Console | None = None, trust_unsealed: bool = False) -> LaunchResult:
     """Continue an interrupted experiment: finished trials are kept, unfinished ones continue from
-    their checkpoints, then the held-out evaluation and report run as usual."""
+    their checkpoints, then the held-out evaluation and report run as usual. `trust_unsealed`: the
+    user vouches for Tune state that carries no seal (`tune_state.check_sealed`)."""
     console = console or Console(stderr=True)
     started = time.monotonic()
     target = experiments.experiment_dir(runs_dir, name, overwrite=True)
     disk.check_room(target)
     # The name first: a launch still preparing its folder is named as the holder, not "no experiment".
     with experiments.claimed(target, "resumed"):  # not while another launch or resume holds the name
-        return _resume_claimed(experiments.existing(runs_dir, name), name, console, started)
+        return _resume_claimed(experiments.existing(runs_dir, name), name, console, started, trust_unsealed)
 
 
-def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float) -> LaunchResult:
+def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, trust_unsealed: bool) -> LaunchResult:
     manifest = experiments.read_manifest(exp_dir)
     experiments.check_resumable(name, manifest)
+    state_seal.check_key()
+    tune_state.check_sealed(exp_dir, trust_unsealed)  # before its config is read: the builder it names is code
     config = load_config(exp_dir / experiments.CONFIG_FILE)
-    dataset = load_dataset(config.data, config.seed)
-    if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
-        raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
-                              "restore the original data file, or launch a new experiment")
+    from orchestrator.models.fingerprint import check_unchanged
     from orchestrator.tuning import cluster, storage
 
-    cluster.auth_for_joining(config.resources.address)
-    from orchestrator.tuning.run import can_restore
-
+    check_unchanged(config.model, (manifest.get("model") or {}).get("source"), name)
     main, curve = storage.tune_folders(exp_dir, config.output.storage)
-    put_back = tune_state.checked_for_restore(exp_dir, (main, curve))
+    put_back = tune_state.checked_for_restore(exp_dir, (main, curve), trust_unsealed)  # before the data: nothing slow first
+    _say_trusted(exp_dir, console, trust_unsealed)
     if put_back:
         console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
     cut = disk.trim_cut_rows([main.local, curve.local])
     if cut:
         console.print(f"gg-train: dropped the result row a full disk cut short in {', '.join(f'{p.parent.name}/{p.name}' for p in cut)}")
+    dataset = load_dataset(config.data, config.seed)
+    if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
+        raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
+                              "restore the original data file, or launch a new experiment")
+    cluster.auth_for_joining(config.resources.address)
+    from orchestrator.tuning.run import can_restore
+
     restore = can_restore(main)
     if not restore:  # killed before Tune wrote its state: nothing trained yet, so train from the start
         main.remove()
     with experiments.permissions(config.output.permissions):
         return _resume_ray(config, dataset, manifest, exp_dir, console, started, restore)
+
+
+def _say_trusted(exp_dir: Path, console: Console, trust_unsealed: bool) -> None:
+    """One warning line when --trust-unsealed lets a folder without a seal through."""
+    if not trust_unsealed or state_seal.is_genuine(exp_dir):
+        return
+    unsealed = [str(p.relative_to(exp_dir)) for p in tune_state.unsealed_state(exp_dir)] or [experiments.CONFIG_FILE]
+    console.print(f"gg-train: warning: resuming '{exp_dir.name}', which carries no seal of your gg-train key ({', '.join(unsealed)}), "
+                  "as --trust-unsealed asked: its Tune state is unpickled and its model builder imported, whatever code they hold",
+                  highlight=False)
 
 
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,

@@ -7,6 +7,8 @@ a byte. Unlike a checksum kept beside the files, a seal cannot be forged by whoe
 folder: a folder copied from another machine, another tool's state, or state edited since is
 refused. Ray's pickled trial errors (`error.pkl`) are never needed: their text is in `error.txt`,
 so they are removed before a restore instead of being sealed (`tuning.storage.TuneFolder`).
+The key itself must be this user's and nobody else's to read or write (mode 0600): whoever can
+read it can seal a pickle of their own, whoever can write it can choose it.
 
 The same moment keeps a copy of each state file, written atomically, in `.tune_state/`: Tune copies
 its staging folder into the experiment with a plain write, so a kill during that copy leaves a
@@ -23,14 +25,16 @@ import hmac
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from orchestrator.errors import ExperimentError
 from orchestrator.files import write_bytes_atomic, write_json_atomic
 
-KEY_ENV = "GG_SEAL_KEY"  # another key file (a team's, on shared storage); default ~/.config/gg-train/seal.key
+KEY_ENV = "GG_SEAL_KEY"  # another key file, yours and mode 0600 like the default ~/.config/gg-train/seal.key
 KEPT_DIR = ".tune_state"  # in the experiment folder: the seals, and an atomic copy of each state file
 SEAL_FILE = f"{KEPT_DIR}/seals.json"  # {tune folder: {state file: [recent seals]}}
+FOLDER = "."  # in the seals, the experiment folder's own files: experiment.yaml, sealed as the folder is made
 STATE_PATTERNS = ("tuner.pkl", "experiment_state-*.json", "basic-variant-state-*.json", "searcher-state-*.pkl",
                   "callback-states-*.pkl")
 KEEP = 4  # seals kept per file: a kill may land after a seal and before Tune's copy reaches the folder
@@ -41,7 +45,27 @@ def key_path() -> Path:
 
 
 def _key() -> bytes:
-    return _key_at(str(key_path()))
+    path = key_path()
+    key = _key_at(str(path))
+    _check_private(path)  # every use, not once: the bytes are cached, the file's mode may change
+    return key
+
+
+def check_key() -> None:
+    """Refuse, in one line, a seal key that is not this user's alone (made here if there is none):
+    before a launch creates its folder and before a resume trusts any seal."""
+    _key()
+
+
+def _check_private(path: Path) -> None:
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        raise ExperimentError(f"the seal key {path} belongs to another user, who could seal a pickle for gg-train resume to unpickle",
+                              f"point {KEY_ENV} at a key file of your own, or remove {path} (gg-train makes a new one; "
+                              "experiments sealed under the old one must be launched again)")
+    if info.st_mode & 0o077:
+        raise ExperimentError(f"the seal key {path} is readable or writable by other users (mode {stat.S_IMODE(info.st_mode):04o}), "
+                              "who could seal a pickle for gg-train resume to unpickle", f"chmod 600 {path}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -77,10 +101,15 @@ def state_files(folder: Path) -> list[Path]:
 
 
 def _read(exp_dir: Path) -> dict:
+    """The seals as {folder: {file: [seals]}}; anything else in seals.json (cut short, crafted) as none."""
     try:
-        return json.loads((Path(exp_dir) / SEAL_FILE).read_text(encoding="utf-8"))
+        seals = json.loads((Path(exp_dir) / SEAL_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(seals, dict):
+        return {}
+    return {folder: {name: marks for name, marks in files.items() if isinstance(marks, list)}
+            for folder, files in seals.items() if isinstance(files, dict)}
 
 
 def seal(exp_dir: Path, tune_dir: str, files: list[Path], keep_copy: bool = False) -> None:
@@ -117,9 +146,21 @@ def repair(exp_dir: Path, tune_dir: str) -> list[str]:
     return restored
 
 
-def is_sealed(exp_dir: Path) -> bool:
-    """Whether this experiment was written by a gg-train that seals (older ones rely on the owner checks)."""
-    return (Path(exp_dir) / SEAL_FILE).exists()
+def matches(exp_dir: Path, folder: str, name: str) -> bool | None:
+    """Whether `folder/name` is as this key sealed it (one of its recent seals); None if never sealed."""
+    marks = _read(exp_dir).get(folder, {}).get(name)
+    if marks is None:
+        return None
+    try:
+        return _seal((Path(exp_dir) / folder / name).read_bytes()) in marks
+    except OSError:
+        return False
+
+
+def is_genuine(exp_dir: Path) -> bool:
+    """Whether a file of this folder is as this user's key sealed it: a folder this user's gg-train
+    made. A seals.json that is empty, crafted or another key's does not count."""
+    return any(matches(exp_dir, folder, name) for folder, files in _read(exp_dir).items() for name in files)
 
 
 def check(exp_dir: Path, tune_dir: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orchestrator import state_seal
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import CURVE_DIR, TUNE_DIR, read_manifest
+from orchestrator.experiments import CONFIG_FILE, CURVE_DIR, TUNE_DIR, read_manifest
 
 TUNER_STATE = "tuner.pkl"
 
@@ -33,13 +33,47 @@ def record(folder: Path, tune_dir: str = TUNE_DIR) -> None:
         state_seal.seal(Path(folder), tune_dir, [path], keep_copy=True)
 
 
-def check_recorded(folder: Path, tune_dir: str = TUNE_DIR) -> None:
+def unsealed_state(folder: Path) -> list[Path]:
+    """Tune state files of a folder that no seal under this user's key vouches for, wherever Tune
+    or the seal writes them (`tune/`, `learning_curve/`, their kept copies in `.tune_state/`)."""
+    if state_seal.is_genuine(folder):
+        return []
+    return [path for tune_dir in (TUNE_DIR, CURVE_DIR) for where in (Path(folder), Path(folder) / state_seal.KEPT_DIR)
+            for path in state_seal.state_files(where / tune_dir)]
+
+
+def check_sealed(folder: Path, trust_unsealed: bool = False) -> None:
+    """Resume only a folder that this user's gg-train made: one with a file sealed under this
+    user's key (a launch seals experiment.yaml as it makes the folder), since resuming unpickles its
+    Tune state and imports the model builder its config names. A folder copied in, crafted, or
+    from a gg-train before the seal passes only when the user vouches for it
+    (`gg-train resume NAME --trust-unsealed`); a sha256 in manifest.json is no seal, whoever wrote
+    the pickle could write it too. In a sealed folder, experiment.yaml must be as launched."""
+    name = Path(folder).name
+    if state_seal.is_genuine(folder):
+        if state_seal.matches(folder, state_seal.FOLDER, CONFIG_FILE) is False:
+            raise ExperimentError(f"{Path(folder) / CONFIG_FILE} changed since '{name}' was launched (it no longer matches its seal)",
+                                  f"put it back as it was, or launch a new experiment; gg-train show/report {name} still read what finished")
+        return
+    if trust_unsealed:
+        return
+    found = unsealed_state(folder)
+    key = state_seal.key_path()
+    raise ExperimentError(f"{found[0] if found else Path(folder) / CONFIG_FILE} carries no seal of your gg-train key {key} "
+                          f"(crafted, copied from a machine whose {key.name} you do not have, or from a gg-train before the seal), "
+                          "and resuming it runs code (its Tune state unpickled, its model builder imported)",
+                          f"gg-train resume {name} --trust-unsealed if you wrote it yourself; otherwise launch it again with "
+                          f"--overwrite (gg-train show/report {name} still read what finished)")
+
+
+def check_recorded(folder: Path, tune_dir: str = TUNE_DIR, trust_unsealed: bool = False) -> None:
     """Refuse Tune state that gg-train did not seal (swapped, copied in, edited, or another tool's).
-    Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; older ones still
-    pass on the ownership checks alone."""
-    if state_seal.is_sealed(folder):
+    A folder without any seal passes only when the user vouches for it (`check_sealed`); those from
+    before the seal carry tuner.pkl's sha256 in manifest.json, which still tells an accidental swap."""
+    if state_seal.is_genuine(folder):
         state_seal.check(Path(folder), tune_dir)
         return
+    check_sealed(folder, trust_unsealed)
     recorded = read_manifest(folder).get("tune_state")
     if recorded is None:
         return
@@ -66,29 +100,30 @@ def started_trials(folder: Path, tune_dir: str = TUNE_DIR) -> int:
     return max(here, started)
 
 
-def ready_for_restore(folder: Path) -> list[str]:
-    """Every check, in order, for a folder about to be resumed; between the owner checks and the
-    rest, state files a kill cut short are put back from their kept copies (`state_seal.repair`).
-    Returns the files put back."""
+def ready_for_restore(folder: Path, trust_unsealed: bool = False) -> list[str]:
+    """Every check, in order, for a folder about to be resumed; between the owner and seal checks
+    and the rest, state files a kill cut short are put back from their kept copies
+    (`state_seal.repair`). Returns the files put back."""
     check_restorable(folder)
+    check_sealed(folder, trust_unsealed)
     put_back = [f"{tune_dir}/{name}" for tune_dir in (TUNE_DIR, CURVE_DIR)
-                if state_seal.is_sealed(folder) and (Path(folder) / tune_dir).is_dir()
+                if state_seal.is_genuine(folder) and (Path(folder) / tune_dir).is_dir()
                 for name in state_seal.repair(Path(folder), tune_dir)]
     check_tune_state_layout(folder)
     check_tune_state_readable(folder)
-    check_recorded(folder)
+    check_recorded(folder, TUNE_DIR, trust_unsealed)
     if (Path(folder) / CURVE_DIR).exists():
-        check_recorded(folder, CURVE_DIR)
+        check_recorded(folder, CURVE_DIR, trust_unsealed)
     return put_back
 
 
-def checked_for_restore(folder: Path, tune_folders: tuple) -> list[str]:
+def checked_for_restore(folder: Path, tune_folders: tuple, trust_unsealed: bool = False) -> list[str]:
     """`ready_for_restore` wherever Tune's state lies: with shared storage, its state files are pulled
     into the experiment folder first and pushed back once they pass, so Tune restores what was
     checked (`tuning.storage.TuneFolder`). Returns the files put back."""
     for tune_folder in tune_folders:
         tune_folder.pull_state()
-    put_back = ready_for_restore(folder) if tune_folders[0].local.exists() else []
+    put_back = ready_for_restore(folder, trust_unsealed) if tune_folders[0].local.exists() else []
     for tune_folder in tune_folders:
         tune_folder.push_state()
     return put_back
@@ -113,8 +148,10 @@ def _others_in_group(gid: int) -> list[str]:
 
 def check_restorable(folder: Path) -> None:
     """Tune's state (tuner.pkl) is a pickle: resume only folders this user wrote and nobody else can
-    write. A group-writable folder (umask 002) is fine when nobody else is in that group."""
-    for path in (folder, folder / TUNE_DIR):
+    write, nor whose other Tune folders anybody else can. A group-writable folder (umask 002) is
+    fine when nobody else is in that group."""
+    beside = [folder / name for name in (CURVE_DIR, state_seal.KEPT_DIR) if (folder / name).is_dir()]
+    for path in (folder, folder / TUNE_DIR, *beside):
         info = path.stat()
         if not hasattr(os, "getuid"):
             return

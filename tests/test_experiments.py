@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from orchestrator import experiments, tune_state
+from orchestrator import experiments, state_seal, tune_state
 from orchestrator.errors import ExperimentError
 
 
@@ -81,7 +81,7 @@ def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, mon
 HOLD = """
 import sys, time
 from pathlib import Path
-from orchestrator import experiments, tune_state
+from orchestrator import experiments, state_seal, tune_state
 with experiments.claimed(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)
@@ -126,14 +126,15 @@ def test_tune_state_cut_short_by_a_full_disk_is_refused_rather_than_retrained(tm
 
 
 def test_a_tuner_pkl_of_an_older_experiment_that_is_not_the_one_recorded_is_refused(tmp_path):
-    """Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; that still holds."""
+    """Experiments from before the seal carry tuner.pkl's sha256 in manifest.json; under --trust-unsealed that still holds."""
     folder = tmp_path / "exp"
     experiments.create(folder, "name: exp\n", {})
+    (folder / state_seal.SEAL_FILE).unlink()  # no seal at all: let through by --trust-unsealed only
     (folder / experiments.TUNE_DIR).mkdir()
     state = folder / experiments.TUNE_DIR / tune_state.TUNER_STATE
     state.write_bytes(b"gg-train's own tuner state")
     experiments.update_manifest(folder, tune_state={experiments.TUNE_DIR: tune_state.fingerprint(folder)})
-    tune_state.check_recorded(folder)
+    tune_state.check_recorded(folder, trust_unsealed=True)
     state.write_bytes(b"\x80\x04cos\nsystem\n...")  # another tool's pickle put in its place
     with pytest.raises(ExperimentError, match="not the Tune state gg-train wrote .* will not unpickle it"):
-        tune_state.check_recorded(folder)
+        tune_state.check_recorded(folder, trust_unsealed=True)

@@ -69,9 +69,9 @@ def test_a_pickle_added_or_swapped_in_is_refused(tmp_path, key, name):
 def test_a_folder_copied_from_another_machine_is_refused_under_this_machines_key(tmp_path, key, monkeypatch):
     folder = _experiment(tmp_path, key)
     monkeypatch.setenv(state_seal.KEY_ENV, str(tmp_path / "this-machine.key"))
-    with pytest.raises(ExperimentError, match=r"tune/\S+ was not written by gg-train") as err:
+    with pytest.raises(ExperimentError, match=r"tune/\S+ carries no seal of your gg-train key") as err:
         tune_state.check_recorded(folder)
-    assert "that machine's this-machine.key" in err.value.one_line()
+    assert "copied from a machine whose this-machine.key you do not have" in err.value.one_line()
 
 
 def test_a_state_file_a_kill_cut_short_is_put_back_from_its_kept_copy(tmp_path, key):
@@ -93,3 +93,101 @@ def test_an_older_seal_still_passes_while_tunes_copy_lags_behind(tmp_path, key):
     (staging / STATE).write_text('{"trial_data": [], "runner_data": {"newer": 1}}')
     state_seal.seal(folder, experiments.TUNE_DIR, state_seal.state_files(staging), keep_copy=False)
     tune_state.check_recorded(folder)
+
+
+def _unsealed(tmp_path, where: str, name: str = "tuner.pkl", **manifest):
+    """A folder with Tune state and no seal: copied in, crafted, or from a gg-train before the seal."""
+    folder = tmp_path / "exp"
+    experiments.create(folder, "name: exp\n", manifest)
+    (folder / state_seal.SEAL_FILE).unlink()
+    (folder / experiments.TUNE_DIR).mkdir(exist_ok=True)
+    (folder / where).mkdir(parents=True, exist_ok=True)
+    (folder / where / name).write_bytes(b"\x80\x04cos\nsystem\n...")
+    return folder
+
+
+@pytest.mark.parametrize("where, name", [(experiments.TUNE_DIR, "tuner.pkl"), (experiments.CURVE_DIR, "tuner.pkl"),
+                                         (experiments.CURVE_DIR, STATE), (f"{state_seal.KEPT_DIR}/{experiments.TUNE_DIR}", "tuner.pkl")])
+def test_unsealed_tune_state_anywhere_tune_writes_is_refused_and_names_the_opt_in(tmp_path, key, where, name):
+    folder = _unsealed(tmp_path, where, name)
+    with pytest.raises(ExperimentError, match=rf"{where}/{name} carries no seal") as err:
+        tune_state.ready_for_restore(folder)
+    assert "--trust-unsealed" in err.value.one_line() and "runs code" in err.value.one_line()
+
+
+def test_a_sha256_in_the_manifest_is_no_seal_whoever_wrote_the_pickle_could_write_it_too(tmp_path, key):
+    folder = _unsealed(tmp_path, experiments.TUNE_DIR)
+    experiments.update_manifest(folder, tune_state={experiments.TUNE_DIR: tune_state.fingerprint(folder)})
+    with pytest.raises(ExperimentError, match="carries no seal"):
+        tune_state.ready_for_restore(folder)
+
+
+def test_the_opt_in_resumes_an_unsealed_folder_as_before_and_says_what_it_trusts(tmp_path, key):
+    folder = _unsealed(tmp_path, experiments.CURVE_DIR)
+    assert tune_state.unsealed_state(folder) == [folder / experiments.CURVE_DIR / "tuner.pkl"]
+    assert tune_state.ready_for_restore(folder, trust_unsealed=True) == []
+    experiments.update_manifest(folder, tune_state={experiments.TUNE_DIR: "another tuner.pkl's sha256"})
+    (folder / experiments.TUNE_DIR / "tuner.pkl").write_bytes(b"not the one recorded")
+    with pytest.raises(ExperimentError, match="its sha256 differs"):  # the old check still holds under the opt-in
+        tune_state.ready_for_restore(folder, trust_unsealed=True)
+
+
+def test_a_launch_killed_before_tune_wrote_anything_resumes_on_its_configs_seal(tmp_path, key):
+    folder = tmp_path / "exp"
+    experiments.create(folder, "name: exp\n", {})
+    (folder / experiments.TUNE_DIR).mkdir()
+    assert tune_state.ready_for_restore(folder) == []
+
+
+@pytest.mark.parametrize("seals", [None, "{}", '{".": {"experiment.yaml": ["0000"]}}', "[1, 2]"])
+def test_a_folder_without_tune_state_and_without_a_seal_of_this_key_is_refused_too(tmp_path, key, seals):
+    """Its config names the model builder that resume would import: a crafted one runs code too.
+    An empty, forged or malformed seals.json vouches for nothing."""
+    folder = tmp_path / "exp"
+    experiments.create(folder, "name: exp\n", {})
+    (folder / state_seal.SEAL_FILE).unlink()
+    if seals is not None:
+        (folder / state_seal.SEAL_FILE).write_text(seals)
+    with pytest.raises(ExperimentError, match=r"exp/experiment.yaml carries no seal .* its model builder imported"):
+        tune_state.check_sealed(folder)
+    tune_state.check_sealed(folder, trust_unsealed=True)
+
+
+def test_a_config_edited_since_the_launch_is_refused(tmp_path, key):
+    folder = _experiment(tmp_path, key)
+    (folder / experiments.CONFIG_FILE).write_text("name: exp\nmodel: {builder: /tmp/theirs.py:build}\n")
+    with pytest.raises(ExperimentError, match=r"experiment.yaml changed since 'exp' was launched") as err:
+        tune_state.check_sealed(folder, trust_unsealed=True)  # the opt-in is for folders without a seal, not edited ones
+    assert "launch a new experiment" in err.value.one_line()
+
+
+def test_a_pickle_planted_in_a_sealed_experiments_learning_curve_or_kept_copies_is_never_used(tmp_path, key):
+    folder = _experiment(tmp_path, key)
+    (folder / experiments.CURVE_DIR).mkdir()
+    kept = folder / state_seal.KEPT_DIR / experiments.CURVE_DIR
+    kept.mkdir(parents=True)
+    (kept / "tuner.pkl").write_bytes(b"\x80\x04cos\nsystem\n...")
+    assert tune_state.ready_for_restore(folder) == []  # an unsealed kept copy is not put back
+    assert not (folder / experiments.CURVE_DIR / "tuner.pkl").exists()
+    (folder / experiments.CURVE_DIR / "tuner.pkl").write_bytes(b"\x80\x04cos\nsystem\n...")
+    with pytest.raises(ExperimentError, match=r"learning_curve/tuner.pkl was not written by gg-train"):
+        tune_state.ready_for_restore(folder)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o660])
+def test_a_seal_key_others_can_read_or_write_is_refused_with_the_chmod(tmp_path, key, mode):
+    folder = _experiment(tmp_path, key)
+    key.chmod(mode)
+    with pytest.raises(ExperimentError, match=f"seal key {key} is readable or writable by other users") as err:
+        tune_state.ready_for_restore(folder)
+    assert f"chmod 600 {key}" in err.value.one_line()
+    key.chmod(0o600)
+    tune_state.ready_for_restore(folder)
+
+
+def test_a_seal_key_owned_by_another_user_is_refused(tmp_path, key, monkeypatch):
+    folder = _experiment(tmp_path, key)
+    monkeypatch.setattr(state_seal.os, "getuid", lambda: os.stat(key).st_uid + 1)
+    with pytest.raises(ExperimentError, match=f"seal key {key} belongs to another user") as err:
+        state_seal.check(folder, experiments.TUNE_DIR)
+    assert state_seal.KEY_ENV in err.value.one_line()

@@ -84,13 +84,14 @@ def check_magnitude(x: np.ndarray, names: list[str], where: str) -> None:
 
 
 def _check_header(path: Path) -> None:
-    """A header that names a column twice: pandas would quietly rename the second 'x.1' and train on both."""
+    """A header that names a column twice: pandas would quietly rename the second 'x.1' and train on both.
+    Names are compared as written, as pandas compares them: 'a' and 'a ' are two columns."""
     import csv
     from collections import Counter
 
     with open(path, newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle), [])
-    twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1)
+    twice = sorted(name for name, n in Counter(header).items() if n > 1)
     if twice:
         raise DataError(f"the header of {path} names column(s) {twice} more than once", "give every column a distinct name")
 

@@ -36,9 +36,6 @@ OOV = "<OOV>"
 # markers ('?', 'n/a'), is numeric with those markers read as empty cells.
 NUMERIC_SHARE = 0.9
 MAX_MISSING_TOKENS = 3
-# Names Keras gives the operations the encoder uses: an input with one of these names would clash
-# with an operation in the same model ("All operation names should be unique"), so such inputs get
-# the same "c_" prefix as names starting with a digit.
 REASONS = {"id": "an id: every value differs", "constant": "constant", "empty": "empty in every training row"}
 
 

@@ -77,7 +77,8 @@ def _changes_per_variant(config: ExperimentConfig) -> dict[str, list[str]]:
 
 
 def check_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_classes: int) -> dict:
-    """{"kind", "notes", "changes"}: the user's model tried once (raises `ModelError`), or the built-in family named."""
+    """{"kind", "notes", "changes"}: the user's model tried once (raises `ModelError`), or the built-in
+    family named; a user's model also with "ref" and "source", its file's sha256 that resume compares."""
     kind = config.model.kind
     out: dict = {"kind": kind, "notes": [], "changes": {}}
     if kind == "builder":
@@ -94,6 +95,10 @@ def check_model(config: ExperimentConfig, input_shape: tuple[int, ...], n_classe
             out["notes"].append("no preprocessing layer of its own: gg-train puts a Normalization with the training "
                                 "split's mean and variance in front")
         out["changes"] = _changes_per_variant(config)
+    if kind in ("builder", "file"):
+        from orchestrator.models.fingerprint import record
+
+        out["source"] = record(config.model)
     return out
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from orchestrator.errors import ExportError
 from orchestrator.experiments import BEST_DIR
 from orchestrator.files import write_json_atomic
+from orchestrator.names import TRAINED_MODEL_NAME
 from orchestrator.results.export_check import SAVED_MODEL_DIR
 from orchestrator.train.checkpoint import MODEL_FILE
 
@@ -38,13 +39,18 @@ _HINT = ("the served model must take raw features and hold its preprocessing (th
 
 
 def with_encoder(model, encoding: dict):
-    """The trained model behind the table's encoder: raw named columns in, class probabilities out."""
+    """The trained model behind the table's encoder: raw named columns in, class probabilities out.
+
+    The trained model is a layer of the served one beside the inputs, so it must not share a name
+    with one: a builder's model called like a column is renamed (gg-train's own never are)."""
     import keras
 
     from orchestrator.data.table import build_encoder
 
     raw = {c["input"]: keras.Input(shape=(1,), dtype="float32" if c["kind"] == "numeric" else "string", name=c["input"])
            for c in encoding["columns"]}
+    if model.name.lower() in {name.lower() for name in raw}:
+        model.name = TRAINED_MODEL_NAME
     return keras.Model(raw, model(build_encoder(encoding)(raw)), name="gg_served")
 
 

@@ -94,17 +94,53 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
         raw = read_table(cfg, keep_frame=True, text_columns=text)  # '007' stays '007', as the vocabulary has it
         inputs = raw_inputs(raw.frame, encoding)  # a column the model needs that is missing: one line
         return inputs, encode(encoding, inputs), raw.y
+    if source in ("csv", "parquet"):
+        if described.get("kind") == "images":
+            raise DataError(f"the model was trained on images; '{data}' is a table", "pass an image folder or an .npz of images")
+        raw = read_table(cfg, keep_frame=True)
+        x = _complete_numbers(raw.frame, names, data)
+        return x, x, raw.y
     raw = read_source(cfg, seed=0)
     if described.get("kind") == "images":
         if raw.x.ndim != 4 or list(raw.x.shape[1:]) != list(described["input_shape"]):
             raise DataError(f"the new images are {list(raw.x.shape[1:])} but the model was trained on {described['input_shape']}",
                             "give images of the training size (an image folder is resized with data.image_size)")
         return raw.x, raw.x, raw.y
-    if raw.x.ndim != 2 or raw.x.shape[1] != len(names) or (source != "npz" and set(raw.feature_names) != set(names)):
+    if raw.x.ndim != 2 or raw.x.shape[1] != len(names):
         raise DataError(f"the new data has features {raw.feature_names[:6]}… but the model was trained on {names[:6]}…",
                         "give the same feature columns as the training data")
-    x = raw.x[:, [raw.feature_names.index(n) for n in names]] if source != "npz" else raw.x
-    return x, x, raw.y
+    return raw.x, raw.x, raw.y
+
+
+def _complete_numbers(frame, names: list[str], data: Path) -> np.ndarray:
+    """The columns a model without an encoder was trained on, in training order, as float32; other
+    columns are ignored, as they are for an encoded table. Such a model was trained on complete
+    numbers and holds no rule for an empty cell or text (no fill value, no vocabulary), so one is
+    refused by column and data row (counted from 1 under the header) rather than filled with a
+    guess that a server of best/ would not make: evaluate scores what the exported model serves."""
+    import pandas as pd
+
+    from orchestrator.data.sources import check_magnitude
+
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise DataError(f"{data} lacks column(s) {missing[:6]} that the model was trained on",
+                        "give the same feature columns as the training data (extra columns are ignored)")
+    x = np.empty((len(frame), len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        cells = frame[name]
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row, cell = int(np.argmax(bad)), cells.iloc[int(np.argmax(bad))]
+            what = "is empty" if pd.isna(cell) or not str(cell).strip() else f"holds {cell!r}"
+            raise DataError(f"column {name!r} {what} in data row {row + 1} ({int(bad.sum())} cell(s) of that column empty "
+                            f"or not a finite number): the model was trained on complete numbers",
+                            "fill or drop those rows; or launch again on data with such cells, and gg-train learns a "
+                            "fill and a missing indicator inside the model")
+        x[:, j] = values
+    check_magnitude(x, names, str(data))
+    return x
 
 
 def _scaling_statistics(model) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -377,6 +377,17 @@ def test_a_header_naming_a_column_twice_is_refused_not_renamed(tmp_path):
     assert "distinct name" in line
 
 
+def test_headers_that_differ_only_by_surrounding_spaces_are_two_columns(tmp_path):
+    # pandas keeps 'a' and 'a ' apart, and so does gg-train: two columns, two distinct model inputs.
+    path = tmp_path / "d.csv"
+    path.write_text("a,a ,colour,label\n" + "\n".join(f"{(i * 3) % 7},{(i * 7) % 5},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(40))
+                    + "\n", encoding="utf-8")
+    ds = load_dataset(csv_cfg(path), seed=0)
+    inputs = {c["name"]: c["input"] for c in ds.encoding["columns"]}
+    assert set(inputs) == {"a", "a ", "colour"} and len(set(inputs.values())) == 3
+    assert set(ds.raw_test) == set(inputs.values())
+
+
 def test_new_rows_read_a_models_text_columns_as_text_so_007_stays_007(tmp_path):
     from orchestrator.data.sources import read_table
 

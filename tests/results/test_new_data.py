@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from orchestrator.data.labels import label_key
 from orchestrator.errors import DataError
-from orchestrator.results.new_data import _encode
+from orchestrator.results.new_data import _encode, _read_new
 
 
 def test_labels_written_as_floats_find_the_classes_learned_as_ints():
@@ -26,3 +27,44 @@ def test_text_labels_and_unknown_classes():
 def test_label_key():
     assert {label_key(v) for v in (1, 1.0, "1", "1.0", np.int64(1), np.float32(1.0))} == {"1"}
     assert label_key("yes") == "yes" and label_key(0.25) == "0.25" and label_key("nan") == "nan"
+
+
+@pytest.fixture
+def plain_table_experiment(tmp_path):
+    """An experiment folder as far as reading new data needs it: trained on a table of complete
+    numbers (no encoder: the model takes the float matrix of columns a, b)."""
+    from orchestrator.config import build_config, to_yaml
+
+    config = build_config({"data": {"source": "csv", "path": str(tmp_path / "train.csv"), "label": "y"}})
+    (tmp_path / "experiment.yaml").write_text(to_yaml(config), encoding="utf-8")
+    return tmp_path, {"feature_names": ["a", "b"], "encoding": None, "kind": "table"}
+
+
+def test_new_rows_for_a_plain_model_ignore_extra_columns_text_or_not(plain_table_experiment, tmp_path):
+    folder, described = plain_table_experiment
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"note": ["x", "", "z"], "b": [2.0, 4.0, 6.0], "a": [1.0, 3.0, 5.0], "extra": [9, 9, 9],
+                  "y": [0, 1, 0]}).to_csv(new, index=False)
+    inputs, x, y = _read_new(folder, new, "y", described)
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]] and x.dtype == np.float32 and inputs is x
+    assert y.tolist() == [0, 1, 0]
+
+
+def test_an_empty_cell_for_a_plain_model_is_one_line_naming_column_and_row(plain_table_experiment, tmp_path):
+    folder, described = plain_table_experiment
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"a": [1.0, 3.0, None, None], "b": [2.0, 4.0, 6.0, 8.0], "y": [0, 1, 0, 1]}).to_csv(new, index=False)
+    with pytest.raises(DataError, match=r"column 'a' is empty in data row 3 \(2 cell\(s\) of that column") as err:
+        _read_new(folder, new, "y", described)
+    assert "\n" not in err.value.one_line() and "fill" in err.value.one_line()
+
+
+def test_text_in_a_column_of_a_plain_model_is_one_line(plain_table_experiment, tmp_path):
+    folder, described = plain_table_experiment
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"a": [1.0, 3.0], "b": ["2", "four"], "y": [0, 1]}).to_csv(new, index=False)
+    with pytest.raises(DataError, match=r"column 'b' holds 'four' in data row 2"):
+        _read_new(folder, new, "y", described)
+    pd.DataFrame({"a": [1.0, 3.0], "y": [0, 1]}).to_csv(new, index=False)
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['b'\]"):
+        _read_new(folder, new, "y", described)
