@@ -128,9 +128,8 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, 
     _say_trusted(exp_dir, console, trust_unsealed)
     if put_back:
         console.print(f"gg-train: Tune's copy of {', '.join(put_back)} was cut short or changed; put back from the copy kept in {exp_dir.name}/.tune_state")
-    cut = disk.trim_cut_rows([main.local, curve.local])
-    if cut:
-        console.print(f"gg-train: dropped the result row a full disk cut short in {', '.join(f'{p.parent.name}/{p.name}' for p in cut)}")
+    for cut in disk.trim_cut_rows([main.local, curve.local]):
+        console.print(f"gg-train: dropped the result row a full disk cut short in {cut.parent.name}/{cut.name}", highlight=False)
     dataset = load_dataset(config.data, config.seed)
     if dataset.describe()["hashes"] != manifest["data"]["hashes"]:
         raise ExperimentError(f"the data of '{name}' changed since it was launched (split hashes differ from manifest.json)",
