@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from orchestrator import logfile
 from orchestrator.config import load_config, parse_override
 from orchestrator.errors import DataError, GGError
 
@@ -22,6 +23,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Experiment YAML (default: built-in quickstart settings).")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set training.epochs=30 (repeatable).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Ray's and TensorFlow's own log lines on the console "
+                                                             "(otherwise they go to runs/NAME/logs/).")]
 
 
 @app.callback()
@@ -29,10 +32,29 @@ def _root() -> None:
     """gg-train: why is my model's test accuracy low, and which regularization fixes it?"""
 
 
+def _say(text: str, err: bool = False) -> None:
+    """One of gg-train's own lines, to the console even while Ray's and TensorFlow's go to a log."""
+    typer.echo(text, file=logfile.stderr() if err else logfile.stdout())
+
+
+def _quiet(verbose: bool):
+    """The command's Ray and TensorFlow lines into runs/NAME/logs/, unless --verbose or GG_DEBUG=1."""
+    return logfile.captured(verbose or bool(os.environ.get("GG_DEBUG")))
+
+
+def _log_into(runs_dir: Path, name: str, command: str) -> Path:
+    """The folder of an existing experiment, whose logs/<command>.log receives this command's Ray and TensorFlow lines."""
+    from orchestrator import experiments
+
+    folder = experiments.existing(runs_dir, name)
+    logfile.attach(folder, f"{command}.log")
+    return folder
+
+
 def _fail(err: GGError) -> None:
     if os.environ.get("GG_DEBUG"):
         raise err
-    typer.echo(err.one_line(), err=True)
+    _say(err.one_line(), err=True)
     raise typer.Exit(2)
 
 
@@ -95,14 +117,20 @@ def launch(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check config, data, model, cluster and resources, print the plan, train nothing.")] = False,
     set_: SetOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
-    try:
-        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(
+    with _quiet(verbose):
+        _launch(config, data, label, model, name, runs_dir, overwrite, dry_run, set_, flags=dict(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-            storage=storage, workers_per_trial=workers_per_trial,
-        ) + [parse_override(s) for s in set_ or []]
+            storage=storage, workers_per_trial=workers_per_trial))
+
+
+def _launch(config, data, label, model, name, runs_dir, overwrite: bool, dry_run: bool, set_, flags: dict) -> None:
+    try:
+        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(**flags) + [
+            parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
         from orchestrator import experiments
         from orchestrator.launch import launch as run_launch
@@ -123,9 +151,9 @@ def launch(
 def _interrupted(stop: BaseException) -> None:
     folder = getattr(stop, "exp_dir", None)  # launch.Interrupted carries the experiment folder
     if folder:
-        typer.echo(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
+        _say(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
     else:
-        typer.echo("interrupted before the experiment folder was created; nothing to resume", err=True)
+        _say("interrupted before the experiment folder was created; nothing to resume", err=True)
     raise typer.Exit(130)
 
 
@@ -135,7 +163,7 @@ def _finish(console, result) -> None:
     console.print(variant_table(result.report))
     best = result.report.get("best")
     if best is None:
-        typer.echo("no trial produced a usable model; see report.json for the errors", err=True)
+        _say("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
     for sentence in result.report.get("diagnosis", {}).get("summary", []):
         console.print(f"  {sentence}", highlight=False)
@@ -151,7 +179,8 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments 
 def _console():
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 160)  # the variant table has ten columns
+    out = logfile.stdout()
+    return Console(file=out, width=None if out.isatty() else 160)  # the variant table has ten columns
 
 
 @app.command()
@@ -159,20 +188,22 @@ def resume(
     name: Annotated[str, typer.Argument(help="Experiment to continue.")],
     runs_dir: RunsDirOpt = Path("runs"),
     trust_unsealed: Annotated[bool, typer.Option("--trust-unsealed", help="Resume a folder in which nothing carries a seal of your gg-train key (launched by a gg-train from before the seal, or copied from another machine): its Tune state is unpickled and its builder imported, whatever code they hold, so only for folders you wrote yourself.")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from orchestrator.launch import resume as run_resume
+    with _quiet(verbose):
+        try:
+            from orchestrator.launch import resume as run_resume
 
-        console = _console()
-        result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
-    except GGError as err:
-        _fail(err)
-        return
-    except KeyboardInterrupt as stop:
-        _interrupted(stop)
-    _finish(console, result)
+            console = _console()
+            result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
+        except GGError as err:
+            _fail(err)
+            return
+        except KeyboardInterrupt as stop:
+            _interrupted(stop)
+        _finish(console, result)
 
 
 @app.command("list")
@@ -204,41 +235,51 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="New labelled data like the training data: a .csv/.parquet table, an .npz with X and y, or an image folder.")],
     label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
     runs_dir: RunsDirOpt = Path("runs"),
+    verbose: VerboseOpt = False,
 ) -> None:
     """Evaluate the exported best model on new labelled data, and check that it resembles the training data."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from orchestrator.results.new_data import evaluate_new_data
+    with _quiet(verbose):
+        try:
+            from orchestrator.results.new_data import evaluate_new_data
 
-        result = evaluate_new_data(runs_dir, name, data, label)
-    except GGError as err:
-        _fail(err)
-        return
+            _log_into(runs_dir, name, "evaluate")
+            result = evaluate_new_data(runs_dir, name, data, label)
+        except GGError as err:
+            _fail(err)
+            return
+        _evaluated(name, data, result)
+
+
+def _evaluated(name: str, data: Path, result: dict) -> None:
     m = result["metrics"]
-    typer.echo(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
+    _say(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
                f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
                + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else ""))
     if "at_threshold" in result:
         t = result["at_threshold"]
-        typer.echo(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
+        _say(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
                    f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
     for check in result["checks"]:
-        typer.echo(f"  {check['status']:4s} {check['name']}: {check['message']}")
-    typer.echo(f"saved: {result['path']}")
+        _say(f"  {check['status']:4s} {check['name']}: {check['message']}")
+    _say(f"saved: {result['path']}")
 
 
 @app.command()
-def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs"),
+           verbose: VerboseOpt = False) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
-    try:
-        from orchestrator.regenerate import regenerate
+    with _quiet(verbose):
+        try:
+            from orchestrator.regenerate import regenerate
 
-        paths = regenerate(runs_dir, name)
-    except GGError as err:
-        _fail(err)
-        return
-    for kind, path in paths.items():
-        typer.echo(f"{kind}: {path}")
+            _log_into(runs_dir, name, "report")
+            paths = regenerate(runs_dir, name)
+        except GGError as err:
+            _fail(err)
+            return
+        for kind, path in paths.items():
+            _say(f"{kind}: {path}")
 
 
 @app.command()
@@ -248,27 +289,28 @@ def tensorboard(
     host: Annotated[str, typer.Option(help="Address to serve on. TensorBoard has no authentication: any non-loopback "
                                            "host (0.0.0.0 = every interface) lets whoever reaches it read the logs.")] = "127.0.0.1",
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
+    verbose: VerboseOpt = False,
 ) -> None:
     """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
-    try:
-        from orchestrator import experiments
-        from orchestrator.experiments import BOARD_DIR
-        from orchestrator.report.tensorboard import is_loopback, serve
+    with _quiet(verbose):
+        try:
+            from orchestrator.experiments import BOARD_DIR
+            from orchestrator.report.tensorboard import is_loopback, serve
 
-        folder = experiments.existing(runs_dir, name)
-        if not (folder / BOARD_DIR).is_dir():
-            raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
-        url = serve(folder / BOARD_DIR, port, host)
-    except GGError as err:
-        _fail(err)
-        return
-    reach = f"{host} only" if is_loopback(host) else "no authentication"
-    typer.echo(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)", err=False)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        typer.echo("TensorBoard stopped")
+            folder = _log_into(runs_dir, name, "tensorboard")
+            if not (folder / BOARD_DIR).is_dir():
+                raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
+            url = serve(folder / BOARD_DIR, port, host)
+        except GGError as err:
+            _fail(err)
+            return
+        reach = f"{host} only" if is_loopback(host) else "no authentication"
+        _say(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            _say("TensorBoard stopped")
 
 
 def main() -> None:
