@@ -165,8 +165,8 @@ def _finish(console, result) -> None:
     if best is None:
         _say("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
-    for sentence in result.report.get("diagnosis", {}).get("summary", []):
-        console.print(f"  {sentence}", highlight=False)
+    for sentence in result.report.get("diagnosis", {}).get("summary", []):  # one line each into a pipe or a file
+        console.print(f"  {sentence}", highlight=False, soft_wrap=not console.is_terminal)
     console.print(f"best: {best['variant']} ({best['trial_id']}), test accuracy {best['test']['accuracy']:.3f} "
                   f"— chosen on validation, tested once", highlight=False)
     console.print(f"report: {result.report_path} (and report.html)\nmodel:  {result.exp_dir / best['model']}\n"
