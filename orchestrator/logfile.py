@@ -33,8 +33,7 @@ class _Capture:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         self.saved = (os.dup(1), os.dup(2))
-        self.out, self.err = (open(fd, "w", buffering=1, encoding=getattr(std, "encoding", None) or "utf-8",
-                                   errors="replace", closefd=False) for fd, std in zip(self.saved, (sys.stdout, sys.stderr)))
+        self.out, self.err = (_console_stream(std, fd, copy) for std, fd, copy in zip((sys.stdout, sys.stderr), (1, 2), self.saved))
         self.sink = tempfile.TemporaryFile()  # anonymous: what comes before the experiment folder exists
         self.path: Path | None = None
         self._point_at(self.sink)
@@ -64,9 +63,24 @@ class _Capture:
                 stream.flush()
         os.dup2(self.saved[0], 1)
         os.dup2(self.saved[1], 2)
+        for stream in (self.out, self.err):
+            if stream not in (sys.stdout, sys.stderr):  # ours: a late write fails loudly, not into a reused descriptor
+                stream.close()
         for fd in self.saved:
             os.close(fd)
         self.sink.close()
+
+
+def _console_stream(std: TextIO, fd: int, copy: int) -> TextIO:
+    """The console for gg-train's lines: a copy of descriptor `fd`, unless the caller replaced
+    sys.stdout/sys.stderr with a stream of its own (a test's CliRunner): then that stream."""
+    try:
+        own = std.fileno() != fd
+    except (AttributeError, OSError, ValueError):
+        own = True
+    if own:
+        return std
+    return open(copy, "w", buffering=1, encoding=getattr(std, "encoding", None) or "utf-8", errors="replace", closefd=False)
 
 
 _capture: _Capture | None = None
