@@ -23,8 +23,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Experiment YAML (default: built-in quickstart settings).")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set training.epochs=30 (repeatable).")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Ray's and TensorFlow's own log lines on the console "
-                                                             "(otherwise they go to runs/NAME/logs/).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Ray's and TensorFlow's own log lines on the console (otherwise they go to runs/NAME/logs/).")]
 
 
 @app.callback()
@@ -32,29 +31,10 @@ def _root() -> None:
     """gg-train: why is my model's test accuracy low, and which regularization fixes it?"""
 
 
-def _say(text: str, err: bool = False) -> None:
-    """One of gg-train's own lines, to the console even while Ray's and TensorFlow's go to a log."""
-    typer.echo(text, file=logfile.stderr() if err else logfile.stdout())
-
-
-def _quiet(verbose: bool):
-    """The command's Ray and TensorFlow lines into runs/NAME/logs/, unless --verbose or GG_DEBUG=1."""
-    return logfile.captured(verbose or bool(os.environ.get("GG_DEBUG")))
-
-
-def _log_into(runs_dir: Path, name: str, command: str) -> Path:
-    """The folder of an existing experiment, whose logs/<command>.log receives this command's Ray and TensorFlow lines."""
-    from orchestrator import experiments
-
-    folder = experiments.existing(runs_dir, name)
-    logfile.attach(folder, f"{command}.log")
-    return folder
-
-
 def _fail(err: GGError) -> None:
     if os.environ.get("GG_DEBUG"):
         raise err
-    _say(err.one_line(), err=True)
+    logfile.say(err.one_line(), err=True)
     raise typer.Exit(2)
 
 
@@ -97,6 +77,7 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
 
 
 @app.command()
+@logfile.for_command
 def launch(
     config: ConfigOpt = None,
     data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv or .parquet table (text and empty cells welcome), an .npz with X and y, or a folder of images with one sub-folder per class.")] = None,
@@ -120,22 +101,16 @@ def launch(
     verbose: VerboseOpt = False,
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
-    with _quiet(verbose):
-        _launch(config, data, label, model, name, runs_dir, overwrite, dry_run, set_, flags=dict(
+    try:
+        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-            storage=storage, workers_per_trial=workers_per_trial))
-
-
-def _launch(config, data, label, model, name, runs_dir, overwrite: bool, dry_run: bool, set_, flags: dict) -> None:
-    try:
-        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(**flags) + [
-            parse_override(s) for s in set_ or []]
+            storage=storage, workers_per_trial=workers_per_trial,
+        ) + [parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
         from orchestrator import experiments
         from orchestrator.launch import launch as run_launch
 
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         console = _console()
         result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console,
                             dry_run=dry_run)
@@ -151,9 +126,9 @@ def _launch(config, data, label, model, name, runs_dir, overwrite: bool, dry_run
 def _interrupted(stop: BaseException) -> None:
     folder = getattr(stop, "exp_dir", None)  # launch.Interrupted carries the experiment folder
     if folder:
-        _say(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
+        logfile.say(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
     else:
-        _say("interrupted before the experiment folder was created; nothing to resume", err=True)
+        logfile.say("interrupted before the experiment folder was created; nothing to resume", err=True)
     raise typer.Exit(130)
 
 
@@ -163,7 +138,7 @@ def _finish(console, result) -> None:
     console.print(variant_table(result.report))
     best = result.report.get("best")
     if best is None:
-        _say("no trial produced a usable model; see report.json for the errors", err=True)
+        logfile.say("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
     for sentence in result.report.get("diagnosis", {}).get("summary", []):  # one line each into a pipe or a file
         console.print(f"  {sentence}", highlight=False, soft_wrap=not console.is_terminal)
@@ -184,6 +159,7 @@ def _console():
 
 
 @app.command()
+@logfile.for_command
 def resume(
     name: Annotated[str, typer.Argument(help="Experiment to continue.")],
     runs_dir: RunsDirOpt = Path("runs"),
@@ -191,19 +167,17 @@ def resume(
     verbose: VerboseOpt = False,
 ) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _quiet(verbose):
-        try:
-            from orchestrator.launch import resume as run_resume
+    try:
+        from orchestrator.launch import resume as run_resume
 
-            console = _console()
-            result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
-        except GGError as err:
-            _fail(err)
-            return
-        except KeyboardInterrupt as stop:
-            _interrupted(stop)
-        _finish(console, result)
+        console = _console()
+        result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
+    except GGError as err:
+        _fail(err)
+        return
+    except KeyboardInterrupt as stop:
+        _interrupted(stop)
+    _finish(console, result)
 
 
 @app.command("list")
@@ -230,6 +204,7 @@ def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir
 
 
 @app.command()
+@logfile.for_command
 def evaluate(
     name: Annotated[str, typer.Argument(help="Experiment whose exported best model to use.")],
     data: Annotated[Path, typer.Option(help="New labelled data like the training data: a .csv/.parquet table, an .npz with X and y, or an image folder.")],
@@ -238,51 +213,35 @@ def evaluate(
     verbose: VerboseOpt = False,
 ) -> None:
     """Evaluate the exported best model on new labelled data, and check that it resembles the training data."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _quiet(verbose):
-        try:
-            from orchestrator.results.new_data import evaluate_new_data
+    try:
+        from orchestrator.results.new_data import evaluate_new_data, summary_lines
 
-            _log_into(runs_dir, name, "evaluate")
-            result = evaluate_new_data(runs_dir, name, data, label)
-        except GGError as err:
-            _fail(err)
-            return
-        _evaluated(name, data, result)
-
-
-def _evaluated(name: str, data: Path, result: dict) -> None:
-    m = result["metrics"]
-    _say(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
-               f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
-               + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else ""))
-    if "at_threshold" in result:
-        t = result["at_threshold"]
-        _say(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
-                   f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
-    for check in result["checks"]:
-        _say(f"  {check['status']:4s} {check['name']}: {check['message']}")
-    _say(f"saved: {result['path']}")
+        result = evaluate_new_data(runs_dir, name, data, label)
+    except GGError as err:
+        _fail(err)
+        return
+    for line in summary_lines(name, data, result):
+        logfile.say(line)
 
 
 @app.command()
+@logfile.for_command
 def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs"),
            verbose: VerboseOpt = False) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
-    with _quiet(verbose):
-        try:
-            from orchestrator.regenerate import regenerate
+    try:
+        from orchestrator.regenerate import regenerate
 
-            _log_into(runs_dir, name, "report")
-            paths = regenerate(runs_dir, name)
-        except GGError as err:
-            _fail(err)
-            return
-        for kind, path in paths.items():
-            _say(f"{kind}: {path}")
+        paths = regenerate(runs_dir, name)
+    except GGError as err:
+        _fail(err)
+        return
+    for kind, path in paths.items():
+        logfile.say(f"{kind}: {path}")
 
 
 @app.command()
+@logfile.for_command
 def tensorboard(
     name: Annotated[str, typer.Argument(help="Experiment name (a folder under --runs-dir).")],
     port: Annotated[Optional[int], typer.Option(help="Port (default: a free one).")] = None,
@@ -292,25 +251,27 @@ def tensorboard(
     verbose: VerboseOpt = False,
 ) -> None:
     """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
-    with _quiet(verbose):
-        try:
-            from orchestrator.experiments import BOARD_DIR
-            from orchestrator.report.tensorboard import is_loopback, serve
+    try:
+        from orchestrator.experiments import BOARD_DIR
+        from orchestrator.report.tensorboard import is_loopback, serve
 
-            folder = _log_into(runs_dir, name, "tensorboard")
-            if not (folder / BOARD_DIR).is_dir():
-                raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
-            url = serve(folder / BOARD_DIR, port, host)
-        except GGError as err:
-            _fail(err)
-            return
-        reach = f"{host} only" if is_loopback(host) else "no authentication"
-        _say(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            _say("TensorBoard stopped")
+        from orchestrator import experiments
+
+        folder = experiments.existing(runs_dir, name)
+        logfile.attach(folder, "tensorboard.log")
+        if not (folder / BOARD_DIR).is_dir():
+            raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
+        url = serve(folder / BOARD_DIR, port, host)
+    except GGError as err:
+        _fail(err)
+        return
+    reach = f"{host} only" if is_loopback(host) else "no authentication"
+    logfile.say(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        logfile.say("TensorBoard stopped")
 
 
 def main() -> None:

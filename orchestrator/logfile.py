@@ -15,6 +15,7 @@ command around it (gg-train used as a library, the tests) nothing is redirected 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -107,6 +108,24 @@ def captured(verbose: bool):
     finally:
         capture, _capture = _capture, None
         capture.close()
+
+
+def for_command(command):
+    """Decorates a CLI command that runs TensorFlow or Ray: `captured` for its whole run, unless it
+    is called with verbose=True (its --verbose flag) or GG_DEBUG=1 is set."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads, here and in every child
+        with captured(kwargs.get("verbose", False) or bool(os.environ.get("GG_DEBUG"))):
+            return command(*args, **kwargs)
+
+    return run
+
+
+def say(text: str, err: bool = False) -> None:
+    """One of gg-train's own lines: to the console, even while Ray's and TensorFlow's go to a log."""
+    print(text, file=stderr() if err else stdout(), flush=True)
 
 
 def attach(folder: Path, name: str = DRIVER_LOG) -> Path | None:

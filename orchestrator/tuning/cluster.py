@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import socket
-from pathlib import Path
 
 from orchestrator import logfile
 from orchestrator.errors import ClusterError
@@ -99,22 +97,6 @@ def disconnect() -> None:
     import ray
 
     ray.shutdown()
-
-
-def keep_worker_logs(target: Path) -> Path | None:
-    """Trials' own output (TensorFlow's lines in each worker) stays in Ray's session logs, never on the
-    console; the workers' stdout and stderr files on this machine are copied to `target` (the
-    experiment's logs/ray/) when the trials end. Other nodes keep theirs in their own session logs."""
-    import ray
-
-    node = getattr(ray._private.worker, "_global_node", None)  # None when joined through ray://
-    if node is None:
-        return None
-    target.mkdir(parents=True, exist_ok=True)
-    for source in Path(node.get_logs_dir_path()).glob("worker-*"):
-        with contextlib.suppress(OSError):  # a worker's file rotated away meanwhile: what is left is kept
-            shutil.copyfile(source, target / source.name)
-    return target
 
 
 def available() -> dict[str, float]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shutil
 import signal
 import threading
 from pathlib import Path
@@ -19,12 +17,11 @@ from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 from orchestrator import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
 from orchestrator.experiments import BOARD_DIR, TUNE_DIR
-from orchestrator.logfile import LOGS_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, trial_status
-from orchestrator.tuning import cluster, restart_guard
+from orchestrator.tuning import restart_guard, trial_logs
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup
@@ -32,7 +29,6 @@ from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
 from orchestrator.tuning.storage import TuneFolder
 
-TRIAL_LOGS = "trials"  # runs/NAME/logs/trials/<trial>.log: an errored trial's traceback
 _interrupted = threading.Event()
 _disk_low = threading.Event()
 # A restored Tuner brings back its pickled callbacks without their printer: they print through this.
@@ -83,29 +79,7 @@ class ProgressCallback(tune.Callback):
         self._emit("complete", self._info(trials, trial))
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._emit("error", {**self._info(trials, trial), **_kept_error(trial, getattr(self, "trial_logs", None))})
-
-
-def _kept_error(trial, folder: str | None) -> dict:
-    """{"error": its last line, "log": where its whole traceback now is}: Tune's error file (what the
-    worker raised, with the worker's traceback) copied to the experiment's logs/trials/."""
-    source = trial.error_file
-    if not source or not os.path.isfile(source):
-        return {}
-    with open(source, encoding="utf-8", errors="replace") as handle:
-        lines = [line.strip() for line in handle if line.strip()]
-    kept = source
-    if folder:
-        kept = str(Path(folder) / f"{_tune_trial_name(trial)}.log")
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, kept)
-    return {"error": _short(lines[-1]) if lines else "", "log": kept}
-
-
-def _short(error: str, limit: int = 160) -> str:
-    """'ModelError: the message', at most `limit` characters: the module path of the class dropped."""
-    error = re.sub(r"^(?:\w+\.)+(\w+:)", r"\1", error)
-    return error if len(error) <= limit else error[:limit - 1] + "…"
+        self._emit("error", {**self._info(trials, trial), **trial_logs.kept_error(trial, getattr(self, "trial_logs", None))})
 
 
 class DiskWatch(tune.Callback):
@@ -184,7 +158,7 @@ def run(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, on_eve
     try:
         results = fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restore)
     finally:
-        cluster.keep_worker_logs(Path(exp_dir) / LOGS_DIR / "ray")
+        trial_logs.keep_worker_logs(exp_dir)
     if setup.board_in_trial:  # shared storage: the trials' TensorBoard runs come back to the experiment folder
         folder.pull_boards(Path(exp_dir) / BOARD_DIR)
     return outcomes(results, folder)
@@ -272,7 +246,7 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
         # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
-        callbacks=[ProgressCallback(on_event, str(Path(exp_dir) / LOGS_DIR / TRIAL_LOGS)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
+        callbacks=[ProgressCallback(on_event, trial_logs.errors_folder(exp_dir)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
                    CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
                    *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else [])],
         verbose=0,
