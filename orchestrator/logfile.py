@@ -128,6 +128,14 @@ def say(text: str, err: bool = False) -> None:
     print(text, file=stderr() if err else stdout(), flush=True)
 
 
+def relay(text: str) -> None:
+    """What a child process printed and gg-train piped (the export check): into the command's log, or
+    with --verbose onto the console; outside a command (a library call) it is dropped."""
+    if text and (_capture is not None or verbose()):
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+
+
 def attach(folder: Path, name: str = DRIVER_LOG) -> Path | None:
     """Once the experiment folder exists: the log is `folder/logs/name`; None when nothing is captured."""
     if _capture is None:

@@ -104,3 +104,17 @@ def test_the_console_is_back_after_the_command_even_when_it_fails(tmp_path):
     """, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert _foreign_kinds(proc.stdout + proc.stderr) == ALL
+
+
+def test_a_piped_childs_output_is_relayed_to_the_log_or_with_verbose_the_console_and_dropped_outside(tmp_path):
+    proc = _run("""
+        logfile.relay("outside any command")
+        with logfile.captured(verbose=False):
+            logfile.attach(sys.argv[1])
+            logfile.relay("the export check's start-up")
+        with logfile.captured(verbose=True):
+            logfile.relay("shown with --verbose")
+    """, tmp_path, str(tmp_path / "exp"))
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("", "shown with --verbose\n")
+    assert (tmp_path / "exp" / "logs" / "driver.log").read_text() == "the export check's start-up\n"
