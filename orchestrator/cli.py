@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from orchestrator import logfile
 from orchestrator.config import load_config, parse_override
 from orchestrator.errors import DataError, GGError
 
@@ -22,6 +23,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Experiment YAML (default: built-in quickstart settings).")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set training.epochs=30 (repeatable).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Ray's and TensorFlow's own log lines on the console (otherwise they go to runs/NAME/logs/).")]
 
 
 @app.callback()
@@ -32,7 +34,7 @@ def _root() -> None:
 def _fail(err: GGError) -> None:
     if os.environ.get("GG_DEBUG"):
         raise err
-    typer.echo(err.one_line(), err=True)
+    logfile.say(err.one_line(), err=True)
     raise typer.Exit(2)
 
 
@@ -75,6 +77,7 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
 
 
 @app.command()
+@logfile.for_command
 def launch(
     config: ConfigOpt = None,
     data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv or .parquet table (text and empty cells welcome), an .npz with X and y, or a folder of images with one sub-folder per class.")] = None,
@@ -95,6 +98,7 @@ def launch(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check config, data, model, cluster and resources, print the plan, train nothing.")] = False,
     set_: SetOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
     try:
@@ -107,7 +111,6 @@ def launch(
         from orchestrator import experiments
         from orchestrator.launch import launch as run_launch
 
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         console = _console()
         result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console,
                             dry_run=dry_run)
@@ -123,9 +126,9 @@ def launch(
 def _interrupted(stop: BaseException) -> None:
     folder = getattr(stop, "exp_dir", None)  # launch.Interrupted carries the experiment folder
     if folder:
-        typer.echo(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
+        logfile.say(f"interrupted; continue with: gg-train resume {Path(folder).name} --runs-dir {Path(folder).parent}", err=True)
     else:
-        typer.echo("interrupted before the experiment folder was created; nothing to resume", err=True)
+        logfile.say("interrupted before the experiment folder was created; nothing to resume", err=True)
     raise typer.Exit(130)
 
 
@@ -135,10 +138,10 @@ def _finish(console, result) -> None:
     console.print(variant_table(result.report))
     best = result.report.get("best")
     if best is None:
-        typer.echo("no trial produced a usable model; see report.json for the errors", err=True)
+        logfile.say("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
-    for sentence in result.report.get("diagnosis", {}).get("summary", []):
-        console.print(f"  {sentence}", highlight=False)
+    for sentence in result.report.get("diagnosis", {}).get("summary", []):  # one line each into a pipe or a file
+        console.print(f"  {sentence}", highlight=False, soft_wrap=not console.is_terminal)
     console.print(f"best: {best['variant']} ({best['trial_id']}), test accuracy {best['test']['accuracy']:.3f} "
                   f"— chosen on validation, tested once", highlight=False)
     console.print(f"report: {result.report_path} (and report.html)\nmodel:  {result.exp_dir / best['model']}\n"
@@ -151,17 +154,19 @@ RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments 
 def _console():
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 160)  # the variant table has ten columns
+    out = logfile.stdout()
+    return Console(file=out, width=None if out.isatty() else 160)  # the variant table has ten columns
 
 
 @app.command()
+@logfile.for_command
 def resume(
     name: Annotated[str, typer.Argument(help="Experiment to continue.")],
     runs_dir: RunsDirOpt = Path("runs"),
     trust_unsealed: Annotated[bool, typer.Option("--trust-unsealed", help="Resume a folder in which nothing carries a seal of your gg-train key (launched by a gg-train from before the seal, or copied from another machine): its Tune state is unpickled and its builder imported, whatever code they hold, so only for folders you wrote yourself.")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from orchestrator.launch import resume as run_resume
 
@@ -199,36 +204,30 @@ def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir
 
 
 @app.command()
+@logfile.for_command
 def evaluate(
     name: Annotated[str, typer.Argument(help="Experiment whose exported best model to use.")],
     data: Annotated[Path, typer.Option(help="New labelled data like the training data: a .csv/.parquet table, an .npz with X and y, or an image folder.")],
     label: Annotated[Optional[str], typer.Option(help="The label column of a CSV.")] = None,
     runs_dir: RunsDirOpt = Path("runs"),
+    verbose: VerboseOpt = False,
 ) -> None:
     """Evaluate the exported best model on new labelled data, and check that it resembles the training data."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from orchestrator.results.new_data import evaluate_new_data
+        from orchestrator.results.new_data import evaluate_new_data, summary_lines
 
         result = evaluate_new_data(runs_dir, name, data, label)
     except GGError as err:
         _fail(err)
         return
-    m = result["metrics"]
-    typer.echo(f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
-               f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
-               + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else ""))
-    if "at_threshold" in result:
-        t = result["at_threshold"]
-        typer.echo(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
-                   f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
-    for check in result["checks"]:
-        typer.echo(f"  {check['status']:4s} {check['name']}: {check['message']}")
-    typer.echo(f"saved: {result['path']}")
+    for line in summary_lines(name, data, result):
+        logfile.say(line)
 
 
 @app.command()
-def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs")) -> None:
+@logfile.for_command
+def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir: RunsDirOpt = Path("runs"),
+           verbose: VerboseOpt = False) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
     try:
         from orchestrator.regenerate import regenerate
@@ -238,24 +237,28 @@ def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_d
         _fail(err)
         return
     for kind, path in paths.items():
-        typer.echo(f"{kind}: {path}")
+        logfile.say(f"{kind}: {path}")
 
 
 @app.command()
+@logfile.for_command
 def tensorboard(
     name: Annotated[str, typer.Argument(help="Experiment name (a folder under --runs-dir).")],
     port: Annotated[Optional[int], typer.Option(help="Port (default: a free one).")] = None,
     host: Annotated[str, typer.Option(help="Address to serve on. TensorBoard has no authentication: any non-loopback "
                                            "host (0.0.0.0 = every interface) lets whoever reaches it read the logs.")] = "127.0.0.1",
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
+    verbose: VerboseOpt = False,
 ) -> None:
     """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
     try:
-        from orchestrator import experiments
         from orchestrator.experiments import BOARD_DIR
         from orchestrator.report.tensorboard import is_loopback, serve
 
+        from orchestrator import experiments
+
         folder = experiments.existing(runs_dir, name)
+        logfile.attach(folder, "tensorboard.log")
         if not (folder / BOARD_DIR).is_dir():
             raise GGError(f"experiment '{name}' has no TensorBoard logs", "it was launched without TensorBoard logging (output.tensorboard: false)")
         url = serve(folder / BOARD_DIR, port, host)
@@ -263,12 +266,12 @@ def tensorboard(
         _fail(err)
         return
     reach = f"{host} only" if is_loopback(host) else "no authentication"
-    typer.echo(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)", err=False)
+    logfile.say(f"TensorBoard for {name}: {url}  ({reach}; Ctrl-C stops it)")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        typer.echo("TensorBoard stopped")
+        logfile.say("TensorBoard stopped")
 
 
 def main() -> None:

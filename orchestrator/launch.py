@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import disk, experiments, phases, state_seal, tune_state
+from orchestrator import disk, experiments, logfile, phases, state_seal, tune_state
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError, ExportError
@@ -97,6 +97,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
         state_seal.check_key()  # before the folder exists: Tune's state is sealed with it from the first save
         claim(target, config.output.storage, overwrite)
         exp_dir = experiments.create(target, to_yaml(config), _manifest(config, dataset, plan, checks, model), overwrite)
+        logfile.attach(exp_dir)  # Ray's and TensorFlow's lines so far, and from now on, in logs/driver.log
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, checks, restore=False))
 
 
@@ -114,6 +115,7 @@ def resume(runs_dir: Path, name: str, console: Console | None = None, trust_unse
 
 
 def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, trust_unsealed: bool) -> LaunchResult:
+    logfile.attach(exp_dir)
     manifest = experiments.read_manifest(exp_dir)
     experiments.check_resumable(name, manifest)
     state_seal.check_key()

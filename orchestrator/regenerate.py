@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator import disk, experiments
+from orchestrator import disk, experiments, logfile
 from orchestrator.errors import ExperimentError
 
 
@@ -16,6 +16,7 @@ def regenerate(runs_dir: Path, name: str) -> dict[str, Path]:
     from orchestrator.results.diagnosis import diagnose
 
     folder = experiments.existing(runs_dir, name)
+    logfile.attach(folder, "report.log")  # under `gg-train report`: what the plotting libraries say goes there
     report = contract.read_report(folder)
     if report is None:
         raise ExperimentError(f"experiment '{name}' has no report.json yet", f"finish it first: gg-train resume {name}")

@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "orchestrator"
 RAY_ALLOWED = ("tuning/", "train/tune_adapter.py")
 # Lower layers never import higher ones. Leaves import nothing of gg-train but errors.
 LAYERS = [
-    {"", "errors", "names", "files", "native_stderr", "models.catalogue"},  # "": the package itself
+    {"", "errors", "names", "files", "logfile", "models.catalogue"},  # "": the package itself
     {"config", "disk", "state_seal"},
     {"experiments", "data", "phases", "tune_state"},
     {"models"},

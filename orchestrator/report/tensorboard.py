@@ -126,8 +126,7 @@ def _launch(argv: list[str]) -> str:
 def serve(board_root: Path, port: int | None = None, host: str = "127.0.0.1") -> str:
     """Start TensorBoard in background threads on `host` (127.0.0.1 unless told: it has no
     authentication, so any other host first prints a warning on stderr); returns its URL."""
-    import sys
-
+    from orchestrator import logfile
     from orchestrator.errors import GGError
     from orchestrator.train.distribute import prepare_driver
 
@@ -138,7 +137,7 @@ def serve(board_root: Path, port: int | None = None, host: str = "127.0.0.1") ->
         raise GGError(f"TensorBoard cannot bind host '{host}': {exc.strerror or exc}", "pass an address of this machine, e.g. --host 127.0.0.1") from None
     warning = exposure_warning(host, chosen)
     if warning:
-        print(warning, file=sys.stderr, flush=True)
+        print(warning, file=logfile.stderr(), flush=True)  # gg-train's line: the console, not the log
     try:
         return _launch(["--logdir", str(board_root), "--host", host, "--port", str(chosen), "--reload_interval", "5"])
     except _ServerError as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator import logfile
 from orchestrator.errors import ExportError
 from orchestrator.experiments import BEST_DIR
 from orchestrator.files import write_json_atomic
@@ -195,6 +196,7 @@ def _run_check(best: Path, data: Path, out: Path, checker: Checker | None = None
         code, output = checker.check(best, data, out)
     finally:
         checker.close()
+    logfile.relay(output)  # TensorFlow's start-up in the fresh process: the log, not the console
     if code in (-signal.SIGINT, 130):  # Ctrl-C reached the child too: an interruption, not a bad export
         raise KeyboardInterrupt
     if code != 0 or not out.exists():

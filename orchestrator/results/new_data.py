@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator import experiments
+from orchestrator import experiments, logfile
 from orchestrator.config import DataConfig
 from orchestrator.data.labels import label_key
 from orchestrator.data.sources import read_source
@@ -166,6 +166,7 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     from orchestrator.train.distribute import prepare_driver
 
     folder = experiments.existing(runs_dir, name)
+    logfile.attach(folder, "evaluate.log")  # under `gg-train evaluate`: TensorFlow's lines go there
     best = _verified_export(folder, name)
     described = experiments.read_manifest(folder)["data"]
     names = described["feature_names"]
@@ -195,3 +196,17 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     write_json_atomic(path, result)
     result["path"] = str(path)
     return result
+
+
+def summary_lines(name: str, data: Path, result: dict) -> list[str]:
+    """What `gg-train evaluate` prints: the scores, the tuned threshold's, the checks, where it is saved."""
+    m = result["metrics"]
+    lines = [f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
+             f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
+             + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else "")]
+    if "at_threshold" in result:
+        t = result["at_threshold"]
+        lines.append(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
+                     f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
+    lines += [f"  {check['status']:4s} {check['name']}: {check['message']}" for check in result["checks"]]
+    return lines + [f"saved: {result['path']}"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-from orchestrator.native_stderr import native_stderr_muted
+from orchestrator.logfile import native_stderr_muted
 
 
 def prepare_driver() -> None:
@@ -75,8 +75,9 @@ def configure_process(cpus: float, gpus: float, cpu_replicas: int = 1) -> None:
     if gpus == 0:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with native_stderr_muted():
-        import tensorflow as tf
+    # Not muted: in a Ray worker descriptor 2 is the worker's log file in Ray's session logs, which
+    # reaches the console only with --verbose (`tuning.cluster.connect`: log_to_driver).
+    import tensorflow as tf
 
     threads = max(1, math.floor(cpus))
     try:

@@ -12,8 +12,8 @@ import logging
 import os
 import socket
 
+from orchestrator import logfile
 from orchestrator.errors import ClusterError
-from orchestrator.native_stderr import native_stderr_muted
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 # Per-epoch checkpoints of small models make Tune snapshot often; its warning about that is noise here.
@@ -54,13 +54,14 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
-    common = dict(logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": WORKER_ENV})
+    # Workers' output stays in Ray's session logs (copied into runs/NAME/logs/ray/) unless --verbose.
+    common = dict(logging_level=logging.WARNING, log_to_driver=logfile.verbose(), runtime_env={"env_vars": WORKER_ENV})
     if address:
         check_reachable(address)
     try:
         if address:
             # The GCS client prints a warning per retry; the one line below says what went wrong.
-            with native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
+            with logfile.native_stderr_muted(replay_on_error=bool(os.environ.get("GG_DEBUG"))):
                 ray.init(address=address, **common)
         else:
             # The CPUs this process may use (affinity and cgroup quota, under Slurm, Docker or Kubernetes), not the host's.

@@ -44,12 +44,14 @@ class Progress:
                 self.best = (float(value), name)
             done = sum(self.counts.values())
             shown = f"{self.metric} {value:.4f}" if isinstance(value, (int, float)) else "no result"
+            if status == ERRORED and info.get("log"):  # Tune's traceback stays in the log; its last line here
+                shown = f"{info.get('error') or 'no message'}; full log: {info['log']}"
             tally = ", ".join(f"{n} {LABELS[s]}" for s, n in self.counts.items() if n)
             best = f"best so far {self.best[1]} ({self.best[0]:.4f})" if self.best else "no best yet"
             self.console.print(
                 f"  [{done}/{self.total}] {name}: {LABELS[status]} after {result.get('epoch', 0)} epochs, {shown}"
                 f"  | {info.get('running', 0)} running, {tally} | {best}",
-                highlight=False,
+                highlight=False, soft_wrap=True,  # one line, however long: the terminal wraps it, not rich
             )
 
 

@@ -21,7 +21,7 @@ from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, trial_status
-from orchestrator.tuning import restart_guard
+from orchestrator.tuning import restart_guard, trial_logs
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup
@@ -53,12 +53,13 @@ class ProgressCallback(tune.Callback):
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, on_sigint)
 
-    def __init__(self, on_event: Callable[[str, dict], None]) -> None:
+    def __init__(self, on_event: Callable[[str, dict], None], trial_logs: str | None = None) -> None:
         self.on_event = on_event
+        self.trial_logs = trial_logs  # runs/NAME/logs/trials: an errored trial's traceback, kept
 
     def __getstate__(self) -> dict:
         # The Tuner pickles its callbacks into tuner.pkl; the printer (a console, a lock) stays behind.
-        return {"on_event": None}
+        return {"on_event": None, "trial_logs": getattr(self, "trial_logs", None)}
 
     def _emit(self, kind: str, info: dict) -> None:
         target = self.on_event or _printer
@@ -78,7 +79,7 @@ class ProgressCallback(tune.Callback):
         self._emit("complete", self._info(trials, trial))
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._emit("error", self._info(trials, trial))
+        self._emit("error", {**self._info(trials, trial), **trial_logs.kept_error(trial, getattr(self, "trial_logs", None))})
 
 
 class DiskWatch(tune.Callback):
@@ -154,7 +155,10 @@ def run(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, on_eve
                                   resume_unfinished=True, resume_errored=True)
 
     tuner = restored() if restore else _new_tuner(config, plan, folder, trainable, on_event, setup.board_in_trial)
-    results = fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restore)
+    try:
+        results = fit_settled(tuner, restored, folder, on_event, config.failure.max_retries, restore)
+    finally:
+        trial_logs.keep_worker_logs(exp_dir)
     if setup.board_in_trial:  # shared storage: the trials' TensorBoard runs come back to the experiment folder
         folder.pull_boards(Path(exp_dir) / BOARD_DIR)
     return outcomes(results, folder)
@@ -242,7 +246,7 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         failure_config=tune.FailureConfig(max_failures=config.failure.max_retries),
         # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
-        callbacks=[ProgressCallback(on_event), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
+        callbacks=[ProgressCallback(on_event, trial_logs.errors_folder(exp_dir)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
                    CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
                    *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else [])],
         verbose=0,

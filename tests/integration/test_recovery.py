@@ -137,6 +137,9 @@ def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_lo
         _, err = proc.communicate(timeout=60)
         assert time.time() - sent < 15, "Ctrl-C must stop the launch within seconds"
         assert proc.returncode == 130 and "gg-train resume stop" in err, err
+        # gg-train's resume line, never Ray's "Resume experiment with: Tuner.restore(…)": that one is in the log.
+        assert err.strip().splitlines() == [f"interrupted; continue with: gg-train resume stop --runs-dir {runs}"], err
+        assert "Tuner.restore" in (exp_dir / "logs" / "driver.log").read_text(errors="replace")
         assert experiments.read_manifest(exp_dir)["status"] == "interrupted"
     else:
         os.killpg(proc.pid, signal.SIGKILL)
