@@ -5,6 +5,7 @@ input runs before the folder is created (launch) or before any trial is restarte
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,10 +186,8 @@ def _guarded(exp_dir: Path, body) -> LaunchResult:
 def _record(exp_dir: Path, **status) -> None:
     """The status, if the disk still takes it; otherwise the manifest keeps 'running', which
     `experiments.effective_status` reads as 'interrupted' once this process is gone."""
-    try:
+    with contextlib.suppress(OSError):
         experiments.update_manifest(exp_dir, **status)
-    except OSError:
-        pass
 
 
 def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, restore: bool) -> None:
