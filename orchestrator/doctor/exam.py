@@ -26,7 +26,7 @@ VERDICTS = ("confirmed", "ruled_out", "cannot_tell", "not_applicable")
 class Exam:
     model: UserModel
     data: DoctorData
-    references: list[dict]
+    reference_predictions: dict[str, np.ndarray]  # each reference model's test predictions (`references`)
     transform: Callable | None = None  # confirmed input transform, fitted on training rows
     keras_model: object | None = None  # the model with re-estimated BatchNormalization statistics
     read: Callable = scores.as_read  # how outputs become class scores (`scores.natural` once output_scale is confirmed)
@@ -67,6 +67,11 @@ class Exam:
             x = transform(x) if transform is not None else x
             self._cache[key] = self.model.outputs(x, training=training, keras_model=keras_model)
         return self._cache[key]
+
+    def best_reference_accuracy(self) -> float | None:
+        """The best reference model's test accuracy, against the test labels as corrected so far."""
+        y = self.y_examined("test")
+        return max((float(np.mean(p == y)) for p in self.reference_predictions.values()), default=None)
 
     def accuracy(self, split: str, read: Callable | None = None, **corrections) -> float:
         return scores.accuracy(self.y_examined(split), (read or self.read)(self.raw(split, **corrections)))

@@ -42,8 +42,8 @@ def examine(request: DoctorRequest) -> dict:
     data = match_data(model, {"train": request.train, "val": request.val, "test": request.test}, request.label,
                       request.features)
     as_is = as_is_scores(model, data)
-    references = reference_scores(data.splits)
-    findings = causes.run_all(Exam(model, data, references))
+    references, reference_predictions = reference_scores(data.splits)
+    findings = causes.run_all(Exam(model, data, reference_predictions))
     return doctor_json(model, data, as_is, references, findings, causes.primary(findings),
                        next_command(findings, request.model, request.train, request.label))
 

@@ -29,7 +29,7 @@ def reestimated(model, x):
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     for layer in batch_norm_layers(copy):
-        probe = keras.Model(copy.inputs, layer.input)
+        probe = keras.Model(copy.inputs[0] if len(copy.inputs) == 1 else copy.inputs, layer.input)
         h = batched(probe, x).astype(np.float64)
         axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
         axes = tuple(a for a in range(h.ndim) if a != axis % h.ndim)
