@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from orchestrator.config import load_config, parse_override
+from orchestrator.doctor.command import doctor_command
 from orchestrator.errors import DataError, GGError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -267,31 +268,7 @@ def tensorboard(
         typer.echo("TensorBoard stopped")
 
 
-@app.command()
-def doctor(
-    model: Annotated[Path, typer.Argument(help="Your trained model: a .keras file (loaded in safe mode), a legacy .h5 file or a SavedModel folder.")],
-    test: Annotated[Path, typer.Option(help="The test table you scored the model on (.csv or .parquet).")],
-    label: Annotated[str, typer.Option(help="The label column of the tables.")],
-    data: Annotated[Optional[Path], typer.Option(help="The training table the model was trained on: most causes need it.")] = None,
-    val: Annotated[Optional[Path], typer.Option(help="A validation table, if you kept one.")] = None,
-    features: Annotated[Optional[str], typer.Option(help="The columns the model takes, in its input order: a,b,c (default: its input names, else every numeric column).")] = None,
-    name: Annotated[Optional[str], typer.Option(help="Folder for doctor.json under --runs-dir (default: doctor + timestamp).")] = None,
-    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
-) -> None:
-    """Why does this saved model score low on this test file? Examines it as it is, trains nothing."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from orchestrator import experiments
-        from orchestrator.doctor.report import print_summary
-        from orchestrator.doctor.run import DoctorRequest, doctor as run_doctor
-
-        chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
-        request = DoctorRequest(model, test, label, data, val, chosen)
-        report, path = run_doctor(request, runs_dir, name or experiments.default_name("doctor"))
-    except GGError as err:
-        _fail(err)
-        return
-    print_summary(_console(), report, path)
+app.command("doctor")(doctor_command(_fail, _console))  # its options and body: orchestrator/doctor/command.py
 
 
 def main() -> None:

@@ -51,7 +51,8 @@ def _interval(scores: dict) -> str:
 def print_summary(console, report: dict, path) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{report['model']['path']} as it is (inference mode)")
+    title = f"{report['model']['path']} as it is (inference mode)"
+    table = Table(title=title)
     for column in ("split", "rows", "accuracy [95% interval]", "balanced accuracy", "log loss"):
         table.add_column(column, justify="left" if column == "split" else "right")
     for split, scores in report["as_is"].items():
