@@ -156,10 +156,9 @@ def _saved_model(path: Path) -> UserModel:
     outputs = list(signature.structured_outputs.values())
     layer = keras.layers.TFSMLayer(str(path), call_endpoint=endpoint)
     inputs = [{"name": name, "shape": [None if d is None else int(d) for d in spec.shape]} for name, spec in specs.items()]
-    names = [i["name"] for i in inputs]
 
     def call(x):
-        return layer(x) if isinstance(x, dict) else layer(**{names[0]: tf.constant(x, dtype=tf.float32)}) if len(names) == 1 else layer(x)
+        return layer({k: tf.constant(v) for k, v in x.items()} if isinstance(x, dict) else tf.constant(x, dtype=tf.float32))
 
     return UserModel(path, "saved_model", inputs, int(outputs[0].shape[-1]), None, _call=call,
                      notes=["a SavedModel has no layers to inspect: inference mode and the output activation cannot be examined"])
