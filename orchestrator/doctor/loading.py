@@ -76,19 +76,12 @@ def load_user_model(path: Path) -> UserModel:
 def _keras_file(path: Path, kind: str, safe_mode: bool) -> UserModel:
     import keras
 
-    from orchestrator.models.builder import first_line
+    from orchestrator.models.saved import load_failure
 
     try:
-        model = keras.models.load_model(path, compile=False, safe_mode=safe_mode) if safe_mode else \
-            keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False, safe_mode=safe_mode)
     except Exception as exc:  # noqa: BLE001 - a file the doctor cannot load is the user's to fix
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text:
-            raise ModelError(f"model '{path}' contains a Lambda layer (Python code), which Keras refuses to load in safe mode",
-                             "replace the Lambda by built-in layers and save the model again") from None
-        raise ModelError(f"model '{path}' fails to load: {first_line(exc)}",
-                         "custom layers must be registered with keras.saving.register_keras_serializable and "
-                         "importable; or save the model with built-in layers only") from None
+        raise load_failure(exc, f"model '{path}'", "save the model with built-in layers only") from None
     inputs = [{"name": t.name, "shape": [None if d is None else int(d) for d in t.shape]} for t in model.inputs]
     units = int(model.outputs[0].shape[-1]) if len(model.outputs) == 1 else 0
     if units == 0:
