@@ -34,3 +34,15 @@ SEED = 0  # samples are fixed so the same files always give the same verdicts
 # Training rows the scikit-learn references fit on at most: enough for gradient-boosted trees to
 # show what the data allows, and a few seconds on 2 cores.
 REFERENCE_TRAIN_ROWS = 20_000
+# covariate_shift: a classifier telling training rows from test rows with cross-validated ROC-AUC at
+# least this (0.5 = indistinguishable) sees two populations...
+SHIFT_AUC = 0.75
+# ...and the shift costs accuracy when the model scores this much lower on the test half least like
+# training than on the half most like it.
+SHIFT_ACCURACY_GAP = 0.10
+SHIFT_FOLDS = 5
+# label_shift: the classes' shares differ by the data checks' LABEL_SHIFT_MAX, and the model's per-class
+# accuracy, weighted by the test shares instead of the training ones, predicts at least this drop.
+CLASS_MIX_ACCURACY_DROP = 0.05
+# train_test_overlap: this share of test rows identical to training rows makes test scores partly recall.
+OVERLAP_SHARE = 0.01

@@ -49,8 +49,8 @@ def _fit(model, x, y, epochs: int = 10, batch: int = 32, loss="sparse_categorica
     return model
 
 
-def _blobs(seed: int = 0, classes: int = 2, n_features: int = 6, **kw):
-    x, y = make_classification(N_TRAIN + N_TEST, n_features, n_informative=4, n_redundant=0, n_classes=classes,
+def _blobs(seed: int = 0, classes: int = 2, n_features: int = 6, n: int = N_TRAIN + N_TEST, **kw):
+    x, y = make_classification(n, n_features, n_informative=4, n_redundant=0, n_classes=classes,
                                class_sep=1.5, random_state=seed, **kw)
     return x.astype(np.float32), y
 
@@ -133,6 +133,48 @@ def small_test_set(folder: Path) -> dict:
     return {"model": _save(model, folder), **_tables(folder, x[:N_TRAIN], y[:N_TRAIN], x[rows], y[rows], val)}
 
 
+def _curved(rng, n: int, x1_low: float, x1_high: float):
+    """The class is x0 > x1² / 4: near x1 = 0 that is x0 > 0, further out the boundary bends away."""
+    x = np.c_[rng.normal(0, 2, n), rng.uniform(x1_low, x1_high, n), rng.normal(size=(n, 2))].astype(np.float32)
+    return x, (x[:, 0] > x[:, 1] ** 2 / 4).astype(np.int64)
+
+
+def covariate_shift(folder: Path) -> dict:
+    """Training (and the validation rows the user kept) from x1 in [-1, 1]; 70% of the test rows from
+    x1 in [3, 4], where the boundary the model never saw has moved."""
+    rng = np.random.default_rng(9)
+    x, y = _curved(rng, N_TRAIN, -1, 1)
+    val = _curved(rng, N_TEST, -1, 1)
+    near, far = _curved(rng, 120, -1, 1), _curved(rng, N_TEST - 120, 3, 4)
+    model = _fit(_mlp(4, 2), x, y)
+    return {"model": _save(model, folder), **_tables(folder, x, y, np.r_[near[0], far[0]], np.r_[near[1], far[1]], val)}
+
+
+def _overlapping_blobs(rng, shares: list[float], n: int):
+    """Three classes on a line: 0 apart, 1 and 2 overlapping (the model confuses them)."""
+    y = rng.choice(3, size=n, p=shares)
+    centers = np.array([[-3.0, 0.0], [1.5, 0.0], [2.3, 0.0]])
+    return (centers[y] + rng.normal(size=(n, 2))).astype(np.float32), y
+
+
+def label_shift(folder: Path) -> dict:
+    """Balanced training classes; the test file is 80% the class the model confuses most."""
+    rng = np.random.default_rng(10)
+    x, y = _overlapping_blobs(rng, [1 / 3] * 3, N_TRAIN)
+    x_val, y_val = _overlapping_blobs(rng, [1 / 3] * 3, N_TEST)
+    x_test, y_test = _overlapping_blobs(rng, [0.05, 0.15, 0.8], N_TEST)
+    model = _fit(_mlp(2, 3), x, y)
+    return {"model": _save(model, folder), **_tables(folder, x, y, x_test, y_test, (x_val, y_val))}
+
+
+def train_test_overlap(folder: Path) -> dict:
+    """A quarter of the test file is rows copied from the training file."""
+    x, y = _blobs(seed=11)
+    model = _fit(_mlp(6, 2), x[:N_TRAIN], y[:N_TRAIN])
+    rows = np.r_[np.arange(N_TRAIN, N_TRAIN + 300), np.arange(100)]
+    return {"model": _save(model, folder), **_tables(folder, x[:N_TRAIN], y[:N_TRAIN], x[rows], y[rows])}
+
+
 def _save(model, folder: Path) -> Path:
     path = folder / "model.keras"
     model.save(path)
@@ -140,4 +182,5 @@ def _save(model, folder: Path) -> Path:
 
 
 PLANTED = {f.__name__: f for f in (preprocessing_mismatch, inference_mode, label_mapping, output_scale, overfitting,
-                                   underfitting, class_imbalance, small_test_set)}
+                                   underfitting, class_imbalance, small_test_set, covariate_shift, label_shift,
+                                   train_test_overlap)}
