@@ -67,6 +67,11 @@ def print_summary(console, report: dict, path) -> None:
     primary = report["primary"]
     console.print(f"primary: {primary or 'none confirmed'}" + (f" — {next(f['fix'] for f in report['findings'] if f['cause'] == primary)}"
                                                               if primary else ""), highlight=False)
+    repaired = report["repaired"]
+    if repaired:
+        proof = "verified in a fresh process" if repaired["verified"] else f"NOT verified: {repaired['error']}"
+        console.print(f"repaired ({', '.join(repaired['repairs'])}): {repaired['path']} — {proof}; test accuracy "
+                      f"{_interval(repaired['test'])} (as is: {report['as_is']['test']['accuracy']:.3f})", highlight=False)
     if report["next"]:
         console.print(f"next: {report['next']}", highlight=False)
     console.print(f"report: {path}", highlight=False)

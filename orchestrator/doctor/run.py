@@ -36,26 +36,30 @@ def as_is_scores(model, data) -> dict:
             for name, split in data.splits.items()}
 
 
-def examine(request: DoctorRequest) -> dict:
-    """The whole examination as doctor.json's dict (nothing written)."""
+def examine(request: DoctorRequest) -> tuple[dict, Exam]:
+    """The whole examination as doctor.json's dict (nothing written), and the exam with its corrections."""
     model = load_user_model(request.model)
     data = match_data(model, {"train": request.train, "val": request.val, "test": request.test}, request.label,
                       request.features)
     as_is = as_is_scores(model, data)
     references, reference_predictions = reference_scores(data.splits)
-    findings = causes.run_all(Exam(model, data, reference_predictions))
+    exam = Exam(model, data, reference_predictions)
+    findings = causes.run_all(exam)
     return doctor_json(model, data, as_is, references, findings, causes.primary(findings),
-                       next_command(findings, request.model, request.train, request.label))
+                       next_command(findings, request.model, request.train, request.label)), exam
 
 
 def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Path]:
-    """Examine, then write runs_dir/name/doctor.json; returns (report, its path)."""
+    """Examine, repair what is mechanical, then write runs_dir/name/doctor.json; returns (report, its path)."""
+    from orchestrator.doctor.repair import write_repair
     from orchestrator.experiments import experiment_dir
     from orchestrator.files import write_json_atomic
 
     folder = experiment_dir(runs_dir, name)  # the name is checked before any work
-    report = examine(request)
+    report, exam = examine(request)
     folder.mkdir(parents=True)
+    confirmed = {f["cause"] for f in report["findings"] if f["verdict"] == "confirmed"}
+    report["repaired"] = write_repair(exam, confirmed, folder)
     path = folder / REPORT_FILE
     write_json_atomic(path, report)
     return report, path

@@ -38,9 +38,10 @@ def is_probability(raw: np.ndarray) -> bool:
 
 def as_read(raw: np.ndarray) -> np.ndarray:
     """(n, classes) scores whose argmax is what the user's code predicts from these outputs."""
+    from orchestrator.models.outputs import class_probabilities
+
     if raw.shape[1] == 1:
-        p = np.clip(raw[:, 0], 0.0, 1.0)
-        return np.stack([1 - p, p], axis=1)
+        return class_probabilities(np.clip(raw, 0.0, 1.0))
     if is_probability(raw):
         return np.clip(raw, 0.0, 1.0)
     shifted = raw - raw.min(axis=1, keepdims=True) + 1e-6  # same argmax, positive, so the metrics can normalize it
@@ -52,8 +53,9 @@ def natural(raw: np.ndarray) -> np.ndarray:
     if is_probability(raw):
         return as_read(raw)
     if raw.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-raw[:, 0]))
-        return np.stack([1 - p, p], axis=1)
+        from orchestrator.models.outputs import class_probabilities
+
+        return class_probabilities(1.0 / (1.0 + np.exp(-raw)))
     e = np.exp(raw - raw.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 

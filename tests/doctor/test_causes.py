@@ -11,7 +11,7 @@ from tests.doctor.cases import PLANTED
 def _examine(case: dict) -> dict:
     from orchestrator.doctor.run import DoctorRequest, examine
 
-    return examine(DoctorRequest(case["model"], case["test"], "label", case["train"], case.get("val")))
+    return examine(DoctorRequest(case["model"], case["test"], "label", case["train"], case.get("val")))[0]
 
 
 def _verdicts(report: dict) -> dict:
