@@ -7,6 +7,7 @@ intervals and the findings worst first, in plain words, in the style of `gg-trai
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from orchestrator.doctor.causes import LAUNCH_REMEDIES, ranked
 
@@ -18,7 +19,7 @@ def next_command(findings: list[dict], model_path, train_path, label: str) -> st
     """The `gg-train launch` that searches remedies for this architecture on this data, when the primary
     kind of problem is one a training recipe fixes and launch can retrain this model file."""
     wanted = any(f["verdict"] == "confirmed" and f["cause"] in LAUNCH_REMEDIES for f in findings)
-    if not wanted or train_path is None or str(model_path).endswith(".keras") is False:
+    if not wanted or train_path is None or Path(model_path).suffix != ".keras":  # launch retrains .keras files only
         return None
     return f"gg-train launch --model {shlex.quote(str(model_path))} --data {shlex.quote(str(train_path))} --label {shlex.quote(label)}"
 

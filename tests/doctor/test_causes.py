@@ -51,3 +51,14 @@ def test_label_mapping_names_the_mapping(planted):
     found = {f["cause"]: f for f in report["findings"]}
     # the test file calls class 0 "2", 1 "0" and 2 "1": read back, each test label means the model's unit
     assert found["label_mapping"]["evidence"]["mapping"] == {"0": "1", "1": "2", "2": "0"}
+
+
+def test_a_real_public_table_with_its_own_test_file(planted):
+    """MASS's Pima.tr / Pima.te: standardized outside the model, the doctor finds it and names the
+    transform; with the scaling inside the model, nothing is confirmed on the same files."""
+    outside = _examine(planted("pima_standardized_outside"))
+    assert outside["primary"] == "preprocessing_mismatch"
+    assert [c for c, v in _verdicts(outside).items() if v == "confirmed"] == ["preprocessing_mismatch"]
+    assert outside["data"]["classes"] == ["No", "Yes"] and outside["data"]["n_test"] == 332
+    inside = _examine(planted("pima_healthy"))
+    assert "confirmed" not in _verdicts(inside).values(), inside["findings"]
