@@ -46,3 +46,9 @@ SHIFT_FOLDS = 5
 CLASS_MIX_ACCURACY_DROP = 0.05
 # train_test_overlap: this share of test rows identical to training rows makes test scores partly recall.
 OVERLAP_SHARE = 0.01
+# unseen_categories: a model column holding whole numbers with at most this many distinct training
+# values is a coded category (site, product, region)...
+MAX_CODES = 20
+# ...and codes never seen in training cost accuracy when the model scores this much lower on the test
+# rows that hold one than on the rest (the same gap as a covariate shift's), beyond their interval.
+UNSEEN_ACCURACY_GAP = SHIFT_ACCURACY_GAP

@@ -175,6 +175,20 @@ def train_test_overlap(folder: Path) -> dict:
     return {"model": _save(model, folder), **_tables(folder, x[:N_TRAIN], y[:N_TRAIN], x[rows], y[rows])}
 
 
+def unseen_categories(folder: Path) -> dict:
+    """A `site` column coded 0-3 in training; 10% of the test rows come from a new site 4, where the
+    label means the opposite. The validation rows the user kept come from the known sites."""
+    rng = np.random.default_rng(12)
+    x, y = _blobs(seed=12, n=N_TRAIN + 2 * N_TEST)
+    site = rng.integers(0, 4, len(x)).astype(np.float32)
+    new = np.arange(len(x)) >= len(x) - N_TEST // 10
+    site[new], y = 4, np.where(new, 1 - y, y)
+    x = np.c_[x, site].astype(np.float32)
+    model = _fit(_mlp(7, 2), x[:N_TRAIN], y[:N_TRAIN])
+    val, test = slice(N_TRAIN, N_TRAIN + N_TEST), slice(N_TRAIN + N_TEST, None)
+    return {"model": _save(model, folder), **_tables(folder, x[:N_TRAIN], y[:N_TRAIN], x[test], y[test], (x[val], y[val]))}
+
+
 def _save(model, folder: Path) -> Path:
     path = folder / "model.keras"
     model.save(path)
@@ -183,7 +197,7 @@ def _save(model, folder: Path) -> Path:
 
 PLANTED = {f.__name__: f for f in (preprocessing_mismatch, inference_mode, label_mapping, output_scale, overfitting,
                                    underfitting, class_imbalance, small_test_set, covariate_shift, label_shift,
-                                   train_test_overlap)}
+                                   train_test_overlap, unseen_categories)}
 
 
 def _pima(folder: Path):

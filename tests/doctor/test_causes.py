@@ -38,7 +38,8 @@ def test_every_verdict_carries_its_rule_and_numbers(planted):
     report = _examine(planted("preprocessing_mismatch"))
     found = {f["cause"]: f for f in report["findings"]}
     assert set(found) == {"output_scale", "preprocessing_mismatch", "inference_mode", "label_mapping", "covariate_shift",
-                          "label_shift", "overfitting", "underfitting", "class_imbalance", "train_test_overlap", "small_test_set"}
+                          "label_shift", "unseen_categories", "overfitting", "underfitting", "class_imbalance", "train_test_overlap",
+                          "small_test_set"}
     assert all(f["rule"] and f["summary"] for f in found.values())
     mismatch = found["preprocessing_mismatch"]["evidence"]
     assert mismatch["transform"].startswith("standardize")

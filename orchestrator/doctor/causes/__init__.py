@@ -18,10 +18,11 @@ from orchestrator.doctor.causes.preprocessing import preprocessing_mismatch
 from orchestrator.doctor.causes.overlap import train_test_overlap
 from orchestrator.doctor.causes.sample import class_imbalance, small_test_set
 from orchestrator.doctor.causes.shift import covariate_shift, label_shift
+from orchestrator.doctor.causes.unseen import unseen_categories
 from orchestrator.doctor.exam import Exam
 
-CAUSES = (output_scale, preprocessing_mismatch, inference_mode, label_mapping, covariate_shift, label_shift, overfitting,
-          underfitting, class_imbalance, train_test_overlap, small_test_set)
+CAUSES = (output_scale, preprocessing_mismatch, inference_mode, label_mapping, covariate_shift, label_shift,
+          unseen_categories, overfitting, underfitting, class_imbalance, train_test_overlap, small_test_set)
 # Causes whose remedy is a search over the architecture's training recipe: `gg-train launch` runs it.
 LAUNCH_REMEDIES = ("overfitting", "underfitting", "class_imbalance", "covariate_shift")
 # How findings are listed: confirmed first (most regained first), then the undecided, then the rest.
