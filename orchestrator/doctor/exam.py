@@ -88,3 +88,10 @@ def finding(cause: str, verdict: str, summary: str, rule: str, fix: str = "", re
     numbers = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in evidence.items()}
     return {"cause": cause, "verdict": verdict, "summary": summary, "evidence": {**numbers, "regained_test_accuracy": round(regained, 4)},
             "rule": rule, "fix": fix}
+
+
+def decided(cause: str, confirmed: bool, rule: str, numbers: dict, *, yes: str, no: str, fix: str, regained: float = 0.0) -> dict:
+    """The last step of most causes: `confirmed` with its fix and the accuracy regained, else `ruled_out`."""
+    if not confirmed:
+        return finding(cause, "ruled_out", no, rule, **numbers)
+    return finding(cause, "confirmed", yes, rule, fix=fix, regained=regained, **numbers)

@@ -10,7 +10,7 @@ Overfitting compares training rows with held-out ones: the validation rows when 
 from __future__ import annotations
 
 from orchestrator.doctor import scores
-from orchestrator.doctor.exam import Exam, finding
+from orchestrator.doctor.exam import Exam, decided, finding
 from orchestrator.doctor.thresholds import OVERFIT_GAP, UNDERFIT_GAP
 
 OVERFIT_RULE = (f"confirmed when training accuracy exceeds held-out accuracy (validation if given, else test) by at least "
@@ -57,11 +57,10 @@ def underfitting(exam: Exam) -> dict:
     a = _accuracies(exam)
     shortfall = best - a["train_accuracy"]
     numbers = {**a, "best_reference_test_accuracy": best, "shortfall": shortfall}
-    if shortfall < UNDERFIT_GAP or best <= a["train_interval"][1]:
-        return finding("underfitting", "ruled_out", f"The model fits its training rows ({a['train_accuracy']:.3f}) about as well "
-                       f"as reference models do on test ({best:.3f}) or better.", UNDERFIT_RULE, **numbers)
-    return finding("underfitting", "confirmed",
-                   f"The model does not even fit its training rows: {a['train_accuracy']:.3f} on them, while a reference "
-                   f"model reaches {best:.3f} on test.", UNDERFIT_RULE,
+    return decided("underfitting", shortfall >= UNDERFIT_GAP and best > a["train_interval"][1], UNDERFIT_RULE, numbers,
+                   yes=f"The model does not even fit its training rows: {a['train_accuracy']:.3f} on them, while a reference "
+                       f"model reaches {best:.3f} on test.",
+                   no=f"The model fits its training rows ({a['train_accuracy']:.3f}) about as well as reference models do on "
+                      f"test ({best:.3f}) or better.",
                    fix="train longer, with a larger model or a higher learning rate: gg-train launch searches the architecture's variants",
-                   regained=max(0.0, best - a["test_accuracy"]), **numbers)
+                   regained=max(0.0, best - a["test_accuracy"]))

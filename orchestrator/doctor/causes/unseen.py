@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.doctor import scores
-from orchestrator.doctor.exam import Exam, finding
+from orchestrator.doctor.exam import Exam, decided, finding
 from orchestrator.doctor.references import matrix
 from orchestrator.doctor.thresholds import MAX_CODES, UNSEEN_ACCURACY_GAP
 
@@ -52,11 +52,10 @@ def unseen_categories(exam: Exam) -> dict:
     high = scores.wilson(int(correct[unseen].sum()), int(unseen.sum()))[1]
     numbers.update(test_accuracy_unseen=on_unseen, test_accuracy_seen=on_rest, unseen_interval_high=high)
     where = ", ".join(f"{k} {v[:5]}" for k, v in numbers["unseen_codes"].items())
-    if on_rest - on_unseen < UNSEEN_ACCURACY_GAP or on_rest <= high:
-        return finding("unseen_categories", "ruled_out", f"{int(unseen.sum())} test rows hold codes unseen in training ({where}), "
-                       f"but the model scores about as well on them ({on_unseen:.3f} vs {on_rest:.3f}).", RULE, **numbers)
-    return finding("unseen_categories", "confirmed",
-                   f"{int(unseen.sum())} test rows hold codes never seen in training ({where}); the model scores {on_unseen:.3f} "
-                   f"on them and {on_rest:.3f} on the rest.", RULE,
+    return decided("unseen_categories", on_rest - on_unseen >= UNSEEN_ACCURACY_GAP and on_rest > high, RULE, numbers,
+                   yes=f"{int(unseen.sum())} test rows hold codes never seen in training ({where}); the model scores "
+                       f"{on_unseen:.3f} on them and {on_rest:.3f} on the rest.",
+                   no=f"{int(unseen.sum())} test rows hold codes unseen in training ({where}), but the model scores about "
+                      f"as well on them ({on_unseen:.3f} vs {on_rest:.3f}).",
                    fix="train with rows of those categories (or send them to another model); until then, flag such rows",
-                   regained=on_rest - float(correct.mean()), **numbers)
+                   regained=on_rest - float(correct.mean()))
