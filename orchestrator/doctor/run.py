@@ -15,6 +15,7 @@ from orchestrator.doctor.loading import load_user_model
 from orchestrator.doctor.references import reference_scores
 from orchestrator.doctor.report import doctor_json, next_command
 from orchestrator.doctor.tables import match_data
+from orchestrator.errors import ExperimentError
 
 REPORT_FILE = "doctor.json"
 
@@ -55,6 +56,8 @@ def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Pat
     from orchestrator.experiments import experiment_dir
     from orchestrator.files import write_json_atomic
 
+    if (Path(runs_dir) / name).exists():  # the doctor never replaces a folder: launch's --overwrite is not offered here
+        raise ExperimentError(f"'{name}' already exists in {runs_dir}", "pick another --name")
     folder = experiment_dir(runs_dir, name)  # the name is checked before any work
     report, exam = examine(request)
     folder.mkdir(parents=True)

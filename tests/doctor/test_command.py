@@ -30,6 +30,19 @@ def test_doctor_writes_doctor_json_and_prints_the_findings(planted, tmp_path):
     assert low < report["as_is"]["test"]["accuracy"] < high
     assert [r["name"] for r in report["references"]] == ["majority", "logistic_regression", "gradient_boosting"]
     assert "primary: none confirmed" in result.output and "ruled out" in result.output
+    again = _run([case["model"], "--test", case["test"], "--label", "label", "--name", "check", "--runs-dir", tmp_path / "runs"])
+    assert again.exit_code == 2 and again.output.strip() == (
+        f"experiment error: 'check' already exists in {tmp_path / 'runs'} (pick another --name)")
+
+
+def test_a_cause_that_launch_remedies_prints_the_launch_command(planted, tmp_path):
+    case = planted("overfitting")
+    result = _run([case["model"], "--test", case["test"], "--data", case["train"], "--label", "label",
+                   "--name", "over", "--runs-dir", tmp_path])
+    report = json.loads((tmp_path / "over" / "doctor.json").read_text())
+    assert report["primary"] == "overfitting"
+    assert report["next"] == f"gg-train launch --model {case['model']} --data {case['train']} --label label"
+    assert f"next: {report['next']}" in " ".join(result.output.split())
 
 
 def _lambda_model(path):
