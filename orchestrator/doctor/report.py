@@ -15,13 +15,14 @@ SCHEMA_VERSION = 1
 MARKS = {"confirmed": "bold red", "cannot_tell": "yellow", "ruled_out": "green", "not_applicable": "dim"}
 
 
-def next_command(findings: list[dict], model_path, train_path, label: str) -> str | None:
+def next_command(findings: list[dict], model_path, train_path, label: str | None) -> str | None:
     """The `gg-train launch` that searches remedies for this architecture on this data, when the primary
     kind of problem is one a training recipe fixes and launch can retrain this model file."""
     wanted = any(f["verdict"] == "confirmed" and f["cause"] in LAUNCH_REMEDIES for f in findings)
     if not wanted or train_path is None or Path(model_path).suffix != ".keras":  # launch retrains .keras files only
         return None
-    return f"gg-train launch --model {shlex.quote(str(model_path))} --data {shlex.quote(str(train_path))} --label {shlex.quote(label)}"
+    command = f"gg-train launch --model {shlex.quote(str(model_path))} --data {shlex.quote(str(train_path))}"
+    return command + (f" --label {shlex.quote(label)}" if label else "")
 
 
 def doctor_json(model, data, as_is: dict, references: list[dict], findings: list[dict], primary: str | None,

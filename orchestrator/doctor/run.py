@@ -24,7 +24,7 @@ REPORT_FILE = "doctor.json"
 class DoctorRequest:
     model: Path
     test: Path
-    label: str
+    label: str | None
     train: Path | None = None
     val: Path | None = None
     features: list[str] | None = None

@@ -20,7 +20,7 @@ from orchestrator.data.labels import label_key
 from orchestrator.doctor.loading import UserModel
 from orchestrator.errors import DataError
 
-TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".npz": "npz"}
 SHOWN_COLUMNS = 12
 
 
@@ -41,17 +41,26 @@ class DoctorData:
     ignored: list[str] = field(default_factory=list)  # columns the model does not take
 
 
-def read_split(path: Path, label: str, flag: str):
-    """(feature frame, label keys) of one table; one `DataError` line when it cannot be used."""
+def read_split(path: Path, label: str | None, flag: str):
+    """(feature frame, label keys) of one CSV/Parquet table or NPZ (X, y); one `DataError` line when it
+    cannot be used. Read by launch's own readers, with their checks."""
     from orchestrator.config import DataConfig
-    from orchestrator.data.sources import read_table
+    from orchestrator.data.sources import read_npz, read_table
 
     path = Path(path)
     source = TABLE_SUFFIXES.get(path.suffix.lower())
     if source is None:
-        raise DataError(f"{flag} '{path}' is not a .csv or .parquet table", f"pass a CSV or Parquet file with {flag}")
+        raise DataError(f"{flag} '{path}' is not a .csv, .parquet or .npz file", f"pass a table or an NPZ with X and y with {flag}")
     if not path.is_file():
-        raise DataError(f"{flag} '{path}' not found", f"pass an existing table with {flag}")
+        raise DataError(f"{flag} '{path}' not found", f"pass an existing file with {flag}")
+    if source == "npz":
+        raw = read_npz(DataConfig(source="npz", path=path))
+        if raw.x.ndim != 2:
+            raise DataError(f"{flag} '{path}' holds images; the doctor examines tables and 2-D NPZ arrays so far",
+                            "pass X as (rows, features)")
+        return pd.DataFrame(raw.x, columns=raw.feature_names), np.array([label_key(v) for v in raw.y], dtype=object)
+    if not label:
+        raise DataError(f"{flag} '{path}' is a table, and the doctor needs its label column", "pass --label COLUMN")
     raw = read_table(DataConfig(source=source, path=path, label=label), keep_frame=True)
     return raw.frame, np.array([label_key(v) for v in raw.y], dtype=object)
 
@@ -142,7 +151,7 @@ def to_units(labels: np.ndarray, classes: list[str], where: str) -> np.ndarray:
 FLAGS = {"train": "--data", "val": "--val", "test": "--test"}
 
 
-def match_data(model: UserModel, paths: dict[str, Path | None], label: str, features: list[str] | None) -> DoctorData:
+def match_data(model: UserModel, paths: dict[str, Path | None], label: str | None, features: list[str] | None) -> DoctorData:
     """Every given table read, its columns matched to the model and its labels to output units.
     Classes come from the training rows where there are some (the model learnt those), else from test."""
     read = {name: read_split(path, label, FLAGS[name]) for name, path in paths.items() if path is not None}

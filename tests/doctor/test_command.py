@@ -91,3 +91,24 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(planted, tmp_path, pro
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected.format(model=model, test=test)), lines
     assert "Traceback" not in result.output and not runs.exists()
+
+
+def test_npz_files_are_matched_by_position(planted, tmp_path):
+    case = planted("preprocessing_mismatch")
+    paths = {}
+    for split in ("train", "test"):
+        frame = pd.read_csv(case[split])
+        paths[split] = tmp_path / f"{split}.npz"
+        np.savez(paths[split], X=frame.drop(columns="label").to_numpy(np.float32), y=frame["label"].to_numpy())
+    result = _run([case["model"], "--test", paths["test"], "--data", paths["train"], "--name", "npz", "--runs-dir", tmp_path])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "npz" / "doctor.json").read_text())
+    assert report["data"]["matched_by"] == "position" and report["primary"] == "preprocessing_mismatch"
+
+
+def test_a_table_without_label_is_one_line(planted, tmp_path):
+    case = planted("healthy")
+    result = _run([case["model"], "--test", case["test"], "--runs-dir", tmp_path / "runs"])
+    assert result.exit_code == 2 and result.output.strip() == (
+        f"data error: --test '{case['test']}' is a table, and the doctor needs its label column (pass --label COLUMN)")
+    assert not (tmp_path / "runs").exists()
