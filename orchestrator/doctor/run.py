@@ -51,10 +51,11 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
 
 
 def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Path]:
-    """Examine, repair what is mechanical, then write runs_dir/name/doctor.json; returns (report, its path)."""
+    """Examine, repair what is mechanical, then write runs_dir/name/doctor.md and doctor.json; returns (report, its path)."""
     from orchestrator.doctor.repair import write_repair
     from orchestrator.experiments import experiment_dir
-    from orchestrator.files import write_json_atomic
+    from orchestrator.doctor.markdown import render
+    from orchestrator.files import write_bytes_atomic, write_json_atomic
 
     if (Path(runs_dir) / name).exists():  # the doctor never replaces a folder: launch's --overwrite is not offered here
         raise ExperimentError(f"'{name}' already exists in {runs_dir}", "pick another --name")
@@ -64,5 +65,6 @@ def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Pat
     confirmed = {f["cause"] for f in report["findings"] if f["verdict"] == "confirmed"}
     report["repaired"] = write_repair(exam, confirmed, folder)
     path = folder / REPORT_FILE
+    write_bytes_atomic(folder / "doctor.md", render(report).encode("utf-8"))
     write_json_atomic(path, report)
     return report, path

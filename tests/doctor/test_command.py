@@ -30,6 +30,9 @@ def test_doctor_writes_doctor_json_and_prints_the_findings(planted, tmp_path):
     assert low < report["as_is"]["test"]["accuracy"] < high
     assert [r["name"] for r in report["references"]] == ["majority", "logistic_regression", "gradient_boosting"]
     assert "primary: none confirmed" in result.output and "ruled out" in result.output
+    markdown = (tmp_path / "runs" / "check" / "doctor.md").read_text()
+    assert "## Primary cause: none confirmed" in markdown and "### overfitting: ruled out" in markdown
+    assert markdown.count("Rule: ") == len(report["findings"])
     again = _run([case["model"], "--test", case["test"], "--label", "label", "--name", "check", "--runs-dir", tmp_path / "runs"])
     assert again.exit_code == 2 and again.output.strip() == (
         f"experiment error: 'check' already exists in {tmp_path / 'runs'} (pick another --name)")

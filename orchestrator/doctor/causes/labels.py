@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.doctor.exam import Exam, clear_gain, finding
-from orchestrator.doctor.thresholds import IDENTITY_SLACK
+from orchestrator.doctor.thresholds import IDENTITY_SLACK, MECHANICAL_GAIN
 
 RULE = ("confirmed when the test labels agree with the predictions better under another assignment of classes (the one "
-        "that matches the confusion matrix) by at least the mechanical gain and beyond chance, while on the training rows "
-        f"the identity is within {IDENTITY_SLACK} of the best assignment")
+        f"that matches the confusion matrix) by at least {MECHANICAL_GAIN} and by more than the half-width of its 95% "
+        f"interval (beyond chance), while on the training rows the identity is within {IDENTITY_SLACK} of the best assignment")
 
 
 def best_assignment(y: np.ndarray, pred: np.ndarray, n: int) -> tuple[np.ndarray, float, float]:

@@ -12,10 +12,11 @@ import numpy as np
 
 from orchestrator.doctor.exam import Exam, clear_gain, finding
 from orchestrator.doctor.loading import batched
+from orchestrator.doctor.thresholds import MECHANICAL_GAIN
 
 RULE = ("confirmed when, on the training rows, the model with BatchNormalization statistics re-estimated on them (or the "
-        "model called in training mode) is more accurate than in inference mode by at least the mechanical gain and beyond "
-        "chance; not applicable without BatchNormalization layers")
+        f"model called in training mode) is more accurate than in inference mode by at least {MECHANICAL_GAIN} and by more "
+        "than the half-width of its 95% interval (beyond chance); not applicable without BatchNormalization layers")
 
 
 def batch_norm_layers(model) -> list:

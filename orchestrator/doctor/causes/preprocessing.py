@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.doctor.exam import Exam, clear_gain, finding
+from orchestrator.doctor.thresholds import MECHANICAL_GAIN
 
 RULE = ("confirmed when a transform fitted on the training rows (standardize with their mean and standard deviation, "
         "min-max to [0, 1], divide by 255, scale to [-1, 1]) raises the model's accuracy on those training rows by at "
-        "least the mechanical gain and beyond chance; the best such transform is named")
+        f"least {MECHANICAL_GAIN} and by more than the half-width of its 95% interval (beyond chance); the best such "
+        "transform is named")
 
 
 def _stats(x: np.ndarray) -> dict:
