@@ -16,6 +16,7 @@ import typer
 
 from orchestrator import logfile
 from orchestrator.config import load_config, parse_override
+from orchestrator.doctor.command import doctor_command
 from orchestrator.errors import DataError, GGError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -272,6 +273,9 @@ def tensorboard(
             time.sleep(3600)
     except KeyboardInterrupt:
         logfile.say("TensorBoard stopped")
+
+
+app.command("doctor")(doctor_command(_fail, _console))  # its options and body: orchestrator/doctor/command.py
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ LAYERS = [
     {"tuning"},
     {"results"},
     {"report"},
+    {"doctor"},  # examines a user's trained model: data, models, results' metrics; never Ray
     {"launch", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
     {"cli"},
 ]

@@ -50,16 +50,19 @@ def _load(path: Path):
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - a file gg-train cannot load is the user's to fix
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text:
-            raise ModelError(f"{where} contains a Lambda layer (Python code), which Keras refuses to load in safe mode",
-                             "replace the Lambda by built-in layers, or write a model.builder instead") from None
-        if "zip" in text or "File not found" in text:
-            raise ModelError(f"{where} is not a valid .keras archive ({first_line(exc)})",
-                             "save the model again with model.save('name.keras')") from None
-        raise ModelError(f"{where} fails to load: {first_line(exc)}",
-                         "custom layers must be registered with keras.saving.register_keras_serializable "
-                         "and imported; or write a model.builder instead") from None
+        raise load_failure(exc, where, "write a model.builder instead") from None
+
+
+def load_failure(exc: Exception, where: str, otherwise: str) -> ModelError:
+    """Why Keras could not load a model file, as one line; `otherwise` is the way around it."""
+    text = str(exc)
+    if "safe_mode" in text or "Lambda" in text:
+        return ModelError(f"{where} contains a Lambda layer (Python code), which Keras refuses to load in safe mode",
+                          f"replace the Lambda by built-in layers, or {otherwise}")
+    if "zip" in text or "File not found" in text:
+        return ModelError(f"{where} is not a valid .keras archive ({first_line(exc)})", "save the model again with model.save('name.keras')")
+    return ModelError(f"{where} fails to load: {first_line(exc)}", "custom layers must be registered with "
+                      f"keras.saving.register_keras_serializable and imported; or {otherwise}")
 
 
 def named_layers(model, prefix: str = ""):

@@ -118,10 +118,10 @@ def write_saved_model(best: Path) -> Path:
 
 
 def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray, tolerance: float = 1e-5,
-                  checker: "Checker | None" = None) -> dict:
-    """Reload both artifacts in a fresh process and compare their outputs on `x_test` with
-    `expected_proba` (the outputs of the model that was evaluated); raise `ExportError` on any
-    difference above `tolerance` or any artifact that fails to load."""
+                  checker: "Checker | None" = None, folder: str = BEST_DIR) -> dict:
+    """Reload both artifacts of `exp_dir/folder` (best/, or the doctor's repaired/) in a fresh process
+    and compare their outputs on `x_test` with `expected_proba` (the outputs of the model that was
+    evaluated); raise `ExportError` on any difference above `tolerance` or any artifact that fails to load."""
     arrays = check_arrays(x_test)
     expected = np.asarray(expected_proba, dtype=np.float64)
     rows = {len(a) for a in arrays.values()}
@@ -131,7 +131,7 @@ def verify_export(exp_dir: Path, x_test: np.ndarray, expected_proba: np.ndarray,
     with tempfile.TemporaryDirectory(prefix="gg-export-check-") as tmp:
         data, out = Path(tmp) / "check.npz", Path(tmp) / "result.json"
         np.savez(data, expected=expected, **arrays)
-        result = _run_check(Path(exp_dir) / BEST_DIR, data, out, checker)
+        result = _run_check(Path(exp_dir) / folder, data, out, checker)
     diffs = {name: result["max_abs_diff"].get(name) for name in ARTIFACTS}
     _raise_on_mismatch(diffs, result.get("errors", {}), tolerance, len(expected))
     return {"verified": True, "max_abs_diff": diffs, "tolerance": tolerance, "process": "fresh"}

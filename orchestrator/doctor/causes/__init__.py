@@ -1,0 +1,45 @@
+"""Every cause the doctor tests, in the order they run, and which confirmed one is primary.
+
+The mechanical causes come first: each one confirmed leaves its correction on the `Exam`, so the
+later ones judge the model as it would be with it fixed. `primary` is the confirmed cause whose
+correction regains the most test accuracy (`evidence.regained_test_accuracy`: for a mechanical cause
+the test accuracy with it corrected minus without; for over- and underfitting the best reference's
+test accuracy minus the model's, what a model of this data reaches); ties go to the earlier cause
+in `CAUSES`, the mechanical ones first because they are certain and cheap to fix.
+"""
+
+from __future__ import annotations
+
+from orchestrator.doctor.causes.fit import overfitting, underfitting
+from orchestrator.doctor.causes.labels import label_mapping
+from orchestrator.doctor.causes.mode import inference_mode
+from orchestrator.doctor.causes.outputs import output_scale
+from orchestrator.doctor.causes.preprocessing import preprocessing_mismatch
+from orchestrator.doctor.causes.overlap import train_test_overlap
+from orchestrator.doctor.causes.sample import class_imbalance, small_test_set
+from orchestrator.doctor.causes.shift import covariate_shift, label_shift
+from orchestrator.doctor.causes.unseen import unseen_categories
+from orchestrator.doctor.exam import Exam
+
+CAUSES = (output_scale, preprocessing_mismatch, inference_mode, label_mapping, covariate_shift, label_shift,
+          unseen_categories, overfitting, underfitting, class_imbalance, train_test_overlap, small_test_set)
+# Causes whose remedy is a search over the architecture's training recipe: `gg-train launch` runs it.
+LAUNCH_REMEDIES = ("overfitting", "underfitting", "class_imbalance", "covariate_shift")
+# How findings are listed: confirmed first (most regained first), then the undecided, then the rest.
+VERDICT_ORDER = {"confirmed": 0, "cannot_tell": 1, "ruled_out": 2, "not_applicable": 3}
+
+
+def run_all(exam: Exam) -> list[dict]:
+    return [cause(exam) for cause in CAUSES]
+
+
+def primary(findings: list[dict]) -> str | None:
+    confirmed = [f for f in findings if f["verdict"] == "confirmed"]
+    if not confirmed:
+        return None
+    return max(confirmed, key=lambda f: (f["evidence"]["regained_test_accuracy"], -findings.index(f)))["cause"]
+
+
+def ranked(findings: list[dict]) -> list[dict]:
+    """Worst first: confirmed by accuracy regained, then cannot_tell, ruled_out, not_applicable."""
+    return sorted(findings, key=lambda f: (VERDICT_ORDER[f["verdict"]], -f["evidence"]["regained_test_accuracy"]))

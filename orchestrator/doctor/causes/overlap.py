@@ -1,0 +1,38 @@
+"""train_test_overlap: test rows that are copies of training rows.
+
+A test row identical to a training row measures recall, not generalization: it flatters the test
+score (and hides how low it really is). Rows are compared exactly on the columns the model takes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orchestrator.doctor.exam import Exam, finding
+from orchestrator.doctor.references import matrix
+from orchestrator.doctor.thresholds import OVERLAP_SHARE
+
+RULE = f"confirmed when at least {OVERLAP_SHARE:.0%} of the test rows are identical to a training row on the model's columns"
+
+
+def _keys(x: np.ndarray) -> np.ndarray:
+    rows = np.ascontiguousarray(x, dtype=np.float32)
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+def train_test_overlap(exam: Exam) -> dict:
+    if not exam.has("train"):
+        return finding("train_test_overlap", "cannot_tell", "Needs the training rows (--data) to look for copies.", RULE)
+    copied = np.isin(_keys(matrix(exam.x("test"))), _keys(matrix(exam.data.splits["train"].x)))
+    correct = exam.read(exam.raw("test")).argmax(axis=1) == exam.y_examined("test")
+    share = float(copied.mean())
+    numbers = {"test_rows_in_training": int(copied.sum()), "share": share,
+               "test_accuracy_on_copies": float(correct[copied].mean()) if copied.any() else None,
+               "test_accuracy_on_the_rest": float(correct[~copied].mean()) if (~copied).any() else None}
+    if share < OVERLAP_SHARE:
+        return finding("train_test_overlap", "ruled_out", f"{int(copied.sum())} test rows are copies of training rows.", RULE, **numbers)
+    rest = numbers["test_accuracy_on_the_rest"]
+    return finding("train_test_overlap", "confirmed",
+                   f"{int(copied.sum())} test rows ({share:.0%}) are copies of training rows: they measure memory, not "
+                   "generalization" + (f"; on the other test rows the model scores {rest:.3f}." if rest is not None else "."),
+                   RULE, fix="drop the copied rows from the test file (or deduplicate before splitting) and score it again", **numbers)
