@@ -24,6 +24,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Experiment YAML (default: built-in quickstart settings).")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key: --set training.epochs=30 (repeatable).")]
+RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Ray's and TensorFlow's own log lines on the console (otherwise they go to runs/NAME/logs/).")]
 
 
@@ -147,9 +148,6 @@ def _finish(console, result) -> None:
                   f"— chosen on validation, tested once", highlight=False)
     console.print(f"report: {result.report_path} (and report.html)\nmodel:  {result.exp_dir / best['model']}\n"
                   f"took {result.seconds:.0f} s", highlight=False)
-
-
-RunsDirOpt = Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")]
 
 
 def _console():

@@ -6,12 +6,12 @@ Only typer and the errors are imported at module level: `gg-train --help` must s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
 
+from orchestrator import logfile
 from orchestrator.errors import GGError
 
 
@@ -27,9 +27,9 @@ def doctor_command(fail: Callable[[GGError], None], console: Callable[[], object
         features: Annotated[Optional[str], typer.Option(help="The columns the model takes, in its input order: a,b,c (default: its input names, else every numeric column).")] = None,
         name: Annotated[Optional[str], typer.Option(help="Folder for doctor.json under --runs-dir (default: doctor + timestamp).")] = None,
         runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where experiments live.")] = Path("runs"),
+        verbose: Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log lines on the console.")] = False,
     ) -> None:
         """Why does this saved model score low on this test file? Examines it as it is, trains nothing."""
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             from orchestrator import experiments
             from orchestrator.doctor.report import print_summary
@@ -43,4 +43,4 @@ def doctor_command(fail: Callable[[GGError], None], console: Callable[[], object
             return
         print_summary(console(), report, path)
 
-    return doctor
+    return logfile.for_command(doctor)

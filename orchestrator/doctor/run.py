@@ -52,6 +52,7 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
 
 def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Path]:
     """Examine, repair what is mechanical, then write runs_dir/name/doctor.md and doctor.json; returns (report, its path)."""
+    from orchestrator import logfile
     from orchestrator.doctor.repair import write_repair
     from orchestrator.experiments import experiment_dir
     from orchestrator.doctor.markdown import render
@@ -62,6 +63,7 @@ def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Pat
     folder = experiment_dir(runs_dir, name)  # the name is checked before any work
     report, exam = examine(request)
     folder.mkdir(parents=True)
+    logfile.attach(folder, "doctor.log")  # TensorFlow's lines, buffered until now, go on into this log
     confirmed = {f["cause"] for f in report["findings"] if f["verdict"] == "confirmed"}
     report["repaired"] = write_repair(exam, confirmed, folder)
     path = folder / REPORT_FILE
