@@ -40,7 +40,7 @@ def _fail(err: GGError) -> None:
     raise typer.Exit(2)
 
 
-def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[tuple[list[str], object]]:
+def _data_overrides(data: Optional[Path], label: Optional[str], test_data: Optional[Path] = None) -> list[tuple[list[str], object]]:
     """Typed values, not `k=v` text: a label `0` or `yes` stays the string the user typed."""
     sets: list[tuple[list[str], object]] = []
     if data is not None:
@@ -54,9 +54,8 @@ def _data_overrides(data: Optional[Path], label: Optional[str]) -> list[tuple[li
                             "pass a .csv, .parquet or .npz file, or a folder of images with one sub-folder per class")
         # Absolute, so that `gg-train resume` works from any directory.
         sets += [(["data", "source"], source), (["data", "path"], str(data.expanduser().resolve()))]
-    if label is not None:
-        sets.append((["data", "label"], label))
-    return sets
+    sets += [(["data", "label"], label)] if label is not None else []
+    return sets + ([(["data", "test_path"], str(test_data.expanduser().resolve()))] if test_data is not None else [])
 
 
 def _model_override(model: Optional[str]) -> list[tuple[list[str], object]]:
@@ -84,6 +83,7 @@ def launch(
     config: ConfigOpt = None,
     data: Annotated[Optional[Path], typer.Option(help="Your data: a .csv or .parquet table (text and empty cells welcome), an .npz with X and y, or a folder of images with one sub-folder per class.")] = None,
     label: Annotated[Optional[str], typer.Option(help="The label column of a table.")] = None,
+    test_data: Annotated[Optional[Path], typer.Option("--test-data", help="Your own test table (same columns as --data): the held-out split as given, never seen by a trial; train and validation are split from --data.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Your model: a saved .keras file (its architecture is trained afresh), or a builder path/to/models.py:build or package.module:build.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Experiment name (default: config name + timestamp).")] = None,
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where experiments live (default ./runs).")] = None,
@@ -104,7 +104,7 @@ def launch(
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
     try:
-        sets = _data_overrides(data, label) + _model_override(model) + _flag_overrides(
+        sets = _data_overrides(data, label, test_data) + _model_override(model) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
             storage=storage, workers_per_trial=workers_per_trial,

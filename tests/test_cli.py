@@ -91,6 +91,9 @@ def _case(name: str, tmp: Path) -> tuple[list[str], str, str]:
         return ["--epochs", "-3"], "config error", "training.epochs"
     if name == "missing_data":
         return ["--data", str(tmp / "absent.csv"), "--label", "y"], "data error", "not found"
+    if name == "missing_test_data":
+        data = ["--data", str(_csv(tmp / "d.csv", "a,b,y", _good_rows())), "--label", "y"]
+        return [*data, "--test-data", str(tmp / "absent.csv")], "data error", "--test-data"
     if name == "label_absent":
         return ["--data", str(_csv(tmp / "d.csv", "a,b,y", _good_rows())), "--label", "target"], "data error", "'target'"
     if name.startswith("builder_"):
@@ -114,7 +117,7 @@ def _case(name: str, tmp: Path) -> tuple[list[str], str, str]:
 
 
 BAD_INPUTS = ["missing_config", "yaml_syntax", "unknown_key", "dropout_out_of_range", "negative_epochs",
-              "missing_data", "label_absent", "inf_feature", "single_class",
+              "missing_data", "missing_test_data", "label_absent", "inf_feature", "single_class",
               "too_few_rows", "escape_dotdot", "escape_absolute", "unknown_suffix", *BAD_BUILDERS]
 
 

@@ -54,6 +54,9 @@ class DataConfig(Strict):
     source: Literal["synthetic", "csv", "parquet", "npz", "images"] = "synthetic"
     path: Path | None = None
     label: str | None = None
+    # csv / parquet: the user's own test file (`launch --test-data`), the held-out split as given; train
+    # and validation are then split from `path` alone (`data.test_file`).
+    test_path: Path | None = None
     image_size: tuple[int, int] | None = None  # images: (height, width) to resize to; None: the most common size
     # An image folder whose decoded pixels exceed this stays on disk: trials and the driver decode it
     # batch by batch, every epoch (data/image_files.py), instead of holding it in memory.
@@ -67,6 +70,8 @@ class DataConfig(Strict):
             raise ValueError(f"source '{self.source}' needs data.path (or --data FILE)")
         if self.source in ("csv", "parquet") and not self.label:
             raise ValueError(f"a {self.source.upper() if self.source == 'csv' else self.source.capitalize()} source needs data.label, the name of the label column (or --label COLUMN)")
+        if self.test_path is not None and self.source not in ("csv", "parquet"):
+            raise ValueError(f"data.test_path (--test-data) takes a CSV or Parquet table; a {self.source} source has no test file (an NPZ gives X_test/y_test)")
         if self.image_size is not None and min(self.image_size) < 1:
             raise ValueError("image_size must be two positive numbers (height, width)")
         return self

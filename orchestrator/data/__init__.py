@@ -24,7 +24,8 @@ def _encode_labels(raw: RawData) -> tuple[np.ndarray, np.ndarray | None, list[st
         raise DataError(f"the labels hold a single class ({str(classes[0])!r}); nothing to learn", "check the label column, or add rows of the other classes")
     codes = codes.astype(np.int32)
     y, y_test = codes[: len(raw.y)], (codes[len(raw.y):] if raw.y_test is not None else None)
-    unseen = set(np.unique(y_test).tolist()) - set(np.unique(y).tolist()) if y_test is not None else set()
+    fitted, held = (y[: len(y) - raw.n_test_file], y[len(y) - raw.n_test_file:]) if raw.n_test_file else (y, y_test)
+    unseen = set(np.unique(held).tolist()) - set(np.unique(fitted).tolist()) if held is not None else set()
     if unseen:
         raise DataError(f"the test set has classes never seen in training: {[str(classes[c]) for c in sorted(unseen)]}", "give the training data examples of every class")
     return y, y_test, [str(c) for c in classes]
@@ -47,7 +48,9 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     """Read, validate and split the configured data; every failure is one `DataError` line."""
     raw = read_source(cfg, seed)
     y, y_test, class_names = _encode_labels(raw)
-    train, val, test = stratified_split(raw.x, y, cfg.split, seed, with_test=raw.x_test is None)
+    fitted = len(y) - raw.n_test_file  # the user's own test file, if any, is the last rows (`data.test_file`)
+    train, val, test = stratified_split(raw.x, y[:fitted], cfg.split, seed, with_test=raw.x_test is None and not raw.n_test_file)
+    test = np.arange(fitted, len(y)) if raw.n_test_file else test
     x, names, encoding, raw_test = raw.x, raw.feature_names, None, None
     if raw.frame is not None:
         x, names, encoding, raw_test = _encoded(raw, train, test)
@@ -55,5 +58,6 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     test_split = Split(x[test], y[test]) if test is not None else Split(raw.x_test, y_test)
     if len(test_split) == 0:
         raise DataError("the test set is empty", "give X_test/y_test some rows, or leave them out")
-    return Dataset(splits[0], splits[1], test_split, class_names, names, raw.source, test_given=test is None,
-                   encoding=encoding, raw_test=raw_test)
+    test_file = str(cfg.test_path) if raw.n_test_file else (str(cfg.path) if test is None else None)
+    return Dataset(splits[0], splits[1], test_split, class_names, names, raw.source, test_given=test_file is not None,
+                   encoding=encoding, raw_test=raw_test, test_file=test_file)

@@ -247,6 +247,10 @@ def run_checks(dataset: Dataset) -> list[dict]:
     checks = [check(dataset) for check in CHECKS]
     if dataset.encoding is not None:  # a table with text or empty cells: which columns the encoding left out
         checks.append(check_dropped_columns(dataset.encoding))
+    if dataset.test_given:  # a test file from elsewhere may come from another population (`data.test_file`)
+        from orchestrator.data.test_file import check_covariate_shift
+
+        checks.append(check_covariate_shift(dataset))
     return checks
 
 

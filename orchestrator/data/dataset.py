@@ -49,6 +49,7 @@ class Dataset:
     # the test split's raw columns by input name, which the exported model is proven on.
     encoding: dict | None = None
     raw_test: dict | None = None
+    test_file: str | None = None  # where the test rows come from when the user gave them (else cut from the data)
 
     @property
     def generated_features(self) -> frozenset[str]:
@@ -99,6 +100,8 @@ class Dataset:
             "encoding": self.encoding,
             "class_names": self.class_names,
             "test_given": self.test_given,
+            "test_from": "file" if self.test_given else "split",
+            "test_path": self.test_file,
             "n_train": len(self.train),
             "n_val": len(self.val),
             "n_test": len(self.test),

@@ -29,6 +29,7 @@ class RawData:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     frame: object | None = None  # a pandas DataFrame of raw feature columns (text, empty cells)
+    n_test_file: int = 0  # the last rows of x / frame / y are the user's own test file (`data.test_file`)
 
 
 def synthetic(cfg: DataConfig, seed: int) -> RawData:
@@ -58,7 +59,7 @@ def _require_file(path: Path, kind: str) -> None:
         raise DataError(f"data path '{path}' is not a file", f"pass a {kind} file with --data")
 
 
-def _check_finite(x: np.ndarray, names: list[str], where: str) -> None:
+def check_finite(x: np.ndarray, names: list[str], where: str) -> None:
     """No NaN or inf, and nothing so large that float32 features or their variance overflow."""
     bad = ~np.isfinite(x)
     if bad.any():
@@ -149,7 +150,7 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
         return RawData(None, y, names, source, frame=frame)
     x = frame.to_numpy(dtype=np.float32)  # a value beyond float32's range becomes inf and is named below
     del frame
-    _check_finite(x, names, str(path))
+    check_finite(x, names, str(path))
     return RawData(x, y, names, source)
 
 
@@ -204,7 +205,7 @@ def read_npz(cfg: DataConfig) -> RawData:
     for xs, ys, what in [(x, y, "X/y")] + ([(arrays["X_test"], arrays["y_test"], "X_test/y_test")] if has_test else []):
         if ys.ndim != 1 or len(ys) != len(xs):
             raise DataError(f"{what} in {path}: labels must be 1-D with one per row, got {ys.shape} for {xs.shape[0]} rows", "save y as a 1-D array")
-        _check_finite(xs.astype(np.float64), names, f"{path} {what}")
+        check_finite(xs.astype(np.float64), names, f"{path} {what}")
     if has_test and arrays["X_test"].shape[1] != x.shape[1]:
         raise DataError(f"X_test has {arrays['X_test'].shape[1]} features but X has {x.shape[1]}", "give both the same columns")
     return RawData(
@@ -243,6 +244,10 @@ def read_source(cfg: DataConfig, seed: int) -> RawData:
     if cfg.source == "synthetic":
         return synthetic(cfg, seed)
     if cfg.source in ("csv", "parquet"):
+        if cfg.test_path is not None:
+            from orchestrator.data.test_file import read_with_test_file
+
+            return read_with_test_file(cfg)
         return read_table(cfg)
     if cfg.source == "images":
         return read_images(cfg)

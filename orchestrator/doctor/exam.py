@@ -13,9 +13,9 @@ from typing import Callable
 
 import numpy as np
 
+from orchestrator.data.drift import sample_rows
 from orchestrator.doctor import scores
 from orchestrator.doctor.loading import UserModel
-from orchestrator.doctor.references import sample_rows
 from orchestrator.doctor.tables import DoctorData
 from orchestrator.doctor.thresholds import EXAMINED_TRAIN_ROWS, MECHANICAL_GAIN
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from orchestrator.data.drift import FIT_THREADS as REFERENCE_THREADS  # one OpenMP thread: why in data.drift
+from orchestrator.data.drift import sample_rows
 from orchestrator.doctor.scores import wilson
 
-# OpenMP threads for the references. Gradient-boosted trees on 1,000 rows took 30 s with OpenMP's
-# default threads on a busy 2-core machine (its workers spin-wait for cores others hold) and 0.6 s
-# with one: the references are small fits, so one thread is the dependable choice.
-REFERENCE_THREADS = 1
 from orchestrator.doctor.thresholds import REFERENCE_TRAIN_ROWS, SEED
 
 
@@ -24,13 +22,6 @@ def matrix(x) -> np.ndarray:
     if isinstance(x, dict):
         return np.concatenate([np.asarray(v, dtype=np.float32).reshape(len(v), -1) for v in x.values()], axis=1)
     return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-
-
-def sample_rows(n: int, cap: int) -> np.ndarray:
-    """A fixed uniform sample of at most `cap` row indices, in order."""
-    if n <= cap:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(SEED).choice(n, cap, replace=False))
 
 
 def _models():

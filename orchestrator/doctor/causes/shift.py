@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from orchestrator.data.drift import SHIFT_ROWS, origin_scores, sample_rows, tells_apart
 from orchestrator.doctor.exam import Exam, finding
-from orchestrator.doctor.references import REFERENCE_THREADS, matrix, sample_rows
-from orchestrator.doctor.thresholds import (CLASS_MIX_ACCURACY_DROP, REFERENCE_TRAIN_ROWS, SEED, SHIFT_ACCURACY_GAP,
-                                             SHIFT_AUC, SHIFT_FOLDS)
+from orchestrator.doctor.references import matrix
+from orchestrator.doctor.thresholds import CLASS_MIX_ACCURACY_DROP, SEED, SHIFT_ACCURACY_GAP, SHIFT_AUC
 
 COVARIATE_RULE = (f"confirmed when gradient-boosted trees tell training rows from test rows with cross-validated ROC-AUC of "
                   f"at least {SHIFT_AUC} (beyond two standard deviations of its folds from 0.5) and the model's accuracy on "
@@ -22,24 +22,6 @@ LABEL_RULE = ("confirmed when a class's share differs between training and test 
               f"p < 0.05) and the model's per-class accuracy on training rows, weighted by the test shares, is at least "
               f"{CLASS_MIX_ACCURACY_DROP} below the same weighted by the training shares")
 SHOWN_COLUMNS = 5
-
-
-def _origin_scores(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """Out-of-fold P(test) for each test row, and the ROC-AUC of each fold."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-    from threadpoolctl import threadpool_limits
-
-    x = np.concatenate([x_train, x_test])
-    origin = np.r_[np.zeros(len(x_train)), np.ones(len(x_test))]
-    p_test, aucs = np.zeros(len(x)), []
-    with threadpool_limits(REFERENCE_THREADS):
-        for fit, held in StratifiedKFold(SHIFT_FOLDS, shuffle=True, random_state=SEED).split(x, origin):
-            model = HistGradientBoostingClassifier(max_iter=50, random_state=SEED).fit(x[fit], origin[fit])
-            p_test[held] = model.predict_proba(x[held])[:, 1]
-            aucs.append(float(roc_auc_score(origin[held], p_test[held])))
-    return p_test[len(x_train):], aucs
 
 
 def _drifting_columns(exam: Exam, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, float]:
@@ -55,17 +37,17 @@ def _drifting_columns(exam: Exam, x_train: np.ndarray, x_test: np.ndarray) -> di
 def covariate_shift(exam: Exam) -> dict:
     if not exam.has("train"):
         return finding("covariate_shift", "cannot_tell", "Needs the training rows (--data) to compare test rows with.", COVARIATE_RULE)
-    x_train = matrix(exam.data.splits["train"].x)[sample_rows(len(exam.y("train")), REFERENCE_TRAIN_ROWS)]
-    tested = sample_rows(len(exam.y("test")), REFERENCE_TRAIN_ROWS)  # both sides capped: a fixed cost at any size
+    x_train = matrix(exam.data.splits["train"].x)[sample_rows(len(exam.y("train")), SHIFT_ROWS, SEED)]
+    tested = sample_rows(len(exam.y("test")), SHIFT_ROWS, SEED)  # both sides capped: a fixed cost at any size
     x_test = matrix(exam.x("test"))[tested]
-    p_test, aucs = _origin_scores(x_train, x_test)
+    p_test, aucs = origin_scores(x_train, x_test, SEED)
     auc, noise = float(np.mean(aucs)), float(np.std(aucs))
     correct = (exam.read(exam.raw("test")).argmax(axis=1) == exam.y_examined("test"))[tested]
     like = p_test <= np.median(p_test)
     acc_like, acc_unlike = float(correct[like].mean()), float(correct[~like].mean()) if (~like).any() else float("nan")
     numbers = {"roc_auc": auc, "roc_auc_std": noise, "drifting_columns": _drifting_columns(exam, x_train, x_test),
                "test_accuracy_like_training": acc_like, "test_accuracy_unlike_training": acc_unlike}
-    if auc < SHIFT_AUC or auc - 2 * noise <= 0.5:
+    if not tells_apart(auc, noise):
         return finding("covariate_shift", "ruled_out", f"Test rows look like training rows (ROC-AUC {auc:.2f} ± {noise:.2f} "
                        "for telling them apart).", COVARIATE_RULE, **numbers)
     columns = ", ".join(numbers["drifting_columns"])
