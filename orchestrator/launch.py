@@ -65,8 +65,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     """Run the experiment; with `dry_run`, every check up to the first trial, the plan printed, and None."""
     console = console or Console(stderr=True)
     started = time.monotonic()
-    if config.data.path is not None and not config.data.path.is_absolute():  # resume from any directory
-        config = config.model_copy(update={"data": config.data.model_copy(update={"path": config.data.path.resolve()})})
+    config = config.model_copy(update={"data": config.data.absolute()})  # resume from any directory
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)

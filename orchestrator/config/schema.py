@@ -64,6 +64,11 @@ class DataConfig(Strict):
     synthetic: SyntheticConfig = SyntheticConfig()
     split: SplitConfig = SplitConfig()
 
+    def absolute(self) -> "DataConfig":
+        """The data and test file paths made absolute, so that `gg-train resume` works from any directory."""
+        paths = {k: getattr(self, k).resolve() for k in ("path", "test_path") if getattr(self, k) is not None}
+        return self.model_copy(update=paths)
+
     @model_validator(mode="after")
     def _source_needs(self) -> "DataConfig":
         if self.source != "synthetic" and self.path is None:

@@ -96,3 +96,10 @@ def test_the_test_file_is_checked_against_training(tmp_path):
     test.to_csv(paths["test"], index=False)
     same = {c["name"]: c for c in run_checks(_load(paths["train"], paths["test"]))}
     assert same["covariate_shift"]["status"] == "ok", same["covariate_shift"]
+
+
+def test_relative_paths_become_absolute_for_resume(tmp_path, monkeypatch):
+    """launch records the config with absolute paths (`DataConfig.absolute`): resume runs from anywhere."""
+    monkeypatch.chdir(tmp_path)
+    cfg = DataConfig(source="csv", path="train.csv", label="type", test_path="test.csv").absolute()
+    assert (cfg.path, cfg.test_path) == (tmp_path / "train.csv", tmp_path / "test.csv")
