@@ -51,11 +51,12 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
 
 
 def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Path]:
-    """Examine, repair what is mechanical, then write runs_dir/name/doctor.md and doctor.json; returns (report, its path)."""
+    """Examine, repair what is mechanical, then write runs_dir/name/doctor.md, doctor.html and doctor.json; returns (report, its path)."""
     from orchestrator import logfile
     from orchestrator.doctor.repair import write_repair
     from orchestrator.experiments import experiment_dir
     from orchestrator.doctor.markdown import render
+    from orchestrator.doctor.page import render_html
     from orchestrator.files import write_bytes_atomic, write_json_atomic
 
     if (Path(runs_dir) / name).exists():  # the doctor never replaces a folder: launch's --overwrite is not offered here
@@ -68,5 +69,6 @@ def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Pat
     report["repaired"] = write_repair(exam, confirmed, folder)
     path = folder / REPORT_FILE
     write_bytes_atomic(folder / "doctor.md", render(report).encode("utf-8"))
+    write_bytes_atomic(folder / "doctor.html", render_html(report).encode("utf-8"))
     write_json_atomic(path, report)
     return report, path

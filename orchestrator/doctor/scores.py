@@ -66,9 +66,10 @@ def accuracy(y: np.ndarray, proba: np.ndarray) -> float:
 
 def split_scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
     """`results.metrics.classification_metrics` with Wilson intervals for accuracy and each class's recall."""
-    from orchestrator.results.metrics import classification_metrics
+    from orchestrator.results.metrics import classification_metrics, confusion
 
     scores = classification_metrics(y, proba, n_classes)
+    scores["confusion_matrix"] = confusion(y, proba, n_classes)  # rows: the file's labels; columns: the model's answers
     correct = int(np.sum(proba.argmax(axis=1) == y))
     scores["accuracy_interval"] = wilson(correct, len(y))
     pred = proba.argmax(axis=1)

@@ -20,7 +20,7 @@ def draw_plots(report: dict) -> dict[str, bytes | None]:
             "confusion": _confusion(report), "training_size": _training_size(get(report, "diagnosis", "learning_curve"))}
 
 
-def _png(fig) -> bytes:
+def figure_png(fig) -> bytes:
     fig.savefig(buffer := io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
     return buffer.getvalue()
 
@@ -49,7 +49,7 @@ def _learning_curves(variants: list[dict]) -> bytes | None:
     for ax in axes[len(with_history):]:
         ax.set_visible(False)
     axes[0].set_ylabel("loss"), axes[0].legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _training_size(curve) -> bytes | None:
@@ -69,7 +69,7 @@ def _training_size(curve) -> bytes | None:
     ax.set(xlabel="training rows", ylabel="score", title=f"{(curve or {}).get('variant', '')}: score vs training rows")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _gap_chart(variants: list[dict], best) -> bytes | None:
@@ -90,12 +90,11 @@ def _gap_chart(variants: list[dict], best) -> bytes | None:
         ax.text(g, i, f" {g:+.3f}", va="center", ha="left" if g >= 0 else "right", fontsize=9)
     ax.set_xlabel("train − test accuracy")
     ax.margins(x=0.15)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _confusion(report: dict) -> bytes | None:
     import numpy as np
-    from matplotlib.figure import Figure
 
     try:
         cm = np.asarray(get(report, "best", "test", "confusion_matrix") or [], dtype=float)
@@ -103,7 +102,15 @@ def _confusion(report: dict) -> bytes | None:
         return None
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
         return None
-    k, names = cm.shape[0], class_names(report, cm.shape[0])
+    return confusion_png(cm, class_names(report, cm.shape[0]))
+
+
+def confusion_png(cm, names: list[str], ylabel: str = "true") -> bytes:
+    """A k x k confusion matrix (rows `ylabel`, columns predicted) with its counts written in."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    k = cm.shape[0]
     side = max(3.6, 0.55 * k + 2.2)
     fig = Figure(figsize=(side, side * 0.9), layout="constrained")
     ax = fig.subplots()
@@ -111,8 +118,8 @@ def _confusion(report: dict) -> bytes | None:
     fig.colorbar(image, ax=ax, shrink=0.8)
     ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
     ax.set_yticks(range(k), names)
-    ax.set(xlabel="predicted", ylabel="true")
+    ax.set(xlabel="predicted", ylabel=ylabel)
     if k <= 20:
         for (i, j), count in np.ndenumerate(cm):
             ax.text(j, i, f"{count:g}", ha="center", va="center", color="white" if count > cm.max() / 2 else "black")
-    return _png(fig)
+    return figure_png(fig)
