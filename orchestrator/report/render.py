@@ -97,8 +97,10 @@ def _tables(report: dict) -> list[tuple]:
     blocks: list[tuple] = []
     data = report.get("data") or {}
     if data:
+        given = (f" The test rows are your own file {data['test_path']}, every row as given, never seen by a trial; train "
+                 "and validation were split from the data." if data.get("test_from") == "file" and data.get("test_path") else "")
         blocks += [("h", 2, "Data"), ("p", f"Source {data.get('source', '?')}: {data.get('n_train', '?')} train / "
-                   f"{data.get('n_val', '?')} val / {data.get('n_test', '?')} test rows.")]
+                   f"{data.get('n_val', '?')} val / {data.get('n_test', '?')} test rows.{given}")]
     checks = [c for c in data.get("checks") or [] if isinstance(c, dict)]
     if checks:
         blocks.append(("table", ["check", "status", "message"], [[str(c.get(k, "")) for k in ("name", "status", "message")] for c in checks]))

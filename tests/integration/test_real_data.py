@@ -128,3 +128,4 @@ def test_pima_with_its_own_test_file(ray_local, tmp_path):
     assert report["data"]["n_train"] + report["data"]["n_val"] == 200
     assert sum(map(sum, report["best"]["test"]["confusion_matrix"])) == 332  # the winner was scored on every test row
     assert "covariate_shift" in {c["name"] for c in report["data"]["checks"]}
+    assert f"your own file {paths['test']}, every row as given" in (tmp_path / "runs" / "pima" / "report.md").read_text()

@@ -121,3 +121,12 @@ def test_bad_confusion_matrix_is_skipped_not_fatal(sample, tmp_path):
     written, md, page = outputs(report, tmp_path)
     assert "confusion" not in written and "## Confusion matrix" not in md
     assert "&lt;cat&gt;" in page  # per-class table uses the (escaped) class names
+
+
+def test_the_data_section_says_the_test_rows_are_the_users_own_file(sample, tmp_path):
+    given = copy.deepcopy(sample)
+    given["data"].update(test_from="file", test_path="/data/Pima.te.csv")
+    _, md, page = outputs(given, tmp_path)
+    assert "your own file /data/Pima.te.csv, every row as given" in md and "/data/Pima.te.csv" in page
+    _, md, _ = outputs(sample, tmp_path)
+    assert "your own file" not in md
