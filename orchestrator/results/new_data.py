@@ -100,7 +100,8 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
             raise DataError(f"the new images are {list(raw.x.shape[1:])} but the model was trained on {described['input_shape']}",
                             "give images of the training size (an image folder is resized with data.image_size)")
         return raw.x, raw.x, raw.y
-    if raw.x.ndim != 2 or raw.x.shape[1] != len(names) or (source != "npz" and set(raw.feature_names) != set(names)):
+    # a table's extra columns (the row index training dropped) are left out by name, as for an encoded table
+    if raw.x.ndim != 2 or (raw.x.shape[1] != len(names) if source == "npz" else not set(names) <= set(raw.feature_names)):
         raise DataError(f"the new data has features {raw.feature_names[:6]}… but the model was trained on {names[:6]}…",
                         "give the same feature columns as the training data")
     x = raw.x[:, [raw.feature_names.index(n) for n in names]] if source != "npz" else raw.x
