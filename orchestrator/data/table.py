@@ -34,9 +34,7 @@ OOV = "<OOV>"
 # markers ('?', 'n/a'), is numeric with those markers read as empty cells.
 NUMERIC_SHARE = 0.9
 MAX_MISSING_TOKENS = 3
-# Names Keras gives the operations the encoder uses: an input with one of these names would clash
-# with an operation in the same model ("All operation names should be unique"), so such inputs get
-# the same "c_" prefix as names starting with a digit.
+# Why a column is dropped, as the report says it (`checks.check_dropped_columns`); "index": `data.row_index`.
 REASONS = {"id": "an id: every value differs", "index": "a row index: distinct whole numbers in file order or a shuffled range",
            "constant": "constant", "empty": "empty in every training row"}
 
@@ -108,8 +106,7 @@ def _as_number(series: pd.Series, name: str, tokens=(), unparsed_empty: bool = F
 
     Text that parses as a number is accepted: a numeric column read from a CSV with a stray blank
     or quoted cell arrives as text. Text that does not parse is a user error in new data, not a
-    silent NaN; `unparsed_empty` reads it as an empty cell (the launch's own validation and test
-    rows, whose odd cells must not decide anything, see `fit_encoding`)."""
+    silent NaN; `unparsed_empty`: an empty cell (validation and test rows, see `fit_encoding`)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
     if _is_number_dtype(series.dtype):
@@ -134,8 +131,7 @@ def _as_number(series: pd.Series, name: str, tokens=(), unparsed_empty: bool = F
 
 
 def _fit_numeric(values: np.ndarray) -> dict | str:
-    """Median fill and missing indicator of a numeric column (float64, NaN for empty), or the reason
-    it is dropped."""
+    """Median fill and missing indicator of a numeric column (NaN for empty), or why it is dropped."""
     present = values[~np.isnan(values)]
     if len(present) == 0:
         return "empty"
@@ -146,14 +142,10 @@ def _fit_numeric(values: np.ndarray) -> dict | str:
 
 
 def _fit_mostly_numeric(series: pd.Series, name: str, inferred_types: bool) -> dict | str | None:
-    """A text column whose training cells are numbers but for a marker or two ('?', 'n/a', '-'): the
-    classic way a table spells "unknown". Numeric, with the markers read as empty cells (and named,
-    so the report can say so), instead of 50 one-hot levels of digits. None: a real text column.
-
-    With `inferred_types` (a CSV) a column is text only because pandas met a cell somewhere, maybe
-    in a validation or test row, that did not parse: training cells that are all numbers make it
-    numeric. A typed source (Parquet, a DataFrame) that stores numbers as text (zip codes, grades)
-    made that choice deliberately: text."""
+    """A text column whose training cells are numbers but for a marker or two ('?', 'n/a', '-'), the
+    classic way a table spells "unknown": numeric, the markers named and read as empty cells. None:
+    a real text column. All numbers is numeric too when pandas `inferred_types` (a CSV: one odd cell
+    anywhere makes a column text); a typed source storing numbers as text (zip codes) meant text."""
     text = _text_series(series)
     filled = text[text != ""]
     parsed = pd.to_numeric(filled, errors="coerce")
@@ -162,9 +154,7 @@ def _fit_mostly_numeric(series: pd.Series, name: str, inferred_types: bool) -> d
     if not len(filled) or numeric.mean() < NUMERIC_SHARE or len(tokens) > MAX_MISSING_TOKENS or not (tokens or inferred_types):
         return None
     fitted = _fit_numeric(_as_number(series, name, tokens))
-    if isinstance(fitted, str) or not tokens:
-        return fitted
-    return {**fitted, "indicator": True, "missing_tokens": tokens}
+    return fitted if isinstance(fitted, str) or not tokens else {**fitted, "indicator": True, "missing_tokens": tokens}
 
 
 def _fit_categorical(series: pd.Series) -> dict | str:
@@ -196,19 +186,7 @@ def _column_map(frame: pd.DataFrame) -> dict[str, object]:
     return labels
 
 
-def _fit_column(whole: pd.Series, train: pd.Series, name: str, inferred_types: bool) -> dict | str:
-    """One column's encoding, or the reason it is dropped. Its kind comes from the training cells
-    (a stray cell in a test row must not turn a numeric column into text); only the row-index rule
-    reads the whole column, because it is about the file's shape, not about values."""
-    if _is_number_dtype(whole.dtype) and is_row_index(whole.to_numpy(dtype=np.float64, na_value=np.nan)):
-        return "index"
-    if _is_number_dtype(train.dtype):
-        return _fit_numeric(_as_number(train, name))
-    return _fit_mostly_numeric(train, name, inferred_types) or _fit_categorical(train)
-
-
 def refuse_no_feature(dropped: list[dict]) -> None:
-    """One line naming the dropped columns when none is left to train on."""
     reasons = ", ".join(f"{d['name']!r} ({REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
     raise DataError(f"no column can be used as a feature: {reasons}",
                     "give the data at least one column whose values vary between training rows")
@@ -216,14 +194,20 @@ def refuse_no_feature(dropped: list[dict]) -> None:
 
 def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray, inferred_types: bool = False) -> dict:
     """Fit the encoding (JSON-safe dict) on `frame.iloc[train_rows]` only; see the module docstring.
-    `inferred_types`: the frame comes from a CSV, whose column types pandas guessed from every row.
 
     Columns that cannot help a model (ids, row indexes, constants, all-empty) are dropped here, with
     the reason, so the report can say so instead of the model silently wasting capacity on them."""
     train = frame.iloc[np.asarray(train_rows)]
     kept, dropped = [], []
     for name, label in _column_map(frame).items():
-        fitted = _fit_column(frame[label], train[label], name, inferred_types)
+        # The kind comes from the training cells (a stray cell in a test row must not make a column
+        # text); only the row-index rule reads the whole column: it is about the file, not the values.
+        whole, series = frame[label], train[label]
+        if _is_number_dtype(whole.dtype) and is_row_index(whole.to_numpy(dtype=np.float64, na_value=np.nan)):
+            fitted = "index"
+        else:
+            fitted = (_fit_numeric(_as_number(series, name)) if _is_number_dtype(series.dtype)
+                      else _fit_mostly_numeric(series, name, inferred_types) or _fit_categorical(series))
         if isinstance(fitted, str):
             dropped.append({"name": name, "reason": fitted})
         else:
@@ -263,8 +247,7 @@ def raw_inputs(frame: pd.DataFrame, encoding: dict, unparsed_empty: bool = False
     for col in encoding["columns"]:
         series = frame[labels[col["name"]]]
         if col["kind"] == "numeric":
-            values = _as_number(series, col["name"], col.get("missing_tokens", ()), unparsed_empty)
-            out[col["input"]] = values.astype(np.float32).reshape(-1, 1)
+            out[col["input"]] = _as_number(series, col["name"], col.get("missing_tokens", ()), unparsed_empty).astype(np.float32).reshape(-1, 1)
         else:
             out[col["input"]] = _as_text(series).reshape(-1, 1)
     return out
