@@ -197,7 +197,8 @@ def launch(table: dict, folder: Path, address: str) -> dict:
         said = [line for line in lines if re.match(r"^[a-z ]+error: ", line)]
         return {"outcome": "refused", "seconds": seconds, "line": said[-1] if said else (lines[-1] if lines else "exit 2")}
     tail = next((line for line in reversed(lines) if re.match(r"^\w+(Error|Exception)\b", line)), lines[-1] if lines else "")
-    return {"outcome": "crashed", "seconds": seconds, "line": f"exit {code}: {tail}", "output": output[-4000:]}
+    what = "a traceback in the output" if "Traceback" in output else "no traceback"
+    return {"outcome": "crashed", "seconds": seconds, "line": f"exit {code}, {what}: {tail}", "output": output[-4000:]}
 
 
 def markdown(results: list[dict]) -> str:
