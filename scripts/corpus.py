@@ -229,10 +229,10 @@ def main() -> int:
                   f"({table['classes']} classes), {result['seconds']:.0f} s: {result['outcome']}: {result['line']}", flush=True)
             if result["outcome"] == "crashed":
                 print(result.get("output", ""), flush=True)
+            if args.markdown:  # after every table, so an interrupted run keeps what it found
+                args.markdown.write_text(markdown(results), encoding="utf-8")
     counts = {k: sum(r["outcome"] == k for r in results) for k in ("trained", "refused", "crashed")}
     print(f"corpus: {len(results)} tables: {counts['trained']} trained, {counts['refused']} refused, {counts['crashed']} crashed")
-    if args.markdown:
-        args.markdown.write_text(markdown(results), encoding="utf-8")
     if not args.keep:
         import shutil
 

@@ -135,7 +135,7 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
     if cfg.label not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:12])) + (" …" if len(frame.columns) > 12 else "")
         raise DataError(f"label column '{cfg.label}' is not in {path} (columns: {shown})", "pass the right name with --label COLUMN")
-    frame, labels, unlabelled = _labelled_rows(frame, cfg.label)
+    frame, labels, unlabelled = _labelled_rows(pd, frame, cfg.label)
     if frame.shape[1] == 0:
         raise DataError(f"{path} has no feature columns besides '{cfg.label}'", "add feature columns")
     y = labels.to_numpy()
@@ -156,13 +156,13 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
     return RawData(x, y, names, source, **table)
 
 
-def _labelled_rows(frame, label: str):
+def _labelled_rows(pd, frame, label: str):
     """(feature frame, labels, how many rows were set aside): a row whose label cell is empty (or
     blank text) cannot be trained or tested on, and one such row must not refuse the whole table."""
     labels = frame.pop(label)
     empty = labels.isna().to_numpy()
-    if labels.dtype == object:
-        empty |= labels.astype(str).str.strip().eq("").to_numpy()
+    if labels.dtype == object or pd.api.types.is_string_dtype(labels.dtype):
+        empty = empty | labels.astype(str).str.strip().eq("").to_numpy()
     if empty.all():
         raise DataError(f"label column '{label}' is empty in every row", "fill in the labels, or pass another column with --label")
     if empty.any():

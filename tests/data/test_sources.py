@@ -169,7 +169,7 @@ def test_csv_rows_with_an_empty_label_are_set_aside_and_counted(tmp_path):
     a, b = features(30)
     labels = ["yes", "no"] * 15
     labels[5] = ""
-    labels[9] = ""
+    labels[9] = " "  # blank text is no label either
     path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "label": labels})
     ds = load_dataset(csv_cfg(path), seed=0)
     assert len(ds.train) + len(ds.val) + len(ds.test) == 28 and ds.describe()["unlabelled_rows"] == 2
