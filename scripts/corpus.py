@@ -191,7 +191,7 @@ def launch(table: dict, folder: Path, address: str) -> dict:
         if (report.get("export") or {}).get("verified"):
             best = report["best"]
             return {"outcome": "trained", "seconds": seconds,
-                    "line": f"trained, export verified; {best['variant']} test accuracy {best['test']['accuracy']:.3f}"}
+                    "line": f"export verified; {best['variant']} test accuracy {best['test']['accuracy']:.3f}"}
         return {"outcome": "crashed", "seconds": seconds, "line": "exit 0 but the export is not verified"}
     if code == 2 and "Traceback" not in output:
         said = [line for line in lines if re.match(r"^[a-z ]+error: ", line)]

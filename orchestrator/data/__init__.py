@@ -47,7 +47,7 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     """Read, validate and split the configured data; every failure is one `DataError` line."""
     raw = read_source(cfg, seed)
     y, y_test, class_names = _encode_labels(raw)
-    train, val, test = stratified_split(raw.x, y, cfg.split, seed, with_test=raw.x_test is None)
+    train, val, test = stratified_split(raw.x, y, cfg.split, seed, with_test=raw.x_test is None, class_names=class_names)
     x, names, encoding, raw_test, dropped = raw.x, raw.feature_names, None, None, []
     if raw.frame is not None:
         x, names, encoding, raw_test = _encoded(raw, train, test)

@@ -433,3 +433,11 @@ def test_new_rows_read_a_models_text_columns_as_text_so_007_stays_007(tmp_path):
     path = write_csv(tmp_path / "new.csv", {"size": ["007", "0.1", "12"], "a": [1.0, 2.0, 3.0], "label": [0, 1, 0]})
     raw = read_table(csv_cfg(path), keep_frame=True, text_columns=("size",))
     assert raw.frame["size"].tolist() == ["007", "0.1", "12"]
+
+
+def test_csv_a_class_too_rare_to_stratify_is_named_by_its_label(tmp_path):
+    """'class 6 has only 2 rows' sends a user counting codes; the label's own value says which rows to fix."""
+    a, b = features(42)
+    labels = ["America/Chicago"] * 20 + ["America/New_York"] * 20 + ["Pacific/Honolulu"] * 2
+    path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "tz": labels})
+    data_error(csv_cfg(path, "tz"), r"class 'Pacific/Honolulu' has only 2 row\(s\); a stratified split needs at least 3")
