@@ -207,11 +207,11 @@ def check_non_finite(dataset: Dataset) -> dict:
                   "them, or training will produce NaN losses.", nums)
 
 
-def check_dropped_columns(encoding: dict) -> dict:
-    """A data check naming the columns the encoding dropped and why, so a user who expected a
-    column to matter sees at once that the model never saw it."""
-    dropped = encoding["dropped"]
-    markers = {c["name"]: c["missing_tokens"] for c in encoding["columns"] if c.get("missing_tokens")}
+def check_dropped_columns(dropped: list[dict], encoding: dict | None = None) -> dict:
+    """A data check naming the columns left out and why (by the encoding, or the row-index rule on a
+    complete numeric table), so a user who expected a column to matter sees at once that the model
+    never saw it."""
+    markers = {c["name"]: c["missing_tokens"] for c in (encoding or {}).get("columns", ()) if c.get("missing_tokens")}
     if not dropped:
         message = "No column was dropped: every column varies between training rows and none is an id."
     else:
@@ -245,13 +245,22 @@ def run_checks(dataset: Dataset) -> list[dict]:
     if is_image(dataset):
         return [_not_for_images(TABLE_ONLY[c], dataset) if c in TABLE_ONLY else c(dataset) for c in CHECKS]
     checks = [check(dataset) for check in CHECKS]
-    if dataset.encoding is not None:  # a table with text or empty cells: which columns the encoding left out
-        checks.append(check_dropped_columns(dataset.encoding))
+    if dataset.encoding is not None or dataset.dropped_columns:  # a table: which columns the model never saw
+        checks.append(check_dropped_columns(dataset.dropped_columns, dataset.encoding))
+    if dataset.unlabelled_rows:
+        checks.append(check_unlabelled_rows(dataset.unlabelled_rows))
     if dataset.test_given:  # a test file from elsewhere may come from another population (`data.test_file`)
         from orchestrator.data.test_file import check_covariate_shift
 
         checks.append(check_covariate_shift(dataset))
     return checks
+
+
+def check_unlabelled_rows(count: int) -> dict:
+    """Rows whose label cell is empty are set aside when the table is read: say how many, since
+    neither training nor the test score includes them."""
+    return _check("unlabelled_rows", "warn", f"Set aside {count} row(s) whose label cell is empty: they cannot be "
+                  "trained or tested on; fill in their labels to use them.", {"unlabelled_rows": count})
 
 
 def check_new_data(x: np.ndarray, y: np.ndarray, mean: np.ndarray | None, var: np.ndarray | None, names: list[str],

@@ -49,6 +49,9 @@ class Dataset:
     # the test split's raw columns by input name, which the exported model is proven on.
     encoding: dict | None = None
     raw_test: dict | None = None
+    # Table columns left out, with the reason (`table.REASONS`), on either path; rows set aside for an empty label.
+    dropped_columns: list[dict] = field(default_factory=list)
+    unlabelled_rows: int = 0
     test_file: str | None = None  # where the test rows come from when the user gave them (else cut from the data)
 
     @property
@@ -98,6 +101,8 @@ class Dataset:
             "n_features": int(np.prod(self.input_shape)),
             "feature_names": self.feature_names,
             "encoding": self.encoding,
+            "dropped_columns": self.dropped_columns,
+            "unlabelled_rows": self.unlabelled_rows,
             "class_names": self.class_names,
             "test_given": self.test_given,
             "test_from": "file" if self.test_given else "split",

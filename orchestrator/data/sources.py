@@ -29,6 +29,11 @@ class RawData:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     frame: object | None = None  # a pandas DataFrame of raw feature columns (text, empty cells)
+    # A CSV or Parquet table: its columns have names a user knows, so a row-index column can be named and dropped.
+    is_table: bool = False
+    # A CSV: pandas guessed each column's type from every row, test rows included (see `table.fit_encoding`).
+    inferred_types: bool = False
+    unlabelled: int = 0  # rows set aside because their label cell is empty
     n_test_file: int = 0  # the last rows of x / frame / y are the user's own test file (`data.test_file`)
 
 
@@ -132,9 +137,7 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
     if cfg.label not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:12])) + (" …" if len(frame.columns) > 12 else "")
         raise DataError(f"label column '{cfg.label}' is not in {path} (columns: {shown})", "pass the right name with --label COLUMN")
-    labels = frame.pop(cfg.label)
-    if labels.isna().any():
-        raise DataError(f"label column '{cfg.label}' has {int(labels.isna().sum())} empty values", "drop the unlabelled rows")
+    frame, labels, unlabelled = _labelled_rows(pd, frame, cfg.label)
     if frame.shape[1] == 0:
         raise DataError(f"{path} has no feature columns besides '{cfg.label}'", "add feature columns")
     y = labels.to_numpy()
@@ -146,12 +149,27 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
     source = f"{cfg.source}:{path.name}"
     from orchestrator.data.table import needs_encoding
 
+    table = {"is_table": True, "inferred_types": cfg.source == "csv", "unlabelled": unlabelled}
     if keep_frame or needs_encoding(frame):
-        return RawData(None, y, names, source, frame=frame)
+        return RawData(None, y, names, source, frame=frame, **table)
     x = frame.to_numpy(dtype=np.float32)  # a value beyond float32's range becomes inf and is named below
     del frame
     check_finite(x, names, str(path))
-    return RawData(x, y, names, source)
+    return RawData(x, y, names, source, **table)
+
+
+def _labelled_rows(pd, frame, label: str):
+    """(feature frame, labels, how many rows were set aside): a row whose label cell is empty (or
+    blank text) cannot be trained or tested on, and one such row must not refuse the whole table."""
+    labels = frame.pop(label)
+    empty = labels.isna().to_numpy()
+    if labels.dtype == object or pd.api.types.is_string_dtype(labels.dtype):
+        empty = empty | labels.astype(str).str.strip().eq("").to_numpy()
+    if empty.all():
+        raise DataError(f"label column '{label}' is empty in every row", "fill in the labels, or pass another column with --label")
+    if empty.any():
+        frame, labels = frame.loc[~empty].reset_index(drop=True), labels.loc[~empty].reset_index(drop=True)
+    return frame, labels, int(empty.sum())
 
 
 def _read_frame(pd, path: Path, label: str | None):

@@ -13,7 +13,7 @@ from orchestrator.config import SplitConfig
 from orchestrator.errors import DataError
 
 
-def _check_enough(y: np.ndarray, fractions: list[float], what: str) -> None:
+def _check_enough(y: np.ndarray, fractions: list[float], what: str, class_names: list[str] | None) -> None:
     counts = np.bincount(y)
     n_classes = int((counts > 0).sum())
     need = max(math.ceil(n_classes / min(fractions)), 3 * n_classes, 10)
@@ -21,20 +21,23 @@ def _check_enough(y: np.ndarray, fractions: list[float], what: str) -> None:
         raise DataError(f"{what} has {len(y)} rows; the {'/'.join(f'{f:g}' for f in fractions)} split needs at least {need}", "add rows or change data.split")
     rare = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
     if counts[rare] < len(fractions):
-        raise DataError(f"class {rare} has only {counts[rare]} row(s); a stratified split needs at least {len(fractions)}", "add rows of that class or drop it")
+        name = repr(class_names[rare]) if class_names else rare  # the label as the user wrote it, not its code
+        raise DataError(f"class {name} has only {counts[rare]} row(s); a stratified split needs at least {len(fractions)}", "add rows of that class or drop it")
 
 
-def stratified_split(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int, with_test: bool = True):
-    """Return (train, val, test) index arrays, or (train, val, None) when the test set is given."""
+def stratified_split(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int, with_test: bool = True,
+                     class_names: list[str] | None = None):
+    """Return (train, val, test) index arrays, or (train, val, None) when the test set is given;
+    `class_names[k]` names class k in a refusal."""
     from sklearn.model_selection import train_test_split
 
     index = np.arange(len(y))
     if with_test:
-        _check_enough(y, [split.train, split.val, split.test], "the data")
+        _check_enough(y, [split.train, split.val, split.test], "the data", class_names)
         rest, test = train_test_split(index, test_size=split.test, stratify=y, random_state=seed)
     else:
         share = split.val / (split.train + split.val)
-        _check_enough(y, [1 - share, share], "the data")
+        _check_enough(y, [1 - share, share], "the data", class_names)
         rest, test = index, None
     val_share = split.val / (split.train + split.val)
     # sklearn takes ceil(share * n); count the rows here so float noise (0.1 / 0.8 = 0.12500000000000003) adds none

@@ -22,21 +22,21 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from orchestrator.data.row_index import ID_MIN_ROWS, is_row_index
 from orchestrator.errors import DataError
 from orchestrator.names import input_names
 
 # One-hot levels per text column: the most frequent in train; rarer ones and unseen ones go to the
 # OOV bucket. 50 keeps the vector small for high-cardinality columns while covering typical categories.
 MAX_LEVELS = 50
-# Below this many non-empty training values, "all distinct" happens by chance and says nothing about
-# the column being an id.
-ID_MIN_ROWS = 20
 OOV = "<OOV>"
 # A text column whose non-empty training cells are at least 90% numbers, the rest at most 3 distinct
 # markers ('?', 'n/a'), is numeric with those markers read as empty cells.
 NUMERIC_SHARE = 0.9
 MAX_MISSING_TOKENS = 3
-REASONS = {"id": "an id: every value differs", "constant": "constant", "empty": "empty in every training row"}
+# Why a column is dropped, as the report says it (`checks.check_dropped_columns`); "index": `data.row_index`.
+REASONS = {"id": "an id: every value differs", "index": "a row index: distinct whole numbers in file order or a shuffled range",
+           "constant": "constant", "empty": "empty in every training row"}
 
 
 def _is_number_dtype(dtype) -> bool:
@@ -101,11 +101,12 @@ def _as_text(series: pd.Series) -> np.ndarray:
     return text.to_numpy(dtype=str) if len(text) else np.zeros(0, dtype="<U1")
 
 
-def _as_number(series: pd.Series, name: str, tokens=()) -> np.ndarray:
+def _as_number(series: pd.Series, name: str, tokens=(), unparsed_empty: bool = False) -> np.ndarray:
     """A column as float64 with NaN for empty cells (and for inf, which no statistic survives).
 
     Text that parses as a number is accepted: a numeric column read from a CSV with a stray blank
-    or quoted cell arrives as text. Text that does not parse is a user error, not a silent NaN."""
+    or quoted cell arrives as text. Text that does not parse is a user error in new data, not a
+    silent NaN; `unparsed_empty`: an empty cell (validation and test rows, see `fit_encoding`)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
     if _is_number_dtype(series.dtype):
@@ -116,7 +117,7 @@ def _as_number(series: pd.Series, name: str, tokens=()) -> np.ndarray:
         empty = obj.isna().to_numpy() | (text == "") | np.isin(text, list(tokens))
         parsed = pd.to_numeric(obj.where(~empty, np.nan), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isnan(parsed) & ~empty
-        if bad.any():
+        if bad.any() and not unparsed_empty:
             example = obj.to_numpy()[np.argmax(bad)]
             raise DataError(f"column {name!r} holds numbers in training but has text such as {example!r} here",
                             "give this column numbers (or leave the cell empty), as in the training data")
@@ -129,38 +130,31 @@ def _as_number(series: pd.Series, name: str, tokens=()) -> np.ndarray:
     return values
 
 
-def _fit_numeric(series: pd.Series, name: str) -> dict | str:
-    """Median fill and missing indicator of a numeric column, or the reason it is dropped."""
-    values = _as_number(series, name)
+def _fit_numeric(values: np.ndarray) -> dict | str:
+    """Median fill and missing indicator of a numeric column (NaN for empty), or why it is dropped."""
     present = values[~np.isnan(values)]
     if len(present) == 0:
         return "empty"
     has_empty = len(present) < len(values)
-    distinct = pd.unique(present)
-    if len(distinct) == 1 and not has_empty:
+    if len(pd.unique(present)) == 1 and not has_empty:
         return "constant"
-    # A row number: integers, all distinct, with no gaps. A float column with all-distinct values is
-    # an ordinary continuous measurement and stays.
-    if (pd.api.types.is_integer_dtype(series.dtype) and not has_empty and len(present) >= ID_MIN_ROWS
-            and len(distinct) == len(present) and present.max() - present.min() == len(present) - 1):
-        return "id"
     return {"kind": "numeric", "fill": float(np.median(present)), "indicator": bool(has_empty)}
 
 
-def _fit_mostly_numeric(series: pd.Series, name: str) -> dict | str | None:
-    """A text column that holds numbers but for a marker or two ('?', 'n/a', '-'): the classic way
-    a table spells "unknown". Numeric, with the markers read as empty cells (and named, so the
-    report can say so), instead of 50 one-hot levels of digits. None: a real text column."""
+def _fit_mostly_numeric(series: pd.Series, name: str, inferred_types: bool) -> dict | str | None:
+    """A text column whose training cells are numbers but for a marker or two ('?', 'n/a', '-'), the
+    classic way a table spells "unknown": numeric, the markers named and read as empty cells. None:
+    a real text column. All numbers is numeric too when pandas `inferred_types` (a CSV: one odd cell
+    anywhere makes a column text); a typed source storing numbers as text (zip codes) meant text."""
     text = _text_series(series)
     filled = text[text != ""]
     parsed = pd.to_numeric(filled, errors="coerce")
     numeric = parsed.notna().to_numpy()
     tokens = sorted(set(filled[~numeric]))
-    # All numbers stored as text (zip codes, grades in a Parquet str column) is a deliberate choice: text.
-    if not len(filled) or numeric.mean() < NUMERIC_SHARE or not 1 <= len(tokens) <= MAX_MISSING_TOKENS:
+    if not len(filled) or numeric.mean() < NUMERIC_SHARE or len(tokens) > MAX_MISSING_TOKENS or not (tokens or inferred_types):
         return None
-    fitted = _fit_numeric(pd.Series(_as_number(series, name, tokens)), name)
-    return fitted if isinstance(fitted, str) else {**fitted, "indicator": True, "missing_tokens": tokens}
+    fitted = _fit_numeric(_as_number(series, name, tokens))
+    return fitted if isinstance(fitted, str) or not tokens else {**fitted, "indicator": True, "missing_tokens": tokens}
 
 
 def _fit_categorical(series: pd.Series) -> dict | str:
@@ -192,25 +186,34 @@ def _column_map(frame: pd.DataFrame) -> dict[str, object]:
     return labels
 
 
-def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray) -> dict:
+def refuse_no_feature(dropped: list[dict]) -> None:
+    reasons = ", ".join(f"{d['name']!r} ({REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
+    raise DataError(f"no column can be used as a feature: {reasons}",
+                    "give the data at least one column whose values vary between training rows")
+
+
+def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray, inferred_types: bool = False) -> dict:
     """Fit the encoding (JSON-safe dict) on `frame.iloc[train_rows]` only; see the module docstring.
 
-    Columns that cannot help a model (ids, constants, all-empty) are dropped here, with the reason,
-    so the report can say so instead of the model silently wasting capacity on them."""
+    Columns that cannot help a model (ids, row indexes, constants, all-empty) are dropped here, with
+    the reason, so the report can say so instead of the model silently wasting capacity on them."""
     train = frame.iloc[np.asarray(train_rows)]
     kept, dropped = [], []
     for name, label in _column_map(frame).items():
-        series = train[label]
-        fitted = (_fit_numeric(series, name) if _is_number_dtype(series.dtype)
-                  else _fit_mostly_numeric(series, name) or _fit_categorical(series))
+        # The kind comes from the training cells (a stray cell in a test row must not make a column
+        # text); only the row-index rule reads the whole column: it is about the file, not the values.
+        whole, series = frame[label], train[label]
+        if _is_number_dtype(whole.dtype) and is_row_index(whole.to_numpy(dtype=np.float64, na_value=np.nan)):
+            fitted = "index"
+        else:
+            fitted = (_fit_numeric(_as_number(series, name)) if _is_number_dtype(series.dtype)
+                      else _fit_mostly_numeric(series, name, inferred_types) or _fit_categorical(series))
         if isinstance(fitted, str):
             dropped.append({"name": name, "reason": fitted})
         else:
             kept.append({"name": name, **fitted})
     if not kept:
-        reasons = ", ".join(f"{d['name']!r} ({REASONS[d['reason']]})" for d in dropped[:5]) or "there are no columns"
-        raise DataError(f"no column can be used as a feature: {reasons}",
-                        "give the data at least one column whose values vary between training rows")
+        refuse_no_feature(dropped)
     for column, input_name in zip(kept, input_names([c["name"] for c in kept])):
         column["input"] = input_name
     columns = [{"name": c.pop("name"), "input": c.pop("input"), **c} for c in kept]
@@ -228,9 +231,10 @@ def _feature_names(columns: list[dict]) -> list[str]:
     return names
 
 
-def raw_inputs(frame: pd.DataFrame, encoding: dict) -> dict[str, np.ndarray]:
+def raw_inputs(frame: pd.DataFrame, encoding: dict, unparsed_empty: bool = False) -> dict[str, np.ndarray]:
     """The encoder's raw inputs from `frame` by input name, each shape (n, 1): float32 with NaN for
     empty numeric cells, unicode text ("" for empty) for categorical ones. Extra columns are ignored.
+    `unparsed_empty`: text in a numeric column is an empty cell, not an error (see `_as_number`).
 
     Numbers arriving in a text column are spelled as in training ("1", never "1.0"), so new data
     read with other dtypes still matches the vocabulary."""
@@ -243,7 +247,7 @@ def raw_inputs(frame: pd.DataFrame, encoding: dict) -> dict[str, np.ndarray]:
     for col in encoding["columns"]:
         series = frame[labels[col["name"]]]
         if col["kind"] == "numeric":
-            out[col["input"]] = _as_number(series, col["name"], col.get("missing_tokens", ())).astype(np.float32).reshape(-1, 1)
+            out[col["input"]] = _as_number(series, col["name"], col.get("missing_tokens", ()), unparsed_empty).astype(np.float32).reshape(-1, 1)
         else:
             out[col["input"]] = _as_text(series).reshape(-1, 1)
     return out

@@ -41,12 +41,14 @@ def read_with_test_file(cfg: DataConfig):
     frame = pd.concat([train.frame, test.frame[train.feature_names]], ignore_index=True)
     same_kind = train.y.dtype.kind == test.y.dtype.kind  # else compared as text: 1 in one file is '1' in the other
     y = np.concatenate([train.y, test.y] if same_kind else [train.y.astype(str), test.y.astype(str)])
-    source, n_test = f"{train.source} + test {cfg.test_path.name}", len(test.y)
+    source = f"{train.source} + test {cfg.test_path.name}"
+    table = {"is_table": True, "inferred_types": train.inferred_types or test.inferred_types,
+             "unlabelled": train.unlabelled + test.unlabelled, "n_test_file": len(test.y)}
     if needs_encoding(frame):
-        return RawData(None, y, train.feature_names, source, frame=frame, n_test_file=n_test)
+        return RawData(None, y, train.feature_names, source, frame=frame, **table)
     x = frame.to_numpy(dtype=np.float32)
     check_finite(x, train.feature_names, f"{cfg.path} / {cfg.test_path}")
-    return RawData(x, y, train.feature_names, source, n_test_file=n_test)
+    return RawData(x, y, train.feature_names, source, **table)
 
 
 def check_covariate_shift(dataset) -> dict:

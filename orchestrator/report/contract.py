@@ -139,7 +139,8 @@ def build(
             "rule": "each trial is judged by the validation metric of the model it ended with; the test split is "
                     "evaluated once, after selection, for the chosen checkpoint of each variant",
         },
-        "data": {**{k: described[k] for k in ("source", "n_train", "n_val", "n_test", "class_counts", "class_names", "hashes", "test_given", "test_from", "test_path")},
+        "data": {**{k: described[k] for k in ("source", "n_train", "n_val", "n_test", "class_counts", "class_names", "hashes", "test_given",
+                                                 "unlabelled_rows", "dropped_columns", "test_from", "test_path")},
                  "checks": list(checks)},
         # which model was trained: the built-in family, or the user's builder or saved model with
         # the notes of its check and, for a saved model, the layers each variant changed

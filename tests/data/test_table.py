@@ -94,16 +94,17 @@ def test_useless_columns_are_dropped_with_their_reason():
         "blank": [None] * n,
         "blank_num": [np.nan] * n,
         "weight": np.linspace(50, 90, n) + 0.01,
-        "code": np.arange(n) * 2,  # distinct integers with gaps: not a row number
+        "code": np.random.default_rng(0).permutation(n) * 2,  # distinct integers, unordered, with gaps: not a row number
         "kind": ["a", "b"] * 12 + ["a"],
     })
     enc = fit_encoding(frame, np.arange(n))
     reasons = {d["name"]: d["reason"] for d in enc["dropped"]}
-    assert reasons == {"name": "id", "row": "id", "same": "constant", "blank": "empty", "blank_num": "empty"}
+    assert reasons == {"name": "id", "row": "index", "same": "constant", "blank": "empty", "blank_num": "empty"}
     assert [c["name"] for c in enc["columns"]] == ["weight", "code", "kind"]
-    check = check_dropped_columns(enc)
-    assert check["status"] == "warn" and "'row'" in check["message"] and "id" in check["message"]
-    assert check_dropped_columns(fit_encoding(frame[["weight"]], np.arange(n)))["status"] == "ok"
+    check = check_dropped_columns(enc["dropped"], enc)
+    assert check["status"] == "warn" and "'row'" in check["message"] and "row index" in check["message"]
+    weight_only = fit_encoding(frame[["weight"]], np.arange(n))
+    assert check_dropped_columns(weight_only["dropped"], weight_only)["status"] == "ok"
     json.dumps(enc), json.dumps(check)  # the encoding and the check travel as JSON
 
 
@@ -195,8 +196,15 @@ def test_a_numeric_column_with_question_marks_stays_numeric_with_the_marks_read_
     assert col["kind"] == "numeric" and col["missing_tokens"] == ["?"] and col["indicator"]
     x = raw_inputs(pd.DataFrame({"horsepower": ["?", "12"], "colour": ["red", "red"]}), enc)[col["input"]]
     assert np.isnan(x[0, 0]) and x[1, 0] == 12
-    assert "'?'" in check_dropped_columns(enc)["message"]
+    assert "'?'" in check_dropped_columns(enc["dropped"], enc)["message"]
     with pytest.raises(DataError, match="horsepower"):
         raw_inputs(pd.DataFrame({"horsepower": ["lots"], "colour": ["red"]}), enc)
     words = pd.DataFrame({"town": ["a", "b", "c", "1", "2", "3"] * 5})  # real text with a few numbers stays text
     assert fit_encoding(words, np.arange(30))["columns"][0]["kind"] == "categorical"
+
+
+def test_the_index_rule_reads_the_whole_column_not_the_training_rows():
+    n = 60
+    frame = pd.DataFrame({"rownames": np.arange(1, n + 1), "x": np.random.default_rng(0).normal(size=n)})
+    train = np.sort(np.random.default_rng(1).choice(n, size=36, replace=False))  # never consecutive
+    assert {d["name"]: d["reason"] for d in fit_encoding(frame, train)["dropped"]} == {"rownames": "index"}

@@ -68,3 +68,16 @@ def test_text_in_a_column_of_a_plain_model_is_one_line(plain_table_experiment, t
     pd.DataFrame({"a": [1.0, 3.0], "y": [0, 1]}).to_csv(new, index=False)
     with pytest.raises(DataError, match=r"lacks column\(s\) \['b'\]"):
         _read_new(folder, new, "y", described)
+
+
+def test_new_rows_of_a_numeric_table_may_keep_the_row_index_training_dropped(tmp_path):
+    """A plain numeric table trained without its 'Unnamed: 0' column (data.row_index): new rows
+    written the same way carry it, and are read by the trained columns' names."""
+    import pandas as pd
+
+    from orchestrator.results.new_data import _read_new
+
+    (tmp_path / "experiment.yaml").write_text("name: t\ndata: {source: csv, path: train.csv, label: label}\n", encoding="utf-8")
+    pd.DataFrame({"b": [3.0, 4.0], "a": [1.0, 2.0], "label": [0, 1]}).to_csv(tmp_path / "new.csv")  # index written
+    x, _, y = _read_new(tmp_path, tmp_path / "new.csv", None, {"feature_names": ["a", "b"], "kind": "table"})
+    assert x.tolist() == [[1.0, 3.0], [2.0, 4.0]] and y.tolist() == [0, 1]
