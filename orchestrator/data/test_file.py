@@ -30,8 +30,8 @@ def read_with_test_file(cfg: DataConfig):
     if not cfg.test_path.is_file():
         raise DataError(f"test file '{cfg.test_path}' not found (or not a file)", "pass an existing CSV or Parquet table with --test-data")
     train = read_table(cfg, keep_frame=True)
-    source = "parquet" if cfg.test_path.suffix.lower() == ".parquet" else "csv"  # each file read by its own suffix
-    test = read_table(cfg.model_copy(update={"path": cfg.test_path, "test_path": None, "source": source}), keep_frame=True)
+    kind = "parquet" if cfg.test_path.suffix.lower() == ".parquet" else "csv"  # each file read by its own suffix
+    test = read_table(cfg.model_copy(update={"path": cfg.test_path, "test_path": None, "source": kind}), keep_frame=True)
     missing = [c for c in train.feature_names if c not in test.feature_names]
     extra = [c for c in test.feature_names if c not in train.feature_names]
     if missing or extra:
