@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from orchestrator.config.domains import HParams, ModelParam, ParamOverrides, Strict
 from orchestrator.models.catalogue import TABLE_KINDS, VARIANT_KINDS
@@ -147,6 +147,12 @@ class SearchConfig(Strict):
     # judged by the minority class's PR-AUC (two classes) or the class-balanced loss
     # (models.variants.with_balanced_twins).
     class_weighting: Literal["auto", "off"] = "auto"
+
+    @field_validator("class_weighting", mode="before")
+    @classmethod
+    def _yaml_off(cls, value):
+        """YAML 1.1 reads a bare `off` as false: `class_weighting: off` means "off", as the README writes it."""
+        return "off" if value is False else value
 
     @property
     def resolved_mode(self) -> str:

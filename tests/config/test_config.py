@@ -85,6 +85,14 @@ def test_empty_file_gives_defaults(tmp_path):
     assert load_config(write(tmp_path, "")) == ExperimentConfig()
 
 
+def test_class_weighting_off_as_the_readme_writes_it(tmp_path):
+    """YAML reads a bare `off` as false; the README's `search.class_weighting: off` must still mean off."""
+    assert load_config(write(tmp_path, "search: {class_weighting: off}")).search.class_weighting == "off"
+    assert load_config(None, [parse_override("search.class_weighting=off")]).search.class_weighting == "off"
+    with pytest.raises(ConfigError):
+        load_config(write(tmp_path, "search: {class_weighting: on}"))
+
+
 def test_variant_label_defaults_to_kind_and_names_must_be_unique():
     assert VariantConfig(kind="l2").label == "l2"
     assert VariantConfig(kind="l2", name="l2-strong").label == "l2-strong"
