@@ -4,7 +4,7 @@
 several units by their largest. Outputs that are not probabilities (logits) are read that way too:
 the metrics then show what the user saw, and `causes.outputs` says why it was wrong. The metrics
 themselves are `results.metrics`' (one owner); this adds Wilson intervals for accuracy and for each
-class's recall (statsmodels' `proportion_confint`).
+class's recall (scipy's `binomtest(...).proportion_ci`, a core dependency).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from orchestrator.doctor.thresholds import CONFIDENCE, PROBABILITY_TOLERANCE
 
 def wilson(successes: int, n: int) -> list[float]:
     """The Wilson interval of a proportion at `CONFIDENCE`: honest at small n and near 0 or 1."""
-    from statsmodels.stats.proportion import proportion_confint
+    from scipy.stats import binomtest
 
     if n == 0:
         return [0.0, 1.0]
-    low, high = proportion_confint(int(successes), int(n), alpha=1 - CONFIDENCE, method="wilson")
-    return [float(low), float(high)]
+    interval = binomtest(int(successes), int(n)).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
+    return [float(interval.low), float(interval.high)]
 
 
 def half_width(n: int, accuracy: float) -> float:
