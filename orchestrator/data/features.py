@@ -50,13 +50,13 @@ def _names(dataset: Dataset) -> list[str]:
 
 
 def _sources(dataset: Dataset) -> list[str]:
-    """The user's column behind each feature (`city` for `city=yes`); without an encoding every
-    feature is a column of its own."""
+    """The user's column behind each feature (`city` for `city=yes` and `city=<OOV>`, `age` for
+    `age_missing`); without an encoding every feature is a column of its own."""
     if dataset.encoding is None:
         return _names(dataset)
-    from orchestrator.data.table import feature_sources
+    from orchestrator.data.table import column_features
 
-    return feature_sources(dataset.encoding)
+    return [col["name"] for col in dataset.encoding["columns"] for _ in column_features(col)]
 
 
 def _rows(n: int, cap: int) -> np.ndarray:

@@ -217,20 +217,14 @@ def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray, inferred_types: bo
     for column, input_name in zip(kept, input_names([c["name"] for c in kept])):
         column["input"] = input_name
     columns = [{"name": c.pop("name"), "input": c.pop("input"), **c} for c in kept]
-    return {"columns": columns, "dropped": dropped, "feature_names": [n for c in columns for n in _column_features(c)]}
+    return {"columns": columns, "dropped": dropped, "feature_names": [n for c in columns for n in column_features(c)]}
 
 
-def _column_features(col: dict) -> list[str]:
+def column_features(col: dict) -> list[str]:
     """Names of the entries one column becomes, in the order `build_encoder` concatenates them."""
     if col["kind"] == "numeric":
         return [col["name"]] + ([f"{col['name']}_missing"] if col["indicator"] else [])
     return [f"{col['name']}={OOV}"] + [f"{col['name']}={level}" for level in col["vocabulary"]]
-
-
-def feature_sources(encoding: dict) -> list[str]:
-    """The user's column each entry of the encoded vector comes from (`city` for `city=yes`,
-    `city=<OOV>`; `age` for `age_missing`), parallel to `feature_names`."""
-    return [col["name"] for col in encoding["columns"] for _ in _column_features(col)]
 
 
 def raw_inputs(frame: pd.DataFrame, encoding: dict, unparsed_empty: bool = False) -> dict[str, np.ndarray]:

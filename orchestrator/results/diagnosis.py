@@ -4,7 +4,8 @@
 (`results.verdicts`: overfit / underfit / noise ceiling / good fit, with the gaps behind it), how
 far the winner is above the always-answer-the-majority baseline, how much choosing on validation
 flattered it, whether label noise caps every model, what the sizes searched say about capacity,
-the learning curve's answer to "would more data help?", and plain sentences, diagnosis first.
+the learning curve's answer to "would more data help?", and plain sentences, the worst finding
+first (`results.severity`: a leak or rows shared between splits before anything else).
 Every optional field may be missing; nothing here raises on a partial report, because a
 diagnosis is most needed when a run went wrong.
 """
