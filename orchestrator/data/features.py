@@ -49,7 +49,7 @@ def _names(dataset: Dataset) -> list[str]:
     return [str(dataset.feature_names[i]) if i < len(dataset.feature_names) else f"feature_{i}" for i in range(n)]
 
 
-def _sources(dataset: Dataset) -> list[str]:
+def feature_sources(dataset: Dataset) -> list[str]:
     """The user's column behind each feature (`city` for `city=yes` and `city=<OOV>`, `age` for
     `age_missing`); without an encoding every feature is a column of its own."""
     if dataset.encoding is None:
@@ -88,7 +88,7 @@ def _single_column_scores(dataset: Dataset) -> dict[str, float]:
     x, y = dataset.train.x[rows], dataset.train.y[rows]
     vx, vy = dataset.val.x, dataset.val.y
     k = max(dataset.n_classes, int(y.max(initial=0)) + 1, int(vy.max(initial=0)) + 1)
-    sources, groups = _sources(dataset), {}
+    sources, groups = feature_sources(dataset), {}
     for j in _finite_columns(x, vx).tolist():
         groups.setdefault(sources[j], []).append(j)
     scores = {}
@@ -142,7 +142,7 @@ def check_redundant_features(dataset: Dataset) -> dict:
     """Warn about column pairs that are the same information rescaled: one of each pair can be dropped."""
     cols, corr = _correlations(dataset)
     upper = np.abs(np.triu(corr, k=1))
-    names, sources = _names(dataset), np.array(_sources(dataset), dtype=object)[cols]
+    names, sources = _names(dataset), np.array(feature_sources(dataset), dtype=object)[cols]
     # Entries of one column are one signal by construction, and the missing indicators of cells empty
     # together are the encoding's: neither is a column to drop.
     made = np.array([names[c] in dataset.generated_features for c in cols], dtype=bool)

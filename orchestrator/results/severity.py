@@ -68,7 +68,8 @@ def leak_sentence(numbers: dict) -> str:
     columns = [str(c) for c in numbers.get("columns") or []]
     scores = [s for s in (numbers.get("balanced_accuracy") or {}).values() if isinstance(s, (int, float))]
     one = len(columns) == 1
-    score = f" (balanced accuracy {min(scores):.2f} on validation{'' if one else ' or more'})" if scores else ""
+    low, high = (f"{min(scores):.2f}", f"{max(scores):.2f}") if scores else ("", "")
+    score = f" (balanced accuracy {low if low == high else f'{low} to {high}'} on validation)" if scores else ""
     return (f"{NOT_REAL}: {_names(columns)} alone predict{'s' if one else ''} the label{score}, so "
             f"{'it is' if one else 'they are'} almost certainly computed from it, and every accuracy in this report "
             f"measures that shortcut, not the model; drop {'it' if one else 'them'} from the table and launch again.")

@@ -27,7 +27,7 @@ def test_a_label_computed_from_one_column_opens_the_answer_with_that_column(tmp_
     r["learning_curve"] = curve([(0.25, 113, 0.97), (0.5, 225, 0.98), (0.75, 338, 0.99), (1.0, 451, 0.99)], n_val=151)
     d = diagnose(r)
     assert d["summary"][0].startswith("These scores are not real: 'hoursw' and 'hearnw' alone predict the label "
-                                      "(balanced accuracy 1.00 on validation or more)")
+                                      "(balanced accuracy 1.00 on validation), so they are almost certainly computed from it")
     assert d["findings"][0]["kind"] == "target_leakage" and d["findings"][0]["tier"] == "not_real"
     assert d["summary"][1].startswith("The unregularized model generalizes")
     assert not any("city=" in s for s in d["summary"])  # no alarm about gg-train's own one-hot columns
