@@ -122,7 +122,10 @@ def test_the_headline_says_plainly_when_a_reference_beats_every_network():
     [sentence] = reference_sentences(report)
     assert sentence.startswith("Gradient-boosted trees do better on this table") and "McNemar p = 0.004" in sentence
     assert "consider them, or better features" in sentence
-    report["references"] = [entry("logistic_regression", False), entry("gradient_boosting", False)]
+    report["references"] = [{**entry("gradient_boosting", False), "against_winner": {**entry("x", True)["against_winner"]}}]
+    [sentence] = reference_sentences(report)  # better than the winner, not than every network: said, with that scope
+    assert sentence.startswith("Gradient-boosted trees do better") and "a network not chosen on validation comes as close" in sentence
+    report["references"] = [entry("logistic_regression", False), entry("gradient_boosting", False), entry("majority", True)]
     assert reference_sentences(report) == []
     assert reference_sentences({}) == []
 
