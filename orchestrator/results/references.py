@@ -118,8 +118,8 @@ def fit_references(x, y: np.ndarray, n_classes: int, val: tuple | None = None, b
     out = []
     with threadpool_limits(FIT_THREADS):
         for name in names:
-            if name == "majority":
-                out.append(Fitted(name, DummyClassifier(strategy="most_frequent").fit(x_fit, y_fit)))
+            if name == "majority":  # answers the majority; its probabilities are the class shares, so its loss means something
+                out.append(Fitted(name, DummyClassifier(strategy="prior").fit(x_fit, y_fit)))
             elif name == "logistic_regression":
                 out.append(_logistic(x_fit, y_fit, val, n_classes, weight, judge))
             elif name == "gradient_boosting":
