@@ -51,11 +51,15 @@ def matrix(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
 
 
-def probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
+def _widened(proba: np.ndarray, classes, n_classes: int) -> np.ndarray:
     """(n, n_classes) probabilities, one column per class code whether or not the model saw it."""
-    out = np.zeros((len(x), n_classes))
-    out[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(x)
+    out = np.zeros((len(proba), n_classes))
+    out[:, np.asarray(classes, dtype=int)] = proba
     return out
+
+
+def probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
+    return _widened(model.predict_proba(x), model.classes_, n_classes)
 
 
 def _score(model_proba: np.ndarray, y: np.ndarray, n_classes: int, judge: str) -> float:
@@ -93,9 +97,7 @@ def _boosting(x, y, val, n_classes, weight, judge) -> Fitted:
     scored = []
     for i, proba in enumerate(model.staged_predict_proba(val[0]), start=1):
         if i % BOOSTING_CHECK_EVERY == 0 or i == model.n_iter_:
-            full = np.zeros((len(val[0]), n_classes))
-            full[:, np.asarray(model.classes_, dtype=int)] = proba
-            scored.append((_score(full, val[1], n_classes, judge), -i))  # ties: fewer iterations
+            scored.append((_score(_widened(proba, model.classes_, n_classes), val[1], n_classes, judge), -i))  # ties: fewer iterations
     best = -max(scored)[1]
     # Without subsampling or early stopping, the first `best` iterations of the long fit are this fit.
     chosen = model if best == model.n_iter_ else make(best).fit(x, y)
