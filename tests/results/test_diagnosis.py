@@ -274,22 +274,22 @@ def test_capacity_says_when_a_smaller_network_matches_the_winner():
     r = report([variant("baseline", 1.0, 0.80, 0.79), variant("l2", 0.85, 0.84, 0.83)], best="l2")
     r["best"].update(trial_id="t2", hparams={"hidden": [256, 128]})
     r["all_trials"] = [
-        {"trial_id": "t1", "status": "completed", "val_accuracy": 0.83, "hparams": {"hidden": [128, 64]}},
-        {"trial_id": "t2", "status": "completed", "val_accuracy": 0.84, "hparams": {"hidden": [256, 128]}},
-        {"trial_id": "t3", "status": "errored", "val_accuracy": 0.99, "hparams": {"hidden": [32]}},
+        {"trial_id": "t1", "variant": "l2", "status": "completed", "val_accuracy": 0.83, "hparams": {"hidden": [128, 64]}},
+        {"trial_id": "t2", "variant": "l2", "status": "completed", "val_accuracy": 0.84, "hparams": {"hidden": [256, 128]}},
+        {"trial_id": "t3", "variant": "l2", "status": "errored", "val_accuracy": 0.99, "hparams": {"hidden": [32]}},
     ]
     d = diagnose(r)
     assert [s["hidden"] for s in d["capacity"]["sizes"]] == [[128, 64], [256, 128]]  # the errored trial is no evidence
     assert "a smaller network (hidden 128-64) matches the winner's hidden 256-128" in d["capacity"]["message"]
     r["all_trials"][0]["val_accuracy"] = 0.60
-    assert "beats the smaller networks searched" in diagnose(r)["capacity"]["message"]
+    assert "beats the smaller networks its recipe finished with" in diagnose(r)["capacity"]["message"]
 
 
 def test_capacity_says_when_the_largest_network_still_underfits():
     r = report([variant("baseline", 0.62, 0.61, 0.60)], best="baseline")
     r["best"].update(trial_id="t2", hparams={"hidden": [256, 128]})
-    r["all_trials"] = [{"trial_id": "t1", "status": "completed", "val_accuracy": 0.45, "hparams": {"hidden": [128, 64]}},
-                       {"trial_id": "t2", "status": "completed", "val_accuracy": 0.61, "hparams": {"hidden": [256, 128]}}]
+    r["all_trials"] = [{"trial_id": "t1", "variant": "baseline", "status": "completed", "val_accuracy": 0.45, "hparams": {"hidden": [128, 64]}},
+                       {"trial_id": "t2", "variant": "baseline", "status": "completed", "val_accuracy": 0.61, "hparams": {"hidden": [256, 128]}}]
     d = diagnose(r)
     assert "the largest network searched (hidden 256-128) is the winner and still underfits" in d["capacity"]["message"]
 
@@ -299,8 +299,8 @@ def test_capacity_of_the_cnn_family_is_its_filters_depth_and_kernel_size():
     big = {"hidden": [128, 64], "filters": 32, "depth": 2, "kernel_size": 5}
     r["best"].update(trial_id="t2", hparams=big)
     r["all_trials"] = [
-        {"trial_id": "t1", "status": "completed", "val_accuracy": 0.972, "hparams": {**big, "filters": 16, "kernel_size": 3}},
-        {"trial_id": "t2", "status": "completed", "val_accuracy": 0.975, "hparams": big},
+        {"trial_id": "t1", "variant": "l2", "status": "completed", "val_accuracy": 0.972, "hparams": {**big, "filters": 16, "kernel_size": 3}},
+        {"trial_id": "t2", "variant": "l2", "status": "completed", "val_accuracy": 0.975, "hparams": big},
     ]
     d = diagnose(r)
     assert d["capacity"]["winner"] == {"filters": 32, "depth": 2, "kernel_size": 5}
