@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.data.checks import shared_rows
-from orchestrator.results import capacity, headline, learning_curve, severity
+from orchestrator.results import capacity, headline, learning_curve, references, severity
 from orchestrator.results.significance import reference
 from orchestrator.results.verdicts import THRESHOLDS, imbalanced, val_loss_turned_up_at, verdicts
 from orchestrator.results.verdicts import diff as _diff
@@ -245,6 +245,7 @@ def diagnose(report: dict) -> dict:
     curve = _curve(report)
     parts = [("majority_baseline", majority["warning"]), ("capacity", (sizes or {}).get("message")),
              ("learning_curve", (curve or {}).get("reason")), ("selection_optimism", optimism["message"])]
+    parts += [("references", s) for s in references.reference_sentences(report)]  # a reference that beats the winner
     findings = _findings(report, found, ceiling, parts)
     # With no model, that comes first: the data's findings follow, worst first.
     nothing = ["No trial produced a model, so there is nothing to diagnose: see all_trials in report.json for "

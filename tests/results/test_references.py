@@ -138,3 +138,15 @@ def test_the_table_shows_each_reference_marked_and_never_starred():
     last = rows[-1]
     assert len(last) == len(headers) and last[0] == "logistic_regression (reference)" and last[1] == "reference"
     assert last[5] == "0.870" and not last[0].startswith("★")
+
+
+def test_the_diagnosis_summary_carries_the_reference_sentence():
+    """The sentence reaches report.json's summary (the console, report.md and `show` print that), in
+    its severity tier: after the fit, never before a leak."""
+    from orchestrator.results.diagnosis import diagnose
+
+    report = json.loads((Path(__file__).parents[1] / "fixtures" / "sample_report.json").read_text())
+    report["references"] = [entry("gradient_boosting", True, "accuracy")]
+    summary = diagnose(report)["summary"]
+    said = [k for k, s in enumerate(summary) if s.startswith("Gradient-boosted trees do better on this table")]
+    assert said and said[0] > 0
