@@ -152,3 +152,26 @@ def decision(y_val: np.ndarray, val_proba: np.ndarray, y_test: np.ndarray, test_
     return {"class": positive, "value": chosen["value"], "exported": chosen["exported"], "class_weighted": class_weighted,
             "rule": RULE, "why": chosen["why"], "candidate": chosen["candidate"],
             "at_0_5": at(0.5), "tuned": at(chosen["value"])}
+
+
+def sentences(threshold: dict | None, positive: int, name: str) -> list[str]:
+    """The headline's words on the exported threshold (`results.headline`), from `best.threshold`:
+    what the exported cut finds on test and, from the rule's record, why it is that cut."""
+    if not isinstance(threshold, dict) or threshold.get("class") != positive:
+        return []
+    tested = (threshold.get("tuned") or {}).get("test") or {}
+    candidate = threshold.get("candidate") or {}
+    if threshold.get("exported", "tuned") == "tuned":  # reports written before this rule always exported the tuned cut
+        if not all(isinstance(tested.get(k), (int, float)) for k in ("f1", "recall", "precision")):
+            return []
+        why = (f"; out of fold on validation it beat 0.5 by {candidate['gain']:+.2f} in F1 (noise ± {candidate['noise']:.2f})"
+               if isinstance(candidate.get("gain"), float) else "")
+        return [f"At the threshold tuned on validation ({threshold['value']:.2f} instead of 0.5) it finds {tested['recall']:.0%} "
+                f"of '{name}' on test with F1 {tested['f1']:.2f} (precision {tested['precision']:.2f}){why}; best/metrics.json "
+                "carries that threshold with the exported model."]
+    weighted = " (for a class-weighted model 0.5 already is the prior-corrected cut)" if threshold.get("class_weighted") else ""
+    if not isinstance(candidate.get("gain"), float):
+        return [f"best/metrics.json keeps the threshold at 0.5{weighted}: validation holds too few '{name}' rows to tune one."]
+    return [f"best/metrics.json keeps the threshold at 0.5{weighted}: a cut tuned on validation ({candidate['value']:.2f}) "
+            f"gained {candidate['gain']:+.2f} in '{name}' F1 out of fold, within its noise (± {candidate['noise']:.2f}), "
+            "so it is not trusted on new rows."]

@@ -100,3 +100,18 @@ def test_the_noise_is_the_spread_of_the_f1_difference_over_resamples():
     assert gain == pytest.approx(f1_better - f1_base) and gain > 0 and noise > 0
     tiled = f1_gain(np.tile(hits, 9), np.tile(better, 9)[None, :], np.tile(base, 9))
     assert tiled[0] == pytest.approx(gain) and tiled[1] < noise
+
+
+def test_the_headline_sentence_says_which_threshold_was_exported_and_why():
+    from orchestrator.results.threshold import sentences
+
+    y_val, s_val = beta_scores(24, 576, seed=1867)
+    kept = decision(y_val, np.c_[1 - s_val, s_val], y_val, np.c_[1 - s_val, s_val], [1900, 100], class_weighted=True)
+    [said] = sentences(kept, 1, "default")
+    assert said.startswith("best/metrics.json keeps the threshold at 0.5 (for a class-weighted model")
+    assert f"({kept['candidate']['value']:.2f})" in said and f"within its noise (± {kept['candidate']['noise']:.2f})" in said
+    y, p = scores(600, 0.05, seed=0)
+    tuned = decision(y, p, y, p, [950, 50])
+    [said] = sentences(tuned, 1, "default")
+    assert said.startswith(f"At the threshold tuned on validation ({tuned['value']:.2f} instead of 0.5)") and "noise ±" in said
+    assert sentences(tuned, 0, "other") == [] and sentences(None, 1, "default") == []
