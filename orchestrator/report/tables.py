@@ -72,6 +72,7 @@ def threshold_section(threshold, report: dict) -> list[tuple]:
         lines += [(f"{candidate['value']:.3f} (tuned out of fold, not exported)", candidate)] if isnum(candidate.get("value")) else []
     rows = [[label, split] + [fmt(get(scores, split, k)) for k in ("f1", "precision", "recall", "balanced_accuracy")]
             for label, scores in lines for split in ("val", "test")]
-    told = " ".join(str(threshold[k]).rstrip(".") + "." for k in ("why", "rule") if threshold.get(k))
+    told = " ".join(prefix + str(threshold[k]).rstrip(".") + "." for prefix, k in (("", "why"), ("The rule: ", "rule"))
+                    if threshold.get(k))
     return [("h", 2, f"Decision threshold for '{name}'"), ("p", told),
             ("table", ["threshold", "split", "F1", "precision", "recall", "balanced accuracy"], rows)]

@@ -2,7 +2,7 @@
 3.3% default; R data sets, offline), cut to 3,000 rows as in issue 26 (about 20 defaults on
 validation). gg-train's own MLP, class-weighted as gg-train trains it on imbalanced data, is trained
 by the trial loop (no Ray); its minority F1 on the test rows at the exported threshold must be at
-least that at 0.5 minus the noise of that difference (two bootstrap standard errors, on test)."""
+least that at 0.5 minus the noise of that difference (its bootstrap standard error, on test)."""
 
 from __future__ import annotations
 
