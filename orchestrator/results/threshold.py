@@ -44,7 +44,7 @@ REPEATS = 10  # fold assignments averaged over, so the gain does not hang on one
 BOOTSTRAP = 1000  # resamples of the validation rows for the noise of the F1 difference
 NOISE_SE = 1.0  # standard errors of the bootstrapped difference the gain must exceed (see 3. above)
 SEED = 0  # the folds and resamples are fixed: one validation split gives one threshold
-_CHUNK = 100  # bootstrap resamples weighed at once (memory: chunk × validation rows)
+_CELLS = 5_000_000  # resamples weighed at once × validation rows: bounds the bootstrap's memory (about 60 MB)
 
 RULE = ("the probability of the minority class above which a row is called that class: 0.5 (the model's argmax; for "
         f"a class-weighted model that already is the prior-corrected cut), unless a cut tuned out of fold on validation "
@@ -102,8 +102,8 @@ def _f1(counts: np.ndarray) -> np.ndarray:
 
 
 def f1_gain(hits: np.ndarray, calls: np.ndarray, base: np.ndarray) -> tuple[float, float, float, float]:
-    """(gain, noise, F1 of `calls` averaged over its rows of repeats, F1 of `base`): the gain is their
-    difference, the noise NOISE_SE standard deviation(s) of it over bootstrap resamples of the rows."""
+    """(gain, noise, F1 of `calls` (R × n, averaged over its R repeats), F1 of `base` (n)): the gain is
+    their difference, the noise NOISE_SE standard deviation(s) of it over bootstrap resamples of the rows."""
     every = np.vstack([base[None, :], calls])  # (1 + REPEATS, n): row 0 is the 0.5 cut
     outcome = np.stack([hits & every, ~hits & every, hits & ~every], axis=-1).astype(np.float32)  # (1 + R, n, 3)
     flat = outcome.transpose(1, 0, 2).reshape(len(hits), -1)
@@ -112,9 +112,9 @@ def f1_gain(hits: np.ndarray, calls: np.ndarray, base: np.ndarray) -> tuple[floa
         f1 = _f1(counts.reshape(*counts.shape[:-1], len(every), 3))
         return f1[..., 1:].mean(axis=-1) - f1[..., 0]
 
-    rng, resampled = np.random.default_rng(SEED), []
-    for start in range(0, BOOTSTRAP, _CHUNK):
-        draws = rng.integers(0, len(hits), size=(min(_CHUNK, BOOTSTRAP - start), len(hits)))
+    rng, resampled, chunk = np.random.default_rng(SEED), [], max(1, _CELLS // len(hits))
+    for start in range(0, BOOTSTRAP, chunk):
+        draws = rng.integers(0, len(hits), size=(min(chunk, BOOTSTRAP - start), len(hits)))
         weights = np.stack([np.bincount(d, minlength=len(hits)) for d in draws]).astype(np.float32)
         resampled.append(gain(weights @ flat))
     f1 = _f1(flat.sum(axis=0).reshape(len(every), 3))
