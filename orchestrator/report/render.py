@@ -18,7 +18,7 @@ from pathlib import Path
 from orchestrator.files import write_bytes_atomic
 from orchestrator.report.fields import class_names, fmt, get, isnum
 from orchestrator.report.plots import draw_plots
-from orchestrator.report.tables import variant_rows
+from orchestrator.report.tables import threshold_section, variant_rows
 from orchestrator.results.severity import rank
 
 CSS = """body{font:15px/1.5 system-ui,sans-serif;color:#1f2328;margin:0;background:#f6f8fa}
@@ -136,18 +136,7 @@ def _model_section(model) -> list[tuple]:
     return blocks
 
 
-def _threshold_section(threshold, report: dict) -> list[tuple]:
-    """Two classes: the minority's metrics at 0.5 and at the threshold tuned on validation, side by side."""
-    if not isinstance(threshold, dict) or not isnum(threshold.get("value")):
-        return []
-    name = class_names(report, 2)[threshold.get("class", 1)] if threshold.get("class") in (0, 1) else "?"
-    rows = []
-    for label, key in (("0.5", "at_0_5"), (f"{threshold['value']:.3f} (tuned on val)", "tuned")):
-        for split in ("val", "test"):
-            m = get(threshold, key, split) or {}
-            rows.append([label, split] + [fmt(m.get(k)) for k in ("f1", "precision", "recall", "balanced_accuracy")])
-    return [("h", 2, f"Decision threshold for '{name}'"), ("p", str(threshold.get("rule", ""))),
-            ("table", ["threshold", "split", "F1", "precision", "recall", "balanced accuracy"], rows)]
+_threshold_section = threshold_section  # the threshold table's owner is report.tables, beside the variants'
 
 
 def _export_section(export) -> list[tuple]:

@@ -23,6 +23,7 @@ from orchestrator.tuning.outcomes import (
 # The status scalars are named by the status words (`tuning.outcomes`), plus the epochs run.
 STATUS_METRICS = ("epochs_run", STOPPED_BY_ASHA, EARLY_STOPPED, ERRORED, DIVERGED)
 TEST_METRICS = ("accuracy", "loss", "f1", "recall", "precision")
+TEST_WHOSE = "two classes: the training minority class's (results.metrics); more: the macro average"
 
 
 def _metrics():
@@ -33,7 +34,8 @@ def _metrics():
                hp.Metric("loss", group="train", display_name="train loss"),
                hp.Metric("accuracy", group="train", display_name="train accuracy"),
                hp.Metric("gap/accuracy", display_name="gap (train − val accuracy)")]
-    metrics += [hp.Metric(f"test/{m}", display_name=f"test {m}") for m in TEST_METRICS]
+    metrics += [hp.Metric(f"test/{m}", display_name=f"test {m}", description=TEST_WHOSE if m in ("f1", "recall", "precision") else "")
+                for m in TEST_METRICS]
     metrics += [hp.Metric(m, display_name=m.replace("_", " ")) for m in STATUS_METRICS]
     return metrics
 

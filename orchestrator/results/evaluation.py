@@ -40,11 +40,11 @@ def evaluate_checkpoint(checkpoint_dir: str, dataset: Dataset) -> tuple[dict, di
     prepare_driver()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # predict's retracing notes are noise here
     model = load_handover_model(checkpoint_dir)
-    majority = int(np.argmax(np.bincount(dataset.train.y, minlength=dataset.n_classes)))
+    counts = dataset.train.class_counts(dataset.n_classes)  # the minority and the majority are the training split's
     scores, probas = [], []
     for split in (dataset.train, dataset.val, dataset.test):
         probas.append(predict_proba(model, split.x))
-        scores.append(classification_metrics(split.y, probas[-1], dataset.n_classes, majority))
+        scores.append(classification_metrics(split.y, probas[-1], dataset.n_classes, counts))
     history = load_state(checkpoint_dir).history
     return scores[0], scores[1], scores[2], probas[1:], history
 
@@ -73,7 +73,8 @@ def evaluate(outcomes: list[TrialOutcome], dataset: Dataset, metric: str, mode: 
         if outcome is best:
             matrix = confusion(dataset.test.y, test_proba, dataset.n_classes)
             evaluated[variant].threshold = decision(dataset.val.y, val_proba, dataset.test.y, test_proba,
-                                                    dataset.train.class_counts(dataset.n_classes))
+                                                    dataset.train.class_counts(dataset.n_classes),
+                                                    class_weighted=outcome.hparams.get("class_weight") == "balanced")
     return evaluated, (evaluated[best.variant] if best else None), matrix
 
 
@@ -98,8 +99,9 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
             continue
         model = load_handover_model(outcome.checkpoint)
         rows = train_subset(dataset.train.y, fraction, int(outcome.hparams["seed"]))
-        train = classification_metrics(dataset.train.y[rows], predict_proba(model, dataset.train.x[rows]), dataset.n_classes)
-        val = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x), dataset.n_classes)
+        counts = dataset.train.class_counts(dataset.n_classes)
+        train = classification_metrics(dataset.train.y[rows], predict_proba(model, dataset.train.x[rows]), dataset.n_classes, counts)
+        val = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x), dataset.n_classes, counts)
         points.append(_curve_point(fraction, len(rows), train, val))
     points.append(_curve_point(1.0, len(dataset.train), winner.train, winner.val))
     return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import math
 
+from orchestrator.data.labels import minority_class
+from orchestrator.results.threshold import sentences as threshold_sentences
+
 from orchestrator.results.verdicts import MEMORIZED_TRAIN, class_counts, metric, num
 
 # A winner still fitting its training data below this is not fitting it near perfectly: when a
@@ -75,7 +78,7 @@ def _minority(report: dict) -> tuple[int, str, float] | None:
     counts, names = class_counts(report, "train"), (report.get("data") or {}).get("class_names") or []
     if not counts or not sum(counts):
         return None
-    k = counts.index(min(counts))
+    k = minority_class(counts)  # the class the metrics and the threshold are about (one owner)
     return k, str(names[k]) if k < len(names) else str(k), counts[k] / sum(counts)
 
 
@@ -111,13 +114,7 @@ def imbalance_sentences(report: dict, ref_entry: dict | None, best_entry: dict |
     if best_entry is not None and best_entry is not ref_entry and _finds(best_entry, k):
         out.append(f"{best_entry['variant']} (the variant chosen on validation) {_finds(best_entry, k)} of them on test at the "
                    f"0.5 threshold{chance}.")
-    threshold = (report.get("best") or {}).get("threshold") or {}
-    tuned = (threshold.get("tuned") or {}).get("test") or {}
-    if threshold.get("class") == k and num(tuned.get("f1")) is not None:
-        out.append(f"At the threshold tuned on validation ({threshold['value']:.2f} instead of 0.5) it finds "
-                   f"{tuned['recall']:.0%} of '{name}' on test with F1 {tuned['f1']:.2f} (precision {tuned['precision']:.2f}); "
-                   "best/metrics.json carries that threshold with the exported model.")
-    return out
+    return out + threshold_sentences((report.get("best") or {}).get("threshold"), k, name)
 
 
 def fit_headline(ref: dict, who: str, ceiling: dict | None, imbalanced: bool = False) -> str:

@@ -180,7 +180,8 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
     proba = predict_proba(model, inputs)
     result = {
         "experiment": name, "data": str(data), "n": int(len(y)), "evaluated": datetime.now().isoformat(timespec="seconds"),
-        "metrics": classification_metrics(y, proba, len(described["class_names"]), int(np.argmax(counts))),
+        "class_names": list(described["class_names"]),
+        "metrics": classification_metrics(y, proba, len(described["class_names"]), counts),
         "checks": check_new_data(x, y, mean, var, names, counts / counts.sum()),
     }
     threshold = _threshold(best)
@@ -188,7 +189,7 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
         from orchestrator.results.threshold import metrics_at
 
         k = int(threshold["class"])
-        result["at_threshold"] = {"class": k, "value": threshold["value"],
+        result["at_threshold"] = {"class": k, "value": threshold["value"], "exported": threshold.get("exported", "tuned"),
                                   **metrics_at(y, proba[:, k], k, float(threshold["value"]))}
     out = folder / "evaluations"
     out.mkdir(exist_ok=True)
@@ -200,13 +201,15 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
 
 def summary_lines(name: str, data: Path, result: dict) -> list[str]:
     """What `gg-train evaluate` prints: the scores, the tuned threshold's, the checks, where it is saved."""
-    m = result["metrics"]
-    lines = [f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision {m['precision']:.3f}, "
+    m, names = result["metrics"], result.get("class_names") or []
+    whose = f" of '{names[m['positive_class']]}'" if "positive_class" in m and m["positive_class"] < len(names) else ""
+    lines = [f"{name} on {data} ({result['n']} rows): accuracy {m['accuracy']:.3f}, precision{whose} {m['precision']:.3f}, "
              f"recall {m['recall']:.3f}, F1 {m['f1']:.3f}, loss {m['loss']:.3f}"
              + (f", majority-class baseline {m['majority_accuracy']:.3f}" if "majority_accuracy" in m else "")]
-    if "at_threshold" in result:
+    if "at_threshold" in result and result["at_threshold"].get("exported", "tuned") == "tuned":
         t = result["at_threshold"]
-        lines.append(f"  at the threshold tuned on validation ({t['value']:.3f} for class {t['class']}): F1 {t['f1']:.3f}, "
-                     f"precision {t['precision']:.3f}, recall {t['recall']:.3f}")
+        label = names[t["class"]] if t["class"] < len(names) else f"class {t['class']}"
+        lines.append(f"  at the threshold exported with the model ({t['value']:.3f} for '{label}', tuned on validation): "
+                     f"F1 {t['f1']:.3f}, precision {t['precision']:.3f}, recall {t['recall']:.3f}")
     lines += [f"  {check['status']:4s} {check['name']}: {check['message']}" for check in result["checks"]]
     return lines + [f"saved: {result['path']}"]

@@ -176,13 +176,13 @@ def evaluate_references(dataset, report: dict, tested: dict[str, np.ndarray]) ->
     n = dataset.n_classes
     fitted = fit_references(inputs["train"], dataset.train.y, n, (inputs["val"], dataset.val.y), imbalanced(report),
                             judge_key(report), NAMES if table else ("majority",))
-    majority = int(np.argmax(np.bincount(dataset.train.y, minlength=n)))
+    counts = np.bincount(dataset.train.y, minlength=n).tolist()  # two classes: the metrics are the training minority's
     winner, (metric, minority) = (report.get("best") or {}).get("variant"), compared_on(report)
     out = []
     for f in fitted:
         probas = {k: probabilities(f.model, inputs[k], n) for k in splits}
         entry = {"name": f.name, "settings": f.settings,
-                 **{k: classification_metrics(s.y, probas[k], n, majority) for k, s in splits.items()}}
+                 **{k: classification_metrics(s.y, probas[k], n, counts) for k, s in splits.items()}}
         correct = probas["test"].argmax(axis=1) == dataset.test.y
         against = {name: _beats(dataset.test.y, network, correct, metric, minority) for name, network in tested.items()}
         entry["against_winner"] = against.get(winner)

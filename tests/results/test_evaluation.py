@@ -54,18 +54,37 @@ def test_no_eligible_trial_means_no_best():
     assert select([outcome("a1", "a", "errored", 0.1)], "val_loss", "min") == ({}, None)
 
 
-def test_binary_metrics_match_hand_computation():
+def test_binary_metrics_match_hand_computation_for_the_minority_class():
+    """Class 0 is the minority here (2 rows of 5): precision, recall, F1 and PR-AUC are its own, not
+    those of class 1, the class that sorts second."""
     y = np.array([0, 0, 1, 1, 1])
     proba1 = np.array([0.1, 0.6, 0.8, 0.4, 0.9])
     m = classification_metrics(y, np.column_stack([1 - proba1, proba1]), 2)
-    # predictions 0 1 1 0 1: tp=2 fp=1 fn=1
+    # predictions 0 1 1 0 1; class 0: tp=1 (row 1) fp=1 (row 4) fn=1 (row 2)
+    assert m["positive_class"] == 0
     assert m["accuracy"] == pytest.approx(3 / 5)
-    assert m["precision"] == pytest.approx(2 / 3)
-    assert m["recall"] == pytest.approx(2 / 3)
-    assert m["f1"] == pytest.approx(2 / 3)
+    assert m["precision"] == pytest.approx(1 / 2)
+    assert m["recall"] == pytest.approx(1 / 2)
+    assert m["f1"] == pytest.approx(1 / 2)
+    # class 0 ranked by its probability: 0.9 (yes), 0.6 (no), 0.4 (yes) → AP = 1·½ + ⅔·½
+    assert m["pr_auc"] == pytest.approx(1 / 2 + 1 / 3)
     expected_loss = -np.mean(np.log([0.9, 0.4, 0.8, 0.4, 0.9]))
     assert m["loss"] == pytest.approx(expected_loss, rel=1e-6)
     assert m["roc_auc"] == pytest.approx(5 / 6)
+
+
+def test_a_model_that_always_says_legit_scores_f1_zero_for_fraud():
+    """Labels `fraud`/`legit` (class 0 is `fraud`, the 10% minority of training): a model that never
+    says fraud has F1 0, not legit's 0.95; the training counts name the class, not the split's."""
+    y = np.array([0] * 10 + [1] * 90)
+    always_legit = np.tile([0.1, 0.9], (100, 1))
+    assert classification_metrics(y, always_legit, 2)["f1"] == 0.0
+    m = classification_metrics(y, always_legit, 2, train_counts=[60, 540])
+    assert (m["positive_class"], m["f1"], m["recall"], m["precision"]) == (0, 0.0, 0.0, 0.0)
+    assert m["per_class"][1]["f1"] == pytest.approx(2 * 0.9 / 1.9)  # legit's own F1 stays in per_class
+    assert m["majority_accuracy"] == pytest.approx(0.9)
+    rare_in_this_split = np.array([0] * 60 + [1] * 40)  # fewer legit than fraud here; training still says fraud is rare
+    assert classification_metrics(rare_in_this_split, np.tile([0.1, 0.9], (100, 1)), 2, train_counts=[60, 540])["positive_class"] == 0
 
 
 def test_multiclass_metrics_are_macro_averaged():

@@ -81,3 +81,18 @@ def test_new_rows_of_a_numeric_table_may_keep_the_row_index_training_dropped(tmp
     pd.DataFrame({"b": [3.0, 4.0], "a": [1.0, 2.0], "label": [0, 1]}).to_csv(tmp_path / "new.csv")  # index written
     x, _, y = _read_new(tmp_path, tmp_path / "new.csv", None, {"feature_names": ["a", "b"], "kind": "table"})
     assert x.tolist() == [[1.0, 3.0], [2.0, 4.0]] and y.tolist() == [0, 1]
+
+
+def test_the_evaluate_summary_names_whose_precision_it_is_and_the_exported_threshold():
+    from orchestrator.results.metrics import classification_metrics
+    from orchestrator.results.new_data import summary_lines
+
+    y = np.array([0] * 10 + [1] * 90)  # class 0 is 'fraud', the training minority
+    metrics = classification_metrics(y, np.tile([0.1, 0.9], (100, 1)), 2, train_counts=[60, 540])
+    result = {"n": 100, "path": "e.json", "checks": [], "class_names": ["fraud", "legit"], "metrics": metrics,
+              "at_threshold": {"class": 0, "value": 0.08, "exported": "tuned", "f1": 0.5, "precision": 0.4, "recall": 0.7}}
+    first, tuned = summary_lines("x", "new.csv", result)[:2]
+    assert "precision of 'fraud' 0.000" in first and "F1 0.000" in first
+    assert "(0.080 for 'fraud', tuned on validation): F1 0.500" in tuned
+    result["at_threshold"].update(value=0.5, exported="0.5")  # 0.5 exported: the first line already is at it
+    assert not any("threshold" in line for line in summary_lines("x", "new.csv", result))

@@ -45,7 +45,7 @@ def test_references_are_chosen_on_validation_and_carry_the_variants_metrics():
     data = dataset()
     refs = evaluate_references(data, report_for(data), {})
     assert [r["name"] for r in refs] == list(NAMES)
-    fields = set(classification_metrics(data.test.y, np.full((len(data.test.y), 2), 0.5), 2, 0))
+    fields = set(classification_metrics(data.test.y, np.full((len(data.test.y), 2), 0.5), 2, [60, 40]))
     for ref in refs:
         assert set(ref["val"]) == fields and set(ref["test"]) == fields
         assert ref["test"]["n"] == len(data.test.y)
