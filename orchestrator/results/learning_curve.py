@@ -66,10 +66,11 @@ def diagnose_curve(curve: dict | None, key: str = "val_accuracy", n_val: float |
             f"{last[key]:.2f} at {int(last['n_train'])}: {gain:+.2f}")
     out.update(more_data_helps=bool(helps), gain=gain, tolerance=tolerance)
     if helps:
-        out["reason"] = (f"Would more data help? Yes: the learning curve still climbs ({seen}, more than the ±{tolerance:.2f} "
-                         "noise of the validation split), so more labelled rows of the same kind should raise it further.")
+        out["reason"] = (f"Would more data help? Yes: the learning curve still climbs ({seen}, more than the "
+                         f"±{tolerance:.2f} noise of two scores on the validation split), so more labelled rows of the same "
+                         "kind should raise it further.")
     else:
         out["reason"] = (f"Would more data help? Probably not: the learning curve has levelled off ({seen}, within the "
-                         f"±{tolerance:.2f} noise of the validation split); better features or cleaner labels would help more "
-                         "than more rows of the same kind.")
+                         f"±{tolerance:.2f} noise of two scores on the validation split); better features or cleaner labels "
+                         "would help more than more rows of the same kind.")
     return out
