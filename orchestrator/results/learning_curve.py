@@ -12,11 +12,18 @@ The rule: look at the last doubling of the training rows (the point nearest half
 point against the largest, normally the full split). More rows of the same kind should help when
 validation accuracy rose by more than the noise of that difference: two standard errors of the
 difference of two scores on the validation split, sqrt(p1(1 − p1)/n + p2(1 − p2)/n), at least
-0.01. With 300 validation rows at 0.85 that is 0.06; at 1,000 rows, 0.03. Two standard errors
-(not one, as before) because a single retrain's score also moves with its seed and its subset,
-which the validation split's sampling noise does not count: a one-SE bar called noise a climb
-about one time in six. With imbalanced classes the score is balanced accuracy and `n` the
-effective rows K × the smallest class's validation count.
+0.01. With 300 validation rows at 0.85 that is 0.06; at 1,000 rows, 0.03. Two standard errors of
+the difference, not one of one score as before, because a single retrain's score also moves with
+its seed and its subset. Measured (`scripts/curve_rule.py --reps 16`, 300 validation rows; share of
+16 data sets where the rule says "more data helps"):
+
+  case                                      old rule (winner, 1 SE)   retrain, 1 SE   this rule
+  labels independent of the features              0.25                    0.25            0.00
+  noisy boundary reached on half the rows         0.31                    0.31            0.06
+  noise-free boundary, 30 features, 200 rows      1.00                    0.94            0.88
+
+With imbalanced classes the score is balanced accuracy and `n` the effective rows K × the smallest
+class's validation count.
 """
 
 from __future__ import annotations
