@@ -41,7 +41,7 @@ def small_config(runs: Path, **extra) -> dict:
 @pytest.fixture(scope="module")
 def small_run(ray_local, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # one learning-curve trial
+    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # the learning curve: half and all of the training rows
     result = launch(config, name="small")
     return config, result
 
