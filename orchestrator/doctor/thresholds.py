@@ -33,9 +33,6 @@ IMBALANCE_ACCURACY_GAP = 0.10
 # uniform sample this large measures an accuracy to about ±0.01, and keeps 100,000 rows fast.
 EXAMINED_TRAIN_ROWS = 5000
 SEED = 0  # samples are fixed so the same files always give the same verdicts
-# Training rows the scikit-learn references fit on at most: enough for gradient-boosted trees to
-# show what the data allows, and a few seconds on 2 cores.
-REFERENCE_TRAIN_ROWS = 20_000
 # covariate_shift: a classifier telling training rows from test rows with cross-validated ROC-AUC at
 # least SHIFT_AUC (0.5 = indistinguishable) sees two populations (`data.drift` owns it: launch checks a
 # given test file by the same rule)...
