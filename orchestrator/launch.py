@@ -230,18 +230,18 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
 
 def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
                            restore: bool) -> list:
-    """Would more data help? The winner's recipe on fractions of the training split, as extra trials."""
+    """Would more data help? The winner's recipe retrained on fractions of the training split and on all of it."""
     from orchestrator.results.evaluation import handed_over
     from orchestrator.results.selection import select
-    from orchestrator.tuning.curve import run_curve
+    from orchestrator.tuning.curve import curve_fractions, run_curve
 
     metric, mode = selection(config)
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
     if not config.diagnosis.learning_curve or winner is None:
         return []
-    fractions = sorted(config.diagnosis.curve_fractions)
+    fractions = curve_fractions(config.diagnosis.curve_fractions)
     phases.enter(phases.LEARNING_CURVE, exp_dir)
-    console.print(f"gg-train: learning curve: {winner.variant}'s recipe on "
+    console.print(f"gg-train: learning curve: {winner.variant}'s recipe retrained on "
                   + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows", highlight=False)
     return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions), metric, mode), restore)
 

@@ -243,14 +243,14 @@ class OutputConfig(Strict):
 
 class DiagnosisConfig(Strict):
     # Would more data help? The winner's recipe retrained on these fractions of the training split
-    # (extra trials in the same experiment; the full split is the winner itself).
+    # (extra trials in the same experiment; the full split is always retrained too).
     learning_curve: bool = True
     curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75], min_length=1, max_length=10)
 
     @model_validator(mode="after")
     def _fractions_below_one(self) -> "DiagnosisConfig":
         if any(not 0 < f < 1 for f in self.curve_fractions):
-            raise ValueError("curve_fractions must lie strictly between 0 and 1 (the full training split is the winner itself)")
+            raise ValueError("curve_fractions must lie strictly between 0 and 1 (the full training split is always a point of its own)")
         return self
 
 

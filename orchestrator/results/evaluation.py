@@ -86,7 +86,7 @@ def _curve_point(fraction: float, n_train: int, train: dict, val: dict) -> dict:
 def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
     """The learning curve's points, in inference mode: each fraction's final checkpoint on the very
     training rows it saw (`train_subset`, re-derived from its seed) and on the whole validation
-    split; the full split's point is the winner itself. The test split is not touched."""
+    split; the full split's point is a retrain too (`tuning.curve`), not the winner. The test split is not touched."""
     from orchestrator.data.split import train_subset
     from orchestrator.models.outputs import predict_proba
     from orchestrator.train.checkpoint import load_handover_model
@@ -103,10 +103,9 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
         train = classification_metrics(dataset.train.y[rows], predict_proba(model, dataset.train.x[rows]), dataset.n_classes, counts)
         val = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x), dataset.n_classes, counts)
         points.append(_curve_point(fraction, len(rows), train, val))
-    points.append(_curve_point(1.0, len(dataset.train), winner.train, winner.val))
     return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),
-            "failed": errors, "rule": "the winner's recipe, hyperparameters and seed on stratified fractions of the "
-                                      "training split; each point in inference mode on its own training rows and on validation"}
+            "failed": errors, "rule": "the winner's recipe and hyperparameters retrained with one seed on stratified fractions of the "
+                                      "training split and on all of it; each point in inference mode on its own training rows and on validation"}
 
 
 def feature_use(best: Evaluated, dataset: Dataset, seed: int) -> dict:

@@ -11,7 +11,9 @@ What `fit` gave and this keeps:
   batch and the optimizer sums the gradients, so K replicas train like one at the same global
   batch; a loop of our own also runs under `MultiWorkerMirroredStrategy`, where `fit` does not;
 - mixed precision: the optimizer's loss scaling (a `LossScaleOptimizer` under `mixed_float16`);
-- dropout draws its masks from the layers' seed generators, whose state the checkpoint keeps.
+- dropout draws its masks from the layers' seed generators, whose state the checkpoint keeps, and
+  under several replicas each draws its rows of the global batch's mask (`replica_dropout`), so K
+  replicas drop what one would.
 
 Images too large to hold (`data.image_files.ImageFiles`) stream instead: each epoch is a tf.data
 pipeline that decodes the batches in parallel while the compiled step trains, in the same row
@@ -21,7 +23,11 @@ in-memory one would.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
+
+from orchestrator.train import replica_dropout
 
 _VAL_CHUNK = 8192  # rows per inference pass over the validation set
 _STREAM_VAL_BATCH = 512  # images per inference pass when they are decoded from disk
@@ -36,6 +42,9 @@ class EpochRunner:
 
         self.tf, self.model, self.strategy = tf, model, strategy
         self.binary, self.global_batch = n_classes == 2, int(global_batch)
+        self.replicated = strategy.num_replicas_in_sync > 1
+        if self.replicated:
+            replica_dropout.install()
         # images on disk stay there: their batches are decoded per epoch (`_train_streamed`)
         from orchestrator.data.image_files import is_on_disk
 
@@ -85,7 +94,8 @@ class EpochRunner:
         return tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, axis=-1, output_type=y.dtype), y), tf.float32))
 
     def _shard(self, tensors):
-        """This replica's contiguous slice of a global batch (replica order is row order)."""
+        """This replica's contiguous slice of a global batch (replica order is row order), the
+        number of replicas, and where the slice starts."""
         tf = self.tf
         context = tf.distribute.get_replica_context()
         replicas, me = context.num_replicas_in_sync, context.replica_id_in_sync_group
@@ -93,13 +103,14 @@ class EpochRunner:
         per = (rows + replicas - 1) // replicas
         start = tf.minimum(me * per, rows)
         end = tf.minimum(start + per, rows)
-        return tuple(t[start:end] for t in tensors), replicas
+        return tuple(t[start:end] for t in tensors), replicas, start
 
     def _train_step(self, x, y, w):
         tf, model, optimizer = self.tf, self.model, self.model.optimizer
         global_rows = tf.cast(tf.shape(y)[0], tf.float32)
-        (xs, ys, ws), replicas = self._shard((x, y, w))
-        with tf.GradientTape() as tape:
+        (xs, ys, ws), replicas, start = self._shard((x, y, w))
+        masks = replica_dropout.rows_of_global_batch(start, tf.shape(y)[0]) if self.replicated else contextlib.nullcontext()
+        with tf.GradientTape() as tape, masks:
             p = model(xs, training=True)
             per_row = self._row_losses(ys, p)
             loss = tf.reduce_sum(per_row * ws) / global_rows  # the replicas' losses sum to the batch's mean
@@ -148,7 +159,7 @@ class EpochRunner:
 
     def _val_step(self, x, y, w):
         tf = self.tf
-        (xs, ys, ws), _ = self._shard((x, y, w))
+        (xs, ys, ws), _, _ = self._shard((x, y, w))
         p = self.model(xs, training=False)
         per_row = self._row_losses(ys, p)
         sums = tf.stack([tf.reduce_sum(per_row), tf.reduce_sum(per_row * ws), tf.reduce_sum(ws), self._correct(ys, p),

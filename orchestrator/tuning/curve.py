@@ -1,5 +1,11 @@
-"""The learning curve's trials: the winner's recipe, hyperparameters and seed retrained on fractions
-of the training split, as a second Tune run of the same experiment (`runs/<name>/learning_curve/`).
+"""The learning curve's trials: the winner's recipe and hyperparameters retrained on fractions of the
+training split *and on all of it*, as a second Tune run of the same experiment (`runs/<name>/learning_curve/`).
+
+Every point is one unselected retrain, so the points compare like with like: the 100% point is
+not the winner itself (the best of every trial on validation, luck of its seed included) but the
+same recipe trained again, and all points share one curve seed (`curve_seed`) drawn apart from the
+trials' seeds, so none inherits the seed the selection favoured and every fraction starts from the
+same initial weights.
 
 They get the same `TrialData` as every trial (train and validation only; the trial draws its
 stratified fraction itself, `data.split.train_subset`), no scheduler (each point must run its
@@ -13,21 +19,40 @@ import dataclasses
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from ray import tune
 
 from orchestrator.config import ExperimentConfig
 from orchestrator.experiments import CURVE_DIR
+from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
-from orchestrator.tuning.run import fit_settled, outcomes, run_config
+from orchestrator.tuning.run import HPARAM_KEYS, fit_settled, outcomes, run_config
 from orchestrator.tuning.storage import TuneFolder
 
 
-def curve_space(winner: TrialOutcome, fractions: list[float]) -> dict:
-    """The winner's Tune config, fixed, with the training fraction as the one grid dimension."""
-    return {**winner.hparams, "variant": winner.variant, "kind": winner.kind, "epochs": winner.max_epochs,
-            "train_fraction": tune.grid_search(sorted(fractions))}
+FULL = 1.0  # the whole training split: always a point of its own
+
+
+def curve_fractions(fractions: list[float]) -> list[float]:
+    """The points the curve trains: the configured fractions and the full split."""
+    return sorted({*fractions, FULL})
+
+
+def curve_seed(experiment_seed: int) -> int:
+    """The one seed of every curve point: from its own stream of the experiment's seed, so the same
+    config gives the same curve, and not the stream the trials' seeds come from (`tuning.search`)."""
+    return int(np.random.default_rng([experiment_seed, 1]).integers(0, 2**31 - 1))
+
+
+def curve_space(winner: TrialOutcome, fractions: list[float], seed: int) -> dict:
+    """The winner's Tune config, fixed but for its seed, with the training fraction as the one grid
+    dimension. Its model.params (a CNN's filters, depth, kernel size) go back under their Tune
+    prefix, where the trial reads them (`TrialSpec.from_config`): the same network, not the default one."""
+    recipe = {(k if k in HPARAM_KEYS else PARAM_PREFIX + k): v for k, v in winner.hparams.items()}
+    return {**recipe, "variant": winner.variant, "kind": winner.kind, "epochs": winner.max_epochs,
+            "seed": seed, "train_fraction": tune.grid_search(curve_fractions(fractions))}
 
 
 def _curve_name(trial) -> str:
@@ -55,7 +80,7 @@ def run_curve(config: ExperimentConfig, plan: Plan, exp_dir: Path, setup, data, 
         metric, mode = selection(config)
         tuner = tune.Tuner(
             trainable,
-            param_space=curve_space(winner, config.diagnosis.curve_fractions),
+            param_space=curve_space(winner, config.diagnosis.curve_fractions, curve_seed(config.seed)),
             tune_config=tune.TuneConfig(metric=metric, mode=mode, max_concurrent_trials=plan.max_concurrent,
                                         reuse_actors=True, trial_name_creator=_curve_name, trial_dirname_creator=_curve_name),
             run_config=run_config(config, folder, on_event, checkpoints_to_keep=1),

@@ -41,7 +41,7 @@ def small_config(runs: Path, **extra) -> dict:
 @pytest.fixture(scope="module")
 def small_run(ray_local, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # one learning-curve trial
+    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # the learning curve: half and all of the training rows
     result = launch(config, name="small")
     return config, result
 
@@ -98,23 +98,45 @@ def test_the_test_split_never_reached_a_trial(small_run):
             # What each trial trained and validated on is exactly the train and val splits...
             assert (reported["train_hash"], reported["val_hash"]) == (hashes["train"], hashes["val"])
             assert (reported["n_train"], reported["n_val"]) == (180, 60)
-    # The learning curve's trial trained on its half of the training rows (and validated on all of val)...
+    # The learning curve's trials trained on their half and on all of the training rows (and validated on all of val)...
     from orchestrator.data.split import train_subset
 
     dataset = load_dataset(small_run[0].data, small_run[0].seed)
     curve = json.loads(result.report_path.read_text())["learning_curve"]
     assert [p["fraction"] for p in curve["points"]] == [0.5, 1.0] and [p["n_train"] for p in curve["points"]] == [90, 180]
     curve_results = sorted((result.exp_dir / "learning_curve").glob("*/result.json"))
-    assert len(curve_results) == 1 and curve["failed"] == []
-    for line in curve_results[0].read_text().splitlines():
-        reported = json.loads(line)
-        rows = train_subset(dataset.train.y, 0.5, reported["config"]["seed"])
-        assert reported["train_hash"] == array_hash(dataset.train.x[rows], dataset.train.y[rows])
-        assert (reported["val_hash"], reported["n_train"]) == (hashes["val"], 90)
+    assert len(curve_results) == 2 and curve["failed"] == []
+    for path in curve_results:
+        for line in path.read_text().splitlines():
+            reported = json.loads(line)
+            fraction = reported["config"]["train_fraction"]
+            rows = train_subset(dataset.train.y, fraction, reported["config"]["seed"])
+            assert reported["train_hash"] == array_hash(dataset.train.x[rows], dataset.train.y[rows])
+            assert (reported["val_hash"], reported["n_train"]) == (hashes["val"], round(180 * fraction))
+    # ...each of them, the full split's too, a retrain of the winner's recipe with the curve's own seed...
+    assert retrained_points(result.exp_dir, json.loads(result.report_path.read_text()), small_run[0].seed) == [0.5, 1.0]
     # ...and the only thing that travels to a trial has no field a test split could ride in.
     from orchestrator.train.spec import TrialData
 
     assert [f.name for f in dataclasses.fields(TrialData)] == ["x_train", "y_train", "x_val", "y_val"]
+
+
+def retrained_points(exp_dir: Path, report: dict, seed: int) -> list[float]:
+    """The curve's points that are retrains of the winner's recipe (its hyperparameters, the curve's
+    seed, not the winner's) whose final validation accuracy is the point's in report.json."""
+    from orchestrator.tuning.curve import curve_seed
+
+    winner = report["best"]["hparams"]
+    points = {p["fraction"]: p for p in report["learning_curve"]["points"]}
+    found = []
+    for path in sorted((exp_dir / "learning_curve").glob("*/result.json")):
+        last = json.loads(path.read_text().splitlines()[-1])
+        tried = last["config"]
+        assert tried["seed"] == curve_seed(seed) != winner["seed"]
+        assert {k: tried[k] for k in winner if k != "seed"} == {k: v for k, v in winner.items() if k != "seed"}
+        assert points[tried["train_fraction"]]["val_accuracy"] == pytest.approx(last["val_accuracy"], abs=1e-6)
+        found.append(tried["train_fraction"])
+    return sorted(found)
 
 
 def test_best_model_reloads_to_the_reported_test_accuracy(small_run):
@@ -156,10 +178,14 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     assert verdicts["baseline"] == "overfit"
     assert "memorizes" in report["diagnosis"]["summary"][0] or "overfits" in report["diagnosis"]["summary"][0]
     assert report["export"]["verified"] is True
-    # Would more data help? The winner's recipe on 25/50/75% of the training rows, and a verdict.
+    # Would more data help? The winner's recipe retrained on 25/50/75/100% of the training rows. The data
+    # has 2 informative features and 30% of its labels redrawn: half the rows already reach the ceiling
+    # the noise sets, so the curve has levelled off, and the headline says more rows will not fix it.
     curve = report["diagnosis"]["learning_curve"]
     assert [p["fraction"] for p in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
-    assert isinstance(curve["more_data_helps"], bool) and curve["reason"] in report["diagnosis"]["summary"]
+    assert retrained_points(result.exp_dir, report, config.seed) == [0.25, 0.5, 0.75, 1.0]
+    assert curve["more_data_helps"] is False and "levelled off" in curve["reason"]
+    assert curve["reason"] in report["diagnosis"]["summary"]
     # The story it exists for: the winner's held-out advantage is more than McNemar calls chance, and
     # the headline names the label noise the data has (30% of labels redrawn).
     paired = report["comparisons"]["variants"][best["variant"]]

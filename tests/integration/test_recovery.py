@@ -38,13 +38,15 @@ def results(exp_dir: Path) -> dict[str, list[dict]]:
 
 
 def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, tmp_path):
+    """The killed trial is an early-stopping one whose best epoch comes after the restart: the model
+    it ends with is one the new process found, so its early-stopping state really carried over."""
     killed: dict = {}
 
     def kill_first_trial_at_epoch_3():
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
             for name, rows in results(tmp_path / "kill").items() if (tmp_path / "kill" / "tune").exists() else []:
-                if name.startswith("baseline") and rows and rows[-1]["epoch"] >= 3:
+                if name.startswith("early_stopping") and rows and rows[-1]["epoch"] >= 3:
                     killed.update(name=name, pid=rows[-1]["pid"], epoch=rows[-1]["epoch"])
                     os.kill(rows[-1]["pid"], signal.SIGKILL)
                     return
@@ -54,7 +56,10 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
     killer.start()
     # A checkpoint every 2 epochs: the kill at epoch 3 or later loses the epochs since the last one.
     every_two = {"runs_dir": str(tmp_path), "tensorboard": False, "checkpoint_every": 2}
-    result = launch(build_config(config(tmp_path, training={"epochs": 12}, output=every_two)), name="kill")
+    # Patience longer than the run: the trial ends at epoch 12 with its best epoch's weights put back;
+    # at this learning rate validation loss bottoms out at epoch 9 (of 12), well after the kill.
+    variants = [{"kind": "early_stopping", "params": {"patience": 12, "learning_rate": 0.002}}, {"kind": "l2"}]
+    result = launch(build_config(config(tmp_path, training={"epochs": 12}, variants=variants, output=every_two)), name="kill")
     killer.join(5)
     assert killed, "the trial was never seen running"
     rows = results(result.exp_dir)[killed["name"]]
@@ -65,10 +70,17 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
     # bounded by the killed process's last logged epoch: under load Tune can register a report's
     # checkpoint whose result row the dying worker's last messages never got into result.json.
     assert restarted[0] > 2 and (restarted[0] - 1) % 2 == 0, restarted
-    # ...and finished its recipe with the right epoch count.
-    (baseline,) = [v for v in result.report["variants"] if v["variant"] == "baseline"]
-    assert baseline["status"] == "completed" and baseline["epochs"] == 12
+    # ...finished its recipe with the right epoch count...
+    (stopping,) = [v for v in result.report["variants"] if v["variant"] == "early_stopping"]
+    assert stopping["status"] == "completed" and stopping["epochs"] == 12
     assert result.report["trials"]["errored"] == 0
+    # ...and its best epoch came after the restart: trained by the new process, from the checkpoint on,
+    # and what it ends with (the report's validation loss) is that epoch's model.
+    best_epoch, resumed_from = rows[-1]["best_epoch"], restarted[0] - 1
+    assert resumed_from < best_epoch < 12 and rows[-1]["restored_best"], (best_epoch, resumed_from)
+    (best_row,) = [r for r in rows if r["pid"] != killed["pid"] and r["epoch"] == best_epoch]
+    assert rows[-1]["val_loss"] == best_row["val_loss"] == min(r["val_loss"] for r in rows if r["pid"] != killed["pid"])
+    assert stopping["val"]["loss"] == pytest.approx(best_row["val_loss"], rel=1e-4)
 
 
 def test_a_diverging_trial_is_reported_and_the_experiment_finishes(ray_local, tmp_path):

@@ -118,21 +118,29 @@ class DyingReporter(FakeReporter):
             raise Killed
 
 
-def test_a_restarted_early_stopping_trial_stops_where_an_uninterrupted_one_does(data, tmp_path):
+@pytest.mark.parametrize("dies", ["after its best epoch", "before its best epoch"])
+def test_a_restarted_early_stopping_trial_stops_where_an_uninterrupted_one_does(data, tmp_path, dies):
+    """Killed while early stopping waits (its best weights come from the checkpoint), or before its
+    best epoch (the retried process must find that epoch and put its weights back itself)."""
     trial_data, setup = data
     recipe = spec(kind="early_stopping", patience=3, epochs=60, learning_rate=0.002)
     whole = FakeReporter(tmp_path / "whole")
     run_trial(recipe, setup, trial_data, whole)
-    stop_epoch = whole.reports[-1][0]["epoch"]
-    assert whole.reports[-1][0]["early_stopped"] and stop_epoch > 4
-    dying = DyingReporter(tmp_path / "dying", die_after=stop_epoch - 2)  # dies while early stopping is waiting
+    stop_epoch, best_epoch = whole.reports[-1][0]["epoch"], whole.reports[-1][0]["best_epoch"]
+    assert whole.reports[-1][0]["early_stopped"] and best_epoch > 4
+    died_at = stop_epoch - 2 if dies == "after its best epoch" else 2
+    assert (died_at > best_epoch) == (dies == "after its best epoch")
+    dying = DyingReporter(tmp_path / "dying", die_after=died_at)
     with pytest.raises(Killed):
         run_trial(recipe, setup, trial_data, dying)
     retried = FakeReporter(tmp_path / "retried", restore=dying.reports[-1][1])
     run_trial(recipe, setup, trial_data, retried)
     last, whole_last = retried.reports[-1][0], whole.reports[-1][0]
-    assert last["epoch"] == stop_epoch and last["best_epoch"] == whole_last["best_epoch"]
+    assert retried.reports[0][0]["epoch"] == died_at + 1  # the retry began after the checkpoint it died with
+    assert last["epoch"] == stop_epoch and last["best_epoch"] == best_epoch and last["restored_best"]
     assert last["val_loss"] == pytest.approx(whole_last["val_loss"], rel=1e-5)
+    ended, uninterrupted = (checkpoint.load_model(r.reports[-1][1]).get_weights() for r in (retried, whole))
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(ended, uninterrupted))
 
 
 def test_a_restarted_dropout_trial_ends_where_an_uninterrupted_one_does(data, tmp_path):
