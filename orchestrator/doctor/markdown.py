@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from orchestrator.doctor.references import reference_rows
+
 
 def _accuracy(scores: dict | None) -> str:
     if not scores:
@@ -21,8 +23,8 @@ def _scores_table(report: dict) -> list[str]:
     for split, s in report["as_is"].items():
         if s:
             lines.append(f"| {split} | {s['n']} | {_accuracy(s)} | {s['balanced_accuracy']:.3f} | {s['loss']:.3f} |")
-    for ref in report["references"]:
-        lines.append(f"| {ref['name']} (reference, test) | {ref['test']['n']} | {_accuracy(ref['test'])} | | |")
+    for name, s in reference_rows(report):
+        lines.append(f"| {name} | {s['n']} | {_accuracy(s)} | | |")
     return lines
 
 

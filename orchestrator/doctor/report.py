@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from orchestrator.doctor.causes import LAUNCH_REMEDIES, ranked
+from orchestrator.doctor.references import reference_rows
 
 SCHEMA_VERSION = 1
 MARKS = {"confirmed": "bold red", "cannot_tell": "yellow", "ruled_out": "green", "not_applicable": "dim"}
@@ -62,8 +63,8 @@ def print_summary(console, report: dict, path) -> None:
     for split, scores in report["as_is"].items():
         if scores:
             table.add_row(split, str(scores["n"]), _interval(scores), f"{scores['balanced_accuracy']:.3f}", f"{scores['loss']:.3f}")
-    for ref in report["references"]:
-        table.add_row(f"[dim]{ref['name']} (test)[/]", str(ref["test"]["n"]), _interval(ref["test"]), "", "")
+    for name, s in reference_rows(report):
+        table.add_row(f"[dim]{name.replace('reference, ', '')}[/]", str(s["n"]), _interval(s), "", "")
     console.print(table)
     for f in report["findings"]:
         word = f["verdict"].replace("_", " ")

@@ -36,6 +36,10 @@ SEED = 0  # samples are fixed so the same files always give the same verdicts
 # Training rows the scikit-learn references fit on at most: enough for gradient-boosted trees to
 # show what the data allows, and a few seconds on 2 cores.
 REFERENCE_TRAIN_ROWS = 20_000
+# Images: logistic regression on the flattened pixels is a reference only up to this many values per
+# image (32 x 32 gray, 8-bit digits, small icons: seconds), fitted on at most this many images.
+IMAGE_REFERENCE_PIXELS = 1024
+IMAGE_REFERENCE_ROWS = 5000
 # covariate_shift: a classifier telling training rows from test rows with cross-validated ROC-AUC at
 # least SHIFT_AUC (0.5 = indistinguishable) sees two populations (`data.drift` owns it: launch checks a
 # given test file by the same rule)...

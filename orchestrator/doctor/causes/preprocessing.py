@@ -14,8 +14,8 @@ import numpy as np
 from orchestrator.doctor.exam import Exam, clear_gain, finding
 from orchestrator.doctor.thresholds import MECHANICAL_GAIN
 
-RULE = ("confirmed when a transform fitted on the training rows (standardize with their mean and standard deviation, "
-        "min-max to [0, 1], divide by 255, scale to [-1, 1]) raises the model's accuracy on those training rows by at "
+RULE = ("confirmed when a transform fitted on the training rows (divide by 255, scale to [-1, 1], standardize with their "
+        "mean and standard deviation, min-max to [0, 1]: per column, or per channel for images) raises the model's accuracy on those training rows by at "
         f"least {MECHANICAL_GAIN} and by more than the half-width of its 95% interval (beyond chance); the best such "
         "transform is named")
 
@@ -25,17 +25,20 @@ def _stats(x: np.ndarray) -> dict:
     return {"mean": x.mean(axis=axes), "std": x.std(axis=axes), "min": x.min(axis=axes), "max": x.max(axis=axes)}
 
 
-TRANSFORMS = ("standardize (training mean and standard deviation)", "min-max to [0, 1] (training minimum and maximum)",
-              "divide by 255", "scale to [-1, 1] (x / 127.5 - 1)")
+# Ties go to the earlier candidate: the fixed pixel scalings first, since they need no statistics (on
+# images whose pixels span 0..255, min-max and / 255 are the same transform).
+DIVIDE_255, TO_PLUS_MINUS_1 = "divide by 255", "scale to [-1, 1] (x / 127.5 - 1)"
+STANDARDIZE, MIN_MAX = "standardize (training mean and standard deviation)", "min-max to [0, 1] (training minimum and maximum)"
+TRANSFORMS = (DIVIDE_255, TO_PLUS_MINUS_1, STANDARDIZE, MIN_MAX)
 
 
 def _affine(name: str, s: dict) -> tuple[np.ndarray | float, np.ndarray | float]:
     """(offset, scale) of a candidate: x -> (x - offset) / scale, which is also how a repair puts it in the model."""
-    if name == TRANSFORMS[0]:
+    if name == STANDARDIZE:
         return s["mean"], np.where(s["std"] > 0, s["std"], 1.0)
-    if name == TRANSFORMS[1]:
+    if name == MIN_MAX:
         return s["min"], np.where(s["max"] > s["min"], s["max"] - s["min"], 1.0)
-    return (0.0, 255.0) if name == TRANSFORMS[2] else (127.5, 127.5)
+    return (0.0, 255.0) if name == DIVIDE_255 else (127.5, 127.5)
 
 
 class Transform:
