@@ -6,7 +6,7 @@ Folders are read by `launch`'s own reader (`data.images.read_image_folder`), at 
 height and width when it declares them (what `image_dataset_from_directory(image_size=...)` does
 for a user), pixels raw 0..255: what a user feeds a saved model. Gray images go to an RGB model as
 three equal channels; colour images to a gray model are refused (which gray the user meant is theirs
-to say). Class names are the sub-folder names, mapped to units like table labels.
+to say). Class names are the sub-folder names, numbered as Keras numbers them (`folder_classes`).
 """
 
 from __future__ import annotations
@@ -64,15 +64,19 @@ def fit_to_model(x: np.ndarray, model: UserModel, where: str) -> np.ndarray:
     return x
 
 
-def check_class_folders(classes: list[str], model: UserModel, where: str) -> None:
-    """Sub-folder names map to units in sorted order, so their number must be the model's units (names
-    0..k-1 excepted: they are their own unit, so a folder may lack some)."""
+def folder_classes(labels: np.ndarray, model: UserModel, where: str) -> list[str]:
+    """Class-folder names in unit order. Keras' `image_dataset_from_directory` numbers the sub-folders in
+    the order of their names sorted as text ('10' before '2'), so the doctor does too. A folder may lack
+    classes only when they are named 0..k-1 (the names then say the whole set); otherwise it must hold
+    one sub-folder per output unit, or no unit can be told for sure."""
+    names = sorted(set(labels.tolist()))
     units = max(model.output_units, 2)
-    if all(c.isdigit() for c in classes) and max(int(c) for c in classes) < units:
-        return
-    if len(classes) != units:
-        raise DataError(f"{where} has {len(classes)} class folder(s) ({', '.join(classes[:12])}) but the model has "
+    if all(n.isdigit() and n == str(int(n)) and int(n) < units for n in names):
+        return sorted(str(u) for u in range(units))
+    if len(names) != units:
+        raise DataError(f"{where} has {len(names)} class folder(s) ({', '.join(names[:12])}) but the model has "
                         f"{model.output_units} output unit(s)", "pass the image folder the model was trained on, one sub-folder per class")
+    return names
 
 
 def described(x: np.ndarray) -> tuple[np.ndarray, list[str]]:

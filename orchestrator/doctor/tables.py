@@ -163,14 +163,14 @@ def match_data(model: UserModel, paths: dict[str, Path | None], label: str | Non
     Classes come from the training rows where there are some (the model learnt those), else from test."""
     read = {name: read_split(path, label, FLAGS[name], model) for name, path in paths.items() if path is not None}
     first = read["train"] if "train" in read else read["test"]
-    classes = class_order(model, first[1], FLAGS["train" if "train" in read else "test"])
     kinds = {name: isinstance(x, np.ndarray) for name, (x, _) in read.items()}
     if len(set(kinds.values())) > 1:
         images, tables = ([FLAGS[n] for n, image in kinds.items() if image == want] for want in (True, False))
         raise DataError(f"the data mix images ({', '.join(images)}) and tables ({', '.join(tables)})",
                         "pass the same kind of data for every split, the kind the model was trained on")
     if kinds["test"]:
-        return _match_images(model, read, paths, classes)
+        return _match_images(model, read, paths)
+    classes = class_order(model, first[1], FLAGS["train" if "train" in read else "test"])
     chosen, fed_by = choose_features(model, first[0], features)
     splits = {}
     for name, (frame, labels) in read.items():
@@ -180,13 +180,15 @@ def match_data(model: UserModel, paths: dict[str, Path | None], label: str | Non
     return DoctorData(splits, classes, chosen, fed_by, ignored)
 
 
-def _match_images(model: UserModel, read: dict, paths: dict, classes: list[str]) -> DoctorData:
-    """Image splits shaped as the model's input, class folders (or NPZ labels) mapped to units."""
-    from orchestrator.doctor.images import check_class_folders, fit_to_model
+def _match_images(model: UserModel, read: dict, paths: dict) -> DoctorData:
+    """Image splits shaped as the model's input; class folders mapped to units as Keras numbers them,
+    NPZ labels like a table's."""
+    from orchestrator.doctor.images import folder_classes, fit_to_model
 
     first = "train" if "train" in read else "test"
-    if Path(paths[first]).is_dir():
-        check_class_folders(classes, model, f"{FLAGS[first]} {paths[first]}")
+    where = f"{FLAGS[first]} {paths[first]}"
+    folders = Path(paths[first]).is_dir()
+    classes = folder_classes(read[first][1], model, where) if folders else class_order(model, read[first][1], FLAGS[first])
     splits = {}
     for name, (x, labels) in read.items():
         where = f"{FLAGS[name]} {paths[name]}"

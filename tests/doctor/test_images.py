@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestrator.cli import app
-from orchestrator.doctor.images import described, fit_to_model
+from orchestrator.doctor.images import described, fit_to_model, folder_classes
 from orchestrator.doctor.loading import UserModel
 from orchestrator.errors import DataError
 
@@ -134,3 +134,14 @@ def test_an_image_is_described_by_its_channels_and_a_grid_of_brightness():
     assert stats.shape == (3, len(names)) and len(names) == 4 * 3 + 16
     row = dict(zip(names, stats[0]))
     assert row["brightness_r0c0"] == 255 and row["brightness_r3c3"] == 0 and row["mean_c1"] == pytest.approx(255 / 4)
+
+
+def test_class_folders_are_numbered_as_keras_numbers_them():
+    """image_dataset_from_directory sorts the sub-folder names as text: with 12 classes '10' is unit 2."""
+    twelve = UserModel(None, "keras", [{"name": "pixels", "shape": [None, 8, 8, 1]}], 12, "softmax")
+    some = np.array(["2", "10", "0"], dtype=object)  # a test folder may lack classes named 0..k-1
+    assert folder_classes(some, twelve, "--test t")[:4] == ["0", "1", "10", "11"]
+    one_unit = UserModel(None, "keras", [], 1, "sigmoid")
+    assert folder_classes(np.array(["dog", "cat"], dtype=object), one_unit, "--test t") == ["cat", "dog"]
+    with pytest.raises(DataError, match=r"has 2 class folder\(s\) \(cat, dog\) but the model has 12 output unit"):
+        folder_classes(np.array(["dog", "cat"], dtype=object), twelve, "--test t")

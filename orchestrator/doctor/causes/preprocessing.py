@@ -55,6 +55,12 @@ class Transform:
         return ((x - self.affine[0]) / self.affine[1]).astype(np.float32)
 
 
+def _fix(name: str) -> str:
+    if name in (DIVIDE_255, TO_PLUS_MINUS_1):
+        return f"apply '{name}' before the model, or put it in the model as a Rescaling layer"
+    return f"apply '{name}' (fitted on the training rows) before the model, or put it in the model as a Normalization layer"
+
+
 def preprocessing_mismatch(exam: Exam) -> dict:
     if not exam.has("train"):
         return finding("preprocessing_mismatch", "cannot_tell", "Needs the training rows (--data): the transform is "
@@ -75,5 +81,5 @@ def preprocessing_mismatch(exam: Exam) -> dict:
     return finding("preprocessing_mismatch", "confirmed",
                    f"The model expects its inputs transformed: '{best.name}' raises its accuracy on its own training rows "
                    f"from {as_given:.3f} to {tried[best.name]:.3f}, and on test from {test_before:.3f} to {test_after:.3f}.",
-                   RULE, fix=f"apply '{best.name}' (fitted on the training rows) before the model, or put it in the model as layers",
+                   RULE, fix=_fix(best.name),
                    regained=test_after - test_before, transform=best.name, test_accuracy_after=test_after, **numbers)
