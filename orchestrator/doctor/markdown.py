@@ -41,7 +41,8 @@ def render(report: dict) -> str:
     lines = [f"# Why does `{model['path']}` score low on test?", "",
              f"A {model['format']} model examined as it is, in inference mode: {data['n_train']} training, "
              f"{data['n_val']} validation and {data['n_test']} test rows; classes {data['classes']} are output units "
-             f"{list(data['class_to_unit'].values())} (sorted order); columns matched by {data['matched_by']}.", "",
+             f"{list(data['class_to_unit'].values())} (sorted order); "
+             + ("images fed as raw pixels." if data["matched_by"] == "image" else f"columns matched by {data['matched_by']}."), "",
              "## As it is", "", *_scores_table(report), "",
              f"## Primary cause: {report['primary'] or 'none confirmed'}", ""]
     for f in report["findings"]:

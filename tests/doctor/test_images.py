@@ -111,6 +111,7 @@ def test_a_healthy_image_model_has_nothing_confirmed(planted, tmp_path):
     report = json.loads((tmp_path / "img" / "doctor.json").read_text())
     assert report["primary"] is None and not _confirmed(report), report["findings"]
     assert report["data"]["n_train"] == 1000 and report["as_is"]["test"]["accuracy"] > 0.9 and report["repaired"] is None
+    assert "images fed as raw pixels" in (tmp_path / "img" / "doctor.md").read_text()
 
 
 def _image_model(shape: list) -> UserModel:
