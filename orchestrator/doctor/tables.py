@@ -193,4 +193,8 @@ def _match_images(model: UserModel, read: dict, paths: dict) -> DoctorData:
     for name, (x, labels) in read.items():
         where = f"{FLAGS[name]} {paths[name]}"
         splits[name] = Split(name, fit_to_model(x, model, where), to_units(labels, classes, where), None)
+    shapes = {name: tuple(split.x.shape[1:]) for name, split in splits.items()}
+    if len(set(shapes.values())) > 1:  # a model of any size: the comparisons need one size
+        raise DataError(f"the images differ in size between splits ({', '.join(f'{FLAGS[n]} {s}' for n, s in shapes.items())})",
+                        "give every split's images the same height, width and channels")
     return DoctorData(splits, classes, [], "image")

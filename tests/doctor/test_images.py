@@ -146,3 +146,16 @@ def test_class_folders_are_numbered_as_keras_numbers_them():
     assert folder_classes(np.array(["dog", "cat"], dtype=object), one_unit, "--test t") == ["cat", "dog"]
     with pytest.raises(DataError, match=r"has 2 class folder\(s\) \(cat, dog\) but the model has 12 output unit"):
         folder_classes(np.array(["dog", "cat"], dtype=object), twelve, "--test t")
+
+
+def test_a_model_of_any_size_still_needs_one_size_across_the_splits(tmp_path):
+    import keras
+
+    from orchestrator.doctor.run import DoctorRequest, examine
+
+    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
+    model.save(tmp_path / "any.keras")
+    for split, size in (("train", 8), ("test", 6)):
+        np.savez(tmp_path / f"{split}.npz", X=np.zeros((4, size, size), np.uint8), y=np.array([0, 1, 0, 1]))
+    with pytest.raises(DataError, match=r"the images differ in size between splits \(--data \(8, 8, 1\), --test \(6, 6, 1\)\)"):
+        examine(DoctorRequest(tmp_path / "any.keras", tmp_path / "test.npz", None, tmp_path / "train.npz"))
