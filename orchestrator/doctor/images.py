@@ -33,17 +33,27 @@ def image_shape(model: UserModel) -> tuple | None:
     return None
 
 
-def read_image_folder_split(path: Path, model: UserModel, flag: str) -> tuple[np.ndarray, np.ndarray]:
-    """(pixels (n, H, W, C) float32, class-folder name of each image) at the model's size."""
+def read_image_folder_split(path: Path, model: UserModel, flag: str, sample: bool) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(pixels (n, H, W, C) float32, class-folder name of each image, a note or None) at the model's size.
+    With `sample` (the training folder), a folder larger than IMAGE_TRAIN_MB decoded is read as a fixed
+    uniform sample that fits: the exam looks at a sample of the training rows anyway, the test folder is read whole."""
+    from orchestrator.data.drift import sample_rows
+    from orchestrator.data.image_files import is_on_disk
     from orchestrator.data.images import read_image_folder
+    from orchestrator.doctor.thresholds import IMAGE_TRAIN_MB, SEED
 
     shape = image_shape(model)
     if shape is None:
         raise DataError(f"{flag} '{path}' is a folder of images, but the model takes inputs of shape {model.inputs[0]['shape']}",
                         "pass the tables or NPZ arrays the model was trained on")
     size = tuple(shape[:2]) if None not in shape[:2] else None
-    x, labels, _ = read_image_folder(path, size)
-    return x.astype(np.float32), np.asarray(labels, dtype=object)
+    x, labels, _ = read_image_folder(path, size, IMAGE_TRAIN_MB if sample else None)
+    note = None
+    if is_on_disk(x):
+        rows = sample_rows(len(x), max(1, int(IMAGE_TRAIN_MB * 2**20 // np.prod(x.shape[1:]))), SEED)
+        note = f"{flag} {path}: {len(rows)} of its {len(x)} images, a fixed uniform sample ({IMAGE_TRAIN_MB} MB decoded at most)"
+        x, labels = np.asarray(x[rows]), labels[rows]
+    return x.astype(np.float32), np.asarray(labels, dtype=object), note
 
 
 def fit_to_model(x: np.ndarray, model: UserModel, where: str) -> np.ndarray:

@@ -43,6 +43,7 @@ def render(report: dict) -> str:
              f"{data['n_val']} validation and {data['n_test']} test rows; classes {data['classes']} are output units "
              f"{list(data['class_to_unit'].values())} (sorted order); "
              + ("images fed as raw pixels." if data["matched_by"] == "image" else f"columns matched by {data['matched_by']}."), "",
+             *[f"Note: {note}." for note in data.get("notes", [])], *([""] if data.get("notes") else []),
              "## As it is", "", *_scores_table(report), "",
              f"## Primary cause: {report['primary'] or 'none confirmed'}", ""]
     for f in report["findings"]:

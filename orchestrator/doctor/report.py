@@ -38,7 +38,7 @@ def doctor_json(model, data, as_is: dict, references: list[dict], findings: list
                   "notes": model.notes},
         "data": {"n_train": n["train"], "n_val": n["val"], "n_test": n["test"], "classes": data.classes,
                  "class_to_unit": {c: i for i, c in enumerate(data.classes)}, "features": data.features,
-                 "matched_by": data.fed_by, "ignored_columns": data.ignored},
+                 "matched_by": data.fed_by, "ignored_columns": data.ignored, "notes": data.notes},
         "as_is": {s: as_is.get(s) for s in ("train", "val", "test")},
         "references": references,
         "findings": ranked(findings),

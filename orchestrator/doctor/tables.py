@@ -40,6 +40,7 @@ class DoctorData:
     features: list[str]
     fed_by: str  # "names", "position", "--features" or "image"
     ignored: list[str] = field(default_factory=list)  # columns the model does not take
+    notes: list[str] = field(default_factory=list)  # what a person should know about how the data were read
 
     @property
     def images(self) -> bool:
@@ -47,15 +48,15 @@ class DoctorData:
 
 
 def read_split(path: Path, label: str | None, flag: str, model: UserModel):
-    """(feature frame, or pixels (n, H, W, C) for images; label keys) of one CSV/Parquet table, NPZ (X, y)
-    or image folder; one `DataError` line when it cannot be used. Read by launch's own readers, with their checks."""
+    """(feature frame, or pixels (n, H, W, C) for images; label keys; a note or None) of one CSV/Parquet table,
+    NPZ (X, y) or image folder; one `DataError` line when it cannot be used. Read by launch's own readers, with their checks."""
     from orchestrator.config import DataConfig
     from orchestrator.data.sources import read_npz, read_table
     from orchestrator.doctor.images import read_image_folder_split
 
     path = Path(path)
     if path.is_dir():
-        return read_image_folder_split(path, model, flag)
+        return read_image_folder_split(path, model, flag, sample=flag == FLAGS["train"])
     source = TABLE_SUFFIXES.get(path.suffix.lower())
     if source is None:
         raise DataError(f"{flag} '{path}' is not a .csv, .parquet or .npz file nor a folder of images",
@@ -65,11 +66,11 @@ def read_split(path: Path, label: str | None, flag: str, model: UserModel):
     if source == "npz":
         raw = read_npz(DataConfig(source="npz", path=path))
         labels = np.array([label_key(v) for v in raw.y], dtype=object)
-        return (raw.x if raw.x.ndim == 4 else pd.DataFrame(raw.x, columns=raw.feature_names)), labels
+        return (raw.x if raw.x.ndim == 4 else pd.DataFrame(raw.x, columns=raw.feature_names)), labels, None
     if not label:
         raise DataError(f"{flag} '{path}' is a table, and the doctor needs its label column", "pass --label COLUMN")
     raw = read_table(DataConfig(source=source, path=path, label=label), keep_frame=True)
-    return raw.frame, np.array([label_key(v) for v in raw.y], dtype=object)
+    return raw.frame, np.array([label_key(v) for v in raw.y], dtype=object), None
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -163,7 +164,7 @@ def match_data(model: UserModel, paths: dict[str, Path | None], label: str | Non
     Classes come from the training rows where there are some (the model learnt those), else from test."""
     read = {name: read_split(path, label, FLAGS[name], model) for name, path in paths.items() if path is not None}
     first = read["train"] if "train" in read else read["test"]
-    kinds = {name: isinstance(x, np.ndarray) for name, (x, _) in read.items()}
+    kinds = {name: isinstance(x, np.ndarray) for name, (x, _, _) in read.items()}
     if len(set(kinds.values())) > 1:
         images, tables = ([FLAGS[n] for n, image in kinds.items() if image == want] for want in (True, False))
         raise DataError(f"the data mix images ({', '.join(images)}) and tables ({', '.join(tables)})",
@@ -173,7 +174,7 @@ def match_data(model: UserModel, paths: dict[str, Path | None], label: str | Non
     classes = class_order(model, first[1], FLAGS["train" if "train" in read else "test"])
     chosen, fed_by = choose_features(model, first[0], features)
     splits = {}
-    for name, (frame, labels) in read.items():
+    for name, (frame, labels, _) in read.items():
         where = f"{FLAGS[name]} {paths[name]}"
         splits[name] = Split(name, feature_matrix(frame, chosen, fed_by, where), to_units(labels, classes, where), frame)
     ignored = [str(c) for c in first[0].columns if str(c) not in chosen]
@@ -190,11 +191,11 @@ def _match_images(model: UserModel, read: dict, paths: dict) -> DoctorData:
     folders = Path(paths[first]).is_dir()
     classes = folder_classes(read[first][1], model, where) if folders else class_order(model, read[first][1], FLAGS[first])
     splits = {}
-    for name, (x, labels) in read.items():
+    for name, (x, labels, _) in read.items():
         where = f"{FLAGS[name]} {paths[name]}"
         splits[name] = Split(name, fit_to_model(x, model, where), to_units(labels, classes, where), None)
     shapes = {name: tuple(split.x.shape[1:]) for name, split in splits.items()}
     if len(set(shapes.values())) > 1:  # a model of any size: the comparisons need one size
         raise DataError(f"the images differ in size between splits ({', '.join(f'{FLAGS[n]} {s}' for n, s in shapes.items())})",
                         "give every split's images the same height, width and channels")
-    return DoctorData(splits, classes, [], "image")
+    return DoctorData(splits, classes, [], "image", notes=[note for _, _, note in read.values() if note])

@@ -159,3 +159,20 @@ def test_a_model_of_any_size_still_needs_one_size_across_the_splits(tmp_path):
         np.savez(tmp_path / f"{split}.npz", X=np.zeros((4, size, size), np.uint8), y=np.array([0, 1, 0, 1]))
     with pytest.raises(DataError, match=r"the images differ in size between splits \(--data \(8, 8, 1\), --test \(6, 6, 1\)\)"):
         examine(DoctorRequest(tmp_path / "any.keras", tmp_path / "test.npz", None, tmp_path / "train.npz"))
+
+
+def test_a_large_training_folder_is_read_as_a_fixed_sample_and_the_test_folder_whole(tmp_path, monkeypatch):
+    from orchestrator.doctor import thresholds
+    from orchestrator.doctor.images import read_image_folder_split
+    from tests.doctor.image_cases import _digits, write_folder
+
+    x, y = _digits()
+    folder = write_folder(tmp_path / "train", x[:200], y[:200])
+    monkeypatch.setattr(thresholds, "IMAGE_TRAIN_MB", 64 * 50 / 2**20)  # room for 50 images of 8 x 8 x 1 bytes
+    model = _image_model([8, 8, 1])
+    pixels, labels, note = read_image_folder_split(folder, model, "--data", sample=True)
+    assert pixels.shape == (50, 8, 8, 1) and len(labels) == 50 and note.startswith(f"--data {folder}: 50 of its 200 images")
+    again, _, _ = read_image_folder_split(folder, model, "--data", sample=True)
+    assert np.array_equal(pixels, again)  # the same sample every time: the same verdicts
+    whole, _, note = read_image_folder_split(folder, model, "--test", sample=False)
+    assert len(whole) == 200 and note is None
