@@ -250,10 +250,9 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
              checker=None) -> dict:
     """After the trials: evaluate the chosen checkpoints, diagnose, export and prove, write the report."""
     from orchestrator.report import contract
-    from orchestrator.results import evaluation
+    from orchestrator.results import evaluation, references, significance
     from orchestrator.results.diagnosis import diagnose
     from orchestrator.results.export import export_and_verify
-    from orchestrator.results import significance
 
     metric, mode = selection(config)
     phases.enter(phases.EVALUATION, exp_dir)
@@ -275,7 +274,9 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
     reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
                                         for n, ev in evaluated.items()])
-    built["comparisons"] = significance.against_reference({name: ev.test_correct for name, ev in evaluated.items()}, reference)
+    tested = {name: ev.test_correct for name, ev in evaluated.items()}
+    built["comparisons"] = significance.against_reference(tested, reference)
+    built["references"] = references.evaluate_references(dataset, built, tested)  # train → val → test once, like the trials
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
     if best is not None:

@@ -83,9 +83,9 @@ def _rate(x: Any) -> str:
     return "" if ok else "must be a rate in [0, 1) (or a list of rates, one per hidden layer)"
 
 
-def _layers(x: Any) -> str:
-    ok = isinstance(x, list) and x and all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in x)
-    return "" if ok else "must be a non-empty list of positive layer widths, e.g. [128, 64]"
+def layers_problem(x: Any) -> str:
+    ok = isinstance(x, list) and all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in x)
+    return "" if ok else "must be a list of positive layer widths, e.g. [128, 64] ([] for no hidden layer: a linear model)"
 
 
 def _class_weight(x: Any) -> str:
@@ -100,7 +100,7 @@ _HPARAM_CHECKS = {
     "learning_rate": _positive,
     "l2": _non_negative,
     "dropout": _rate,
-    "hidden": _layers,
+    "hidden": layers_problem,
     "patience": _count,
     "batch_size": _count,
     "class_weight": _class_weight,

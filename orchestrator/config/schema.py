@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from orchestrator.config.domains import HParams, ModelParam, ParamOverrides, Strict
+from orchestrator.config.domains import HParams, ModelParam, ParamOverrides, Strict, layers_problem
 from orchestrator.models.catalogue import TABLE_KINDS, VARIANT_KINDS
 from orchestrator.names import (
     CONFIG_NAME_MAX,
@@ -132,6 +132,10 @@ class VariantConfig(Strict):
         return self.name or self.kind
 
 
+# The default capacity ladder (`search.hidden_ladder`): linear, one small layer, then the classic sizes.
+HIDDEN_LADDER = ((), (16,), (64, 32), (128, 64), (256, 128))
+
+
 class SearchConfig(Strict):
     enabled: bool = True
     samples: int = Field(2, ge=1, le=1000)
@@ -147,6 +151,19 @@ class SearchConfig(Strict):
     # judged by the minority class's PR-AUC (two classes) or the class-balanced loss
     # (models.variants.with_balanced_twins).
     class_weighting: Literal["auto", "off"] = "auto"
+    # The built-in MLP's capacity ladder: each trial draws its hidden layers from these rungs, from no
+    # hidden layer (a regularized linear model) and small widths up, so a network as simple as the
+    # data needs can win; the capacity sentence compares the rungs within the winner's recipe.
+    hidden_ladder: list[list[int]] = Field(default_factory=lambda: [list(r) for r in HIDDEN_LADDER], min_length=1)
+
+    @field_validator("hidden_ladder")
+    @classmethod
+    def _rungs(cls, value: list[list[int]]) -> list[list[int]]:
+        for rung in value:
+            problem = layers_problem(rung)
+            if problem:
+                raise ValueError(f"each rung {problem}, got {rung!r}")
+        return value
 
     @field_validator("class_weighting", mode="before")
     @classmethod

@@ -131,14 +131,21 @@ def check_duplicates(dataset: Dataset) -> dict:
             "test_rows_in_val": int(np.isin(keys["test"], keys["val"]).sum()),
             "n_train": len(dataset.train), "n_val": len(dataset.val), "n_test": len(dataset.test)}
     nums["train_duplicate_rows"], nums["train_conflicting_label_rows"] = _conflicting_rows(keys["train"], dataset.train.y)
-    leaks = [(nums[k], nums[f"n_{k.split('_')[0]}"], k.split("_")[0], k.split("_")[-1])
-             for k in ("test_rows_in_train", "val_rows_in_train", "test_rows_in_val") if nums[k]]
-    if not leaks:
+    nums["unit"] = unit
+    parts = shared_rows(nums)
+    if not parts:
         what = "image" if unit == "images" else "feature row"
         return _check("duplicates_across_splits", "ok", f"No {what} appears in more than one split.", nums)
-    parts = [f"{n} of the {m} {a} {unit} also appear in the {b} split" for n, m, a, b in leaks]
     return _check("duplicates_across_splits", "warn", "Leakage: " + "; ".join(parts) +
                   f", so those {unit} measure memory rather than generalization; deduplicate before splitting.", nums)
+
+
+def shared_rows(numbers: dict) -> list[str]:
+    """'7 of the 40 test rows also appear in the train split', one per pair of splits that share rows,
+    from `check_duplicates`' numbers (the diagnosis words its headline from them too)."""
+    unit = numbers.get("unit", "rows")
+    return [f"{numbers[k]} of the {numbers.get('n_' + k.split('_')[0], '?')} {k.split('_')[0]} {unit} also appear in the "
+            f"{k.split('_')[-1]} split" for k in ("test_rows_in_train", "val_rows_in_train", "test_rows_in_val") if numbers.get(k)]
 
 
 def _proportions(dataset: Dataset) -> dict[str, list[float]]:

@@ -5,6 +5,11 @@ left in the table) makes validation accuracy look superb and the model useless o
 columns that are rescalings of each other add nothing but a wider first layer and unstable weights.
 Both checks name the columns so a person can decide; they run with the other data checks
 (`checks.CHECKS`) on the driver, before any training, and take under two seconds on 1e5 rows x 50 columns.
+
+They judge the user's columns, not gg-train's encoding of them: the entries one column becomes (a
+text column's one-hot levels and its out-of-vocabulary slot, a number and its missing indicator) are
+judged together under the column's own name, and never against each other (`city=yes` and `city=no`
+are one signal by construction, not a pair to drop).
 """
 
 from __future__ import annotations
@@ -44,6 +49,16 @@ def _names(dataset: Dataset) -> list[str]:
     return [str(dataset.feature_names[i]) if i < len(dataset.feature_names) else f"feature_{i}" for i in range(n)]
 
 
+def feature_sources(dataset: Dataset) -> list[str]:
+    """The user's column behind each feature (`city` for `city=yes` and `city=<OOV>`, `age` for
+    `age_missing`); without an encoding every feature is a column of its own."""
+    if dataset.encoding is None:
+        return _names(dataset)
+    from orchestrator.data.table import column_features
+
+    return [col["name"] for col in dataset.encoding["columns"] for _ in column_features(col)]
+
+
 def _rows(n: int, cap: int) -> np.ndarray:
     """At most `cap` row indices, drawn without replacement and kept in order, the same every time."""
     if n <= cap:
@@ -64,44 +79,47 @@ def _balanced_accuracy(y: np.ndarray, predicted: np.ndarray, n_classes: int) -> 
     return float(np.mean(hit[present] / true[present]))
 
 
-def _single_column_scores(dataset: Dataset) -> dict[int, float]:
-    """Validation balanced accuracy of a shallow tree trained on each column alone."""
+def _single_column_scores(dataset: Dataset) -> dict[str, float]:
+    """Validation balanced accuracy of a shallow tree trained on each user column alone (on every
+    entry the encoding made of it), by the column's name."""
     from sklearn.tree import DecisionTreeClassifier
 
     rows = _rows(len(dataset.train), LEAKAGE_MAX_TRAIN_ROWS)
     x, y = dataset.train.x[rows], dataset.train.y[rows]
     vx, vy = dataset.val.x, dataset.val.y
     k = max(dataset.n_classes, int(y.max(initial=0)) + 1, int(vy.max(initial=0)) + 1)
-    scores = {}
+    sources, groups = feature_sources(dataset), {}
     for j in _finite_columns(x, vx).tolist():
-        tree = DecisionTreeClassifier(max_depth=LEAKAGE_TREE_DEPTH, random_state=SEED).fit(x[:, j:j + 1], y)
-        scores[j] = _balanced_accuracy(vy, tree.predict(vx[:, j:j + 1]), k)
+        groups.setdefault(sources[j], []).append(j)
+    scores = {}
+    for source, cols in groups.items():
+        tree = DecisionTreeClassifier(max_depth=LEAKAGE_TREE_DEPTH, random_state=SEED).fit(x[:, cols], y)
+        scores[source] = _balanced_accuracy(vy, tree.predict(vx[:, cols]), k)
     return scores
 
 
 def check_target_leakage(dataset: Dataset) -> dict:
     """Warn about a column that alone predicts the validation labels almost perfectly: it is probably
     derived from the label, and the model will lean on it and fail where it is not available."""
-    names = _names(dataset)
     # with one class in validation, predicting it everywhere scores 1.0: nothing can be judged
     judged = len(dataset.train) > 0 and np.unique(dataset.val.y).size >= 2
     scores = _single_column_scores(dataset) if judged else {}
-    flagged = sorted((j for j, s in scores.items() if s >= LEAKAGE_BALANCED_ACCURACY), key=lambda j: -scores[j])
+    flagged = sorted((c for c, s in scores.items() if s >= LEAKAGE_BALANCED_ACCURACY), key=lambda c: -scores[c])
     best = max(scores, key=scores.get) if scores else None
-    nums = {"columns": [names[j] for j in flagged],
-            "balanced_accuracy": {names[j]: round(scores[j], 4) for j in flagged},
-            "best_column": names[best] if best is not None else None,
+    nums = {"columns": flagged,
+            "balanced_accuracy": {c: round(scores[c], 4) for c in flagged},
+            "best_column": best,
             "best_balanced_accuracy": round(scores[best], 4) if best is not None else None,
             "threshold": LEAKAGE_BALANCED_ACCURACY}
     if best is None:
         return _check("target_leakage", "ok", "Leakage from single features was not measured: it needs training rows "
                       "and a validation split with at least two classes.", nums)
     if not flagged:
-        return _check("target_leakage", "ok", "No single feature predicts the validation labels almost perfectly on "
-                      f"its own (best: '{names[best]}' at {scores[best]:.2f}).", nums)
-    shown = ", ".join(f"'{names[j]}' ({scores[j]:.3f})" for j in flagged[:SHOWN])
+        return _check("target_leakage", "ok", "No single column predicts the validation labels almost perfectly on "
+                      f"its own (best: '{best}' at {scores[best]:.2f}).", nums)
+    shown = ", ".join(f"'{c}' ({scores[c]:.3f})" for c in flagged[:SHOWN])
     more = f" and {len(flagged) - SHOWN} more" if len(flagged) > SHOWN else ""
-    return _check("target_leakage", "warn", f"{len(flagged)} feature(s) alone predict the validation labels with balanced "
+    return _check("target_leakage", "warn", f"{len(flagged)} column(s) alone predict the validation labels with balanced "
                   f"accuracy of at least {LEAKAGE_BALANCED_ACCURACY} ({shown}{more}), which usually means they were "
                   "computed from the label: drop any column computed from the label before training.", nums)
 
@@ -122,24 +140,29 @@ def _correlations(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def check_redundant_features(dataset: Dataset) -> dict:
     """Warn about column pairs that are the same information rescaled: one of each pair can be dropped."""
-    names = _names(dataset)
     cols, corr = _correlations(dataset)
     upper = np.abs(np.triu(corr, k=1))
+    names, sources = _names(dataset), np.array(feature_sources(dataset), dtype=object)[cols]
+    # Entries of one column are one signal by construction, and the missing indicators of cells empty
+    # together are the encoding's: neither is a column to drop.
+    made = np.array([names[c] in dataset.generated_features for c in cols], dtype=bool)
+    upper[(sources[:, None] == sources[None, :]) | made[:, None] | made[None, :]] = 0.0
     a, b = np.nonzero(upper > REDUNDANT_ABS_CORRELATION)  # row-major: pairs in column order
-    made = dataset.generated_features  # indicators of cells empty together are the encoding's, not columns to drop
-    pairs = [[names[cols[i]], names[cols[j]], round(float(corr[i, j]), 6)] for i, j in zip(a, b)
-             if names[cols[i]] not in made and names[cols[j]] not in made]
+    named: dict[tuple, float] = {}  # one pair of user columns, however many of their entries correlate
+    for i, j in zip(a, b):
+        named.setdefault((sources[i], sources[j]), round(float(corr[i, j]), 6))
+    pairs = [[p, q, r] for (p, q), r in named.items()]
     dropped = list(dict.fromkeys(p[1] for p in pairs))
     highest = None
-    if len(cols) >= 2:
+    if upper.any():
         i, j = np.unravel_index(int(np.argmax(upper)), upper.shape)
-        highest = [names[cols[i]], names[cols[j]], round(float(corr[i, j]), 6)]
+        highest = [sources[i], sources[j], round(float(corr[i, j]), 6)]
     nums = {"columns": dropped, "pairs": pairs, "highest_pair": highest, "threshold": REDUNDANT_ABS_CORRELATION}
     if not pairs:
         closest = f" (closest: '{highest[0]}' and '{highest[1]}', r = {highest[2]:.4f})" if highest else ""
         return _check("redundant_features", "ok", f"No two features are rescalings of each other{closest}.", nums)
     shown = ", ".join(f"'{p}' ~ '{q}' (r = {r:.4f})" for p, q, r in pairs[:SHOWN])
     more = f" and {len(pairs) - SHOWN} more" if len(pairs) > SHOWN else ""
-    return _check("redundant_features", "warn", f"{len(pairs)} feature pair(s) have |correlation| above "
+    return _check("redundant_features", "warn", f"{len(pairs)} column pair(s) have |correlation| above "
                   f"{REDUNDANT_ABS_CORRELATION} ({shown}{more}), so each pair is one signal twice: drop the second "
                   f"column of each ({', '.join(dropped[:SHOWN])}).", nums)

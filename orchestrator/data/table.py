@@ -217,18 +217,14 @@ def fit_encoding(frame: pd.DataFrame, train_rows: np.ndarray, inferred_types: bo
     for column, input_name in zip(kept, input_names([c["name"] for c in kept])):
         column["input"] = input_name
     columns = [{"name": c.pop("name"), "input": c.pop("input"), **c} for c in kept]
-    return {"columns": columns, "dropped": dropped, "feature_names": _feature_names(columns)}
+    return {"columns": columns, "dropped": dropped, "feature_names": [n for c in columns for n in column_features(c)]}
 
 
-def _feature_names(columns: list[dict]) -> list[str]:
-    """Names of the encoded vector's entries, in the order `build_encoder` concatenates them."""
-    names = []
-    for col in columns:
-        if col["kind"] == "numeric":
-            names += [col["name"]] + ([f"{col['name']}_missing"] if col["indicator"] else [])
-        else:
-            names += [f"{col['name']}={OOV}"] + [f"{col['name']}={level}" for level in col["vocabulary"]]
-    return names
+def column_features(col: dict) -> list[str]:
+    """Names of the entries one column becomes, in the order `build_encoder` concatenates them."""
+    if col["kind"] == "numeric":
+        return [col["name"]] + ([f"{col['name']}_missing"] if col["indicator"] else [])
+    return [f"{col['name']}={OOV}"] + [f"{col['name']}={level}" for level in col["vocabulary"]]
 
 
 def raw_inputs(frame: pd.DataFrame, encoding: dict, unparsed_empty: bool = False) -> dict[str, np.ndarray]:

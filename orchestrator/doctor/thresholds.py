@@ -33,9 +33,6 @@ IMBALANCE_ACCURACY_GAP = 0.10
 # uniform sample this large measures an accuracy to about ±0.01, and keeps 100,000 rows fast.
 EXAMINED_TRAIN_ROWS = 5000
 SEED = 0  # samples are fixed so the same files always give the same verdicts
-# Training rows the scikit-learn references fit on at most: enough for gradient-boosted trees to
-# show what the data allows, and a few seconds on 2 cores.
-REFERENCE_TRAIN_ROWS = 20_000
 # Images: logistic regression on the flattened pixels is a reference only up to this many values per
 # image (32 x 32 gray, 8-bit digits, small icons: seconds), fitted on at most this many images.
 IMAGE_REFERENCE_PIXELS = 1024

@@ -37,8 +37,8 @@ class Recipe:
 
 CATALOGUE: dict[str, Recipe] = {
     "baseline": Recipe(summary="no regularization: the network is free to memorize the training set"),
-    "l2": Recipe(l2=True, summary="L2 weight decay on the hidden layers' kernels"),
-    "dropout": Recipe(dropout=True, summary="dropout after each hidden layer"),
+    "l2": Recipe(l2=True, summary="L2 weight decay on the hidden layers' kernels (the output's, with no hidden layer)"),
+    "dropout": Recipe(dropout=True, summary="dropout after each hidden layer (on the inputs, with no hidden layer)"),
     "early_stopping": Recipe(early_stopping=True, summary="stop when validation loss stops improving, keep the best weights"),
     "dropout_early_stopping": Recipe(dropout=True, early_stopping=True, summary="dropout plus early stopping"),
     "l2_dropout": Recipe(l2=True, dropout=True, summary="L2 weight decay plus dropout"),

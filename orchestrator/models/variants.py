@@ -22,10 +22,10 @@ from orchestrator.config import (
 from orchestrator.errors import ConfigError
 from orchestrator.models.catalogue import CATALOGUE, PARAM_PREFIX, SWITCHED_OFF
 
-# Searched when `search.enabled`; a variant's `params` replace any of these.
+# Searched when `search.enabled`; a variant's `params` replace any of these. The built-in MLP's
+# hidden layers are searched too, over the config's capacity ladder (`search.hidden_ladder`).
 SEARCH_DOMAINS: dict[str, Any] = {
     "learning_rate": LogUniform(loguniform=(5e-4, 5e-3)),
-    "hidden": Choice(choice=[[128, 64], [256, 128]]),
     "l2": LogUniform(loguniform=(1e-4, 3e-2)),
     "dropout": Uniform(uniform=(0.2, 0.6)),
 }
@@ -53,7 +53,9 @@ def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str
     model's own values (`model_params`) as param_<name>."""
     recipe = CATALOGUE[variant.kind]
     resolved: dict[str, Any] = {}
-    searches_hidden = config.model.kind in ("mlp", "auto")  # only the built-in MLP reads `hidden`
+    searched = dict(SEARCH_DOMAINS)
+    if config.model.kind in ("mlp", "auto"):  # only the built-in MLP reads `hidden`
+        searched["hidden"] = Choice(choice=[list(rung) for rung in config.search.hidden_ladder])
     for name in type(config.hparams).model_fields:
         override = getattr(variant.params, name)
         if name not in recipe.uses():
@@ -66,8 +68,8 @@ def resolve_params(variant: VariantConfig, config: ExperimentConfig) -> dict[str
             resolved[name] = SWITCHED_OFF[name]
         elif override is not None:
             resolved[name] = override
-        elif config.search.enabled and name in SEARCH_DOMAINS and (name != "hidden" or searches_hidden):
-            resolved[name] = SEARCH_DOMAINS[name]
+        elif config.search.enabled and name in searched:
+            resolved[name] = searched[name]
         else:
             resolved[name] = getattr(config.hparams, name)
     resolved.update({PARAM_PREFIX + k: v for k, v in model_params(config).items()})

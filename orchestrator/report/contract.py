@@ -1,7 +1,8 @@
 """`report.json`, the contract other tools read: how it is built, written and read back.
 
 Fixed fields: schema_version, experiment, task, selection, data, trials, variants, best,
-all_trials, diagnosis (from `results.diagnosis`), export. The gap of a variant is train minus test
+all_trials, comparisons and references (`results.significance`, `results.references`), diagnosis
+(from `results.diagnosis`), export. The gap of a variant is train minus test
 accuracy, all measured in inference mode on the saved checkpoint. Trial statuses are the words of
 `tuning.outcomes`: completed, early_stopped, stopped_by_asha, diverged, errored.
 

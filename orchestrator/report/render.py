@@ -19,6 +19,7 @@ from orchestrator.files import write_bytes_atomic
 from orchestrator.report.fields import class_names, fmt, get, isnum
 from orchestrator.report.plots import draw_plots
 from orchestrator.report.tables import variant_rows
+from orchestrator.results.severity import rank
 
 CSS = """body{font:15px/1.5 system-ui,sans-serif;color:#1f2328;margin:0;background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:24px 32px;background:#fff}
@@ -101,7 +102,9 @@ def _tables(report: dict) -> list[tuple]:
                  "and validation were split from the data." if data.get("test_from") == "file" and data.get("test_path") else "")
         blocks += [("h", 2, "Data"), ("p", f"Source {data.get('source', '?')}: {data.get('n_train', '?')} train / "
                    f"{data.get('n_val', '?')} val / {data.get('n_test', '?')} test rows.{given}")]
-    checks = [c for c in data.get("checks") or [] if isinstance(c, dict)]
+    # Warnings first, the worst first (`results.severity`, the diagnosis' order), then the checks that passed.
+    checks = sorted((c for c in data.get("checks") or [] if isinstance(c, dict)),
+                    key=lambda c: (c.get("status") not in ("warn", "fail"), rank(str(c.get("name")))))
     if checks:
         blocks.append(("table", ["check", "status", "message"], [[str(c.get(k, "")) for k in ("name", "status", "message")] for c in checks]))
     per_class = [p for p in get(report, "best", "test", "per_class") or [] if isinstance(p, dict)]

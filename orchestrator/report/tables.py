@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.report.fields import fmt, gap, get
+from orchestrator.report.references import reference_rows
 from orchestrator.tuning.outcomes import LABELS
 
 HEADERS = ["variant", "status", "epochs", "train acc", "val acc", "test acc", "gap train−test", "test F1", "test loss"]
@@ -28,6 +29,7 @@ def variant_rows(report: dict) -> tuple[list[str], list[list[str]]]:
                fmt(get(v, "val", "accuracy")), fmt(get(v, "test", "accuracy")), fmt(gap(v), "+.3f"),
                fmt(get(v, "test", "f1")), fmt(get(v, "test", "loss"))]
         rows.append(row + [str(verdicts.get(v.get("variant"), ""))] if verdicts else row)
+    rows += [row + [""] if verdicts else row for row in reference_rows(report)]  # never the winner
     return HEADERS + (["verdict"] if verdicts else []), rows
 
 

@@ -1,11 +1,15 @@
 """What the network sizes searched say about capacity, in one sentence.
 
-Every trial's hidden layers and last validation numbers are in `report.json`'s `all_trials`; the
-sizes are grouped, and the best validation score of each size is compared with the winner's own
-trial on the same validation rows. A smaller size within noise of the winner means the extra
-capacity buys nothing; a winner at the largest size that still underfits means the search should
-go wider or deeper. The score is validation accuracy, or, when the classes are imbalanced (where
-accuracy flatters), the metric the trials were judged by.
+Every trial's hidden layers and last validation numbers are in `report.json`'s `all_trials`. Like
+is compared with like: only the winner's recipe (its variant: the same regularizers and class
+weights) at each size, and only trials that ran that recipe to its end (completed or early
+stopped; a trial ASHA cut short was judged at a rung, not at its end), so a size is not credited
+with what another recipe did. The best validation score of each size is compared with the winner's
+own trial on the same validation rows. The sizes form the capacity ladder (`search.hidden_ladder`,
+from no hidden layer up): a smaller rung within noise of the winner means the extra capacity buys
+nothing (the linear rung: a linear model does as well); a winner at the largest rung that still
+underfits means the search should go wider or deeper. The score is validation accuracy, or, when
+the classes are imbalanced (where accuracy flatters), the metric the trials were judged by.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.results.verdicts import imbalanced, num
+from orchestrator.tuning.outcomes import FINISHED
 
 # Two sizes whose best validation accuracies differ by less than two standard errors of one
 # accuracy on these validation rows are indistinguishable on this data; for the other metrics
@@ -52,11 +57,16 @@ def _score(report: dict) -> tuple[str, int]:
     return str(selection.get("metric") or "val_balanced_loss"), (-1 if selection.get("mode") == "min" else 1)
 
 
-def _best_per_size(report: dict, key: str, sign: int) -> dict[tuple[int, ...], float]:
+def _recipe_trials(report: dict) -> list[dict]:
+    """The winner's own trial and every other trial of its variant that ran the recipe to its end."""
+    best = report.get("best") or {}
+    return [t for t in report.get("all_trials") or [] if isinstance(t, dict) and (t.get("trial_id") == best.get("trial_id") or (
+        t.get("variant") == best.get("variant") and t.get("status") in FINISHED))]
+
+
+def _best_per_size(trials: list[dict], key: str, sign: int) -> dict[tuple[int, ...], float]:
     best: dict[tuple[int, ...], float] = {}
-    for t in report.get("all_trials") or []:
-        if not isinstance(t, dict) or t.get("status") in ("errored", "diverged"):
-            continue
+    for t in trials:
         size, value = _size(t.get("hparams") or {}), num(t.get(key))
         if size is not None and value is not None:
             best[size] = value if size not in best else (max if sign > 0 else min)(best[size], value)
@@ -73,7 +83,7 @@ def _fields(size: tuple) -> dict:
 def _label(size: tuple) -> str:
     if size and size[0] == CNN:
         return f"filters {size[1]}, depth {size[2]}, kernel {size[3]}×{size[3]}"
-    return "hidden " + "-".join(str(u) for u in size)
+    return "hidden " + "-".join(str(u) for u in size) if size else "no hidden layer"
 
 
 def _tolerance(report: dict, key: str, value: float) -> float:
@@ -90,36 +100,46 @@ def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float
     matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
     if matching:
         s = matching[0]
-        return (f"Capacity: a smaller network ({_label(s)}) matches the winner's {_label(winner)} on {word} "
+        which = "a linear model" if s == () else "a smaller network"
+        return (f"Capacity: with the same recipe, {which} ({_label(s)}) matches the winner's {_label(winner)} on {word} "
                 f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
                 "nothing here: prefer the smaller one.")
     if winner == order[-1] and verdict == "underfit":
-        knob = "model.params filters and depth" if winner[0] == CNN else "hparams.hidden"
+        knob = "model.params filters and depth" if winner and winner[0] == CNN else "search.hidden_ladder"
         return (f"Capacity: the largest network searched ({_label(winner)}) is the winner and still underfits: "
                 f"search wider or deeper networks ({knob}).")
     if smaller:
         top = max(smaller, key=lambda s: sign * per_size[s])
-        return (f"Capacity: the winner's {_label(winner)} beats the smaller networks searched on {word} "
+        return (f"Capacity: the winner's {_label(winner)} beats the smaller networks its recipe finished with on {word} "
                 f"({win:.3g} vs at best {per_size[top]:.3g} for {_label(top)}), so it uses that capacity.")
     larger = max(order[1:], key=lambda s: sign * per_size[s])
-    return (f"Capacity: the winner is the smallest network searched ({_label(winner)}); larger ones reach at best "
-            f"{per_size[larger]:.3g} on {word} ({_label(larger)}), so more capacity does not help.")
+    return (f"Capacity: the winner is the smallest network its recipe finished with ({_label(winner)}); larger ones reach "
+            f"at best {per_size[larger]:.3g} on {word} ({_label(larger)}), so more capacity does not help.")
+
+
+RULE = ("the winner's recipe (its variant) at each size, finished trials only (completed or early stopped), "
+        "the best validation score of each size against the winner's own trial")
 
 
 def capacity(report: dict, verdicts: list[dict]) -> dict | None:
-    """{"sizes": [{hidden, best}], "judged_on", "winner", "message"}; None when no trial says its size."""
+    """{"sizes": [{hidden, best}], "judged_on", "variant", "winner", "message", "rule"}; None when no
+    trial says its size."""
     key, sign = _score(report)
-    per_size = _best_per_size(report, key, sign)
+    trials = _recipe_trials(report)
+    per_size = _best_per_size(trials, key, sign)
     best = report.get("best") or {}
     winner = _size(best.get("hparams") or {})
-    trial = next((t for t in report.get("all_trials") or [] if isinstance(t, dict) and t.get("trial_id") == best.get("trial_id")), {})
-    win = num(trial.get(key))
+    win = num(next((t.get(key) for t in trials if t.get("trial_id") == best.get("trial_id")), None))
     if not per_size or winner is None or win is None or winner not in per_size:
         return None
     order = sorted(per_size, key=_weights)
-    out = {"sizes": [{**_fields(s), "best": per_size[s]} for s in order], "judged_on": key, "winner": _fields(winner),
-           "message": None}
+    out = {"sizes": [{**_fields(s), "best": per_size[s]} for s in order], "judged_on": key, "variant": best.get("variant"),
+           "winner": _fields(winner), "message": None, "rule": RULE}
     if len(order) >= 2:
         verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)
         out["message"] = _sentence(per_size, order, winner, win, _tolerance(report, key, win), key, sign, verdict)
+    else:
+        out["message"] = (f"Capacity: {best.get('variant')}, the winner's recipe, finished at one size only "
+                          f"({_label(winner)}), so this search cannot tell whether another size would do better "
+                          "(more trials per variant, search.samples, try more sizes).")
     return out

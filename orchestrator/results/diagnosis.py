@@ -4,7 +4,8 @@
 (`results.verdicts`: overfit / underfit / noise ceiling / good fit, with the gaps behind it), how
 far the winner is above the always-answer-the-majority baseline, how much choosing on validation
 flattered it, whether label noise caps every model, what the sizes searched say about capacity,
-the learning curve's answer to "would more data help?", and plain sentences, diagnosis first.
+the learning curve's answer to "would more data help?", and plain sentences, the worst finding
+first (`results.severity`: a leak or rows shared between splits before anything else).
 Every optional field may be missing; nothing here raises on a partial report, because a
 diagnosis is most needed when a run went wrong.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from orchestrator.results import capacity, headline, learning_curve
+from orchestrator.data.checks import shared_rows
+from orchestrator.results import capacity, headline, learning_curve, references, severity
 from orchestrator.results.significance import reference
 from orchestrator.results.verdicts import THRESHOLDS, imbalanced, val_loss_turned_up_at, verdicts
 from orchestrator.results.verdicts import diff as _diff
@@ -137,31 +139,45 @@ def _entry(report: dict, name: str | None) -> dict | None:
     return next((v for v in report.get("variants") or [] if isinstance(v, dict) and v.get("variant") == name), None)
 
 
-def _model_sentences(verdicts_: list[dict], report: dict, ceiling: dict | None) -> list[str]:
-    """Headline on the baseline (or the largest-gap variant), then what the variant chosen on validation does to the gap."""
+def _reference(rows: list[dict], report: dict, best: dict | None) -> tuple[dict, str]:
+    """The variant the headline judges and how the headline names it: the unregularized baseline,
+    else the variant with the largest train−validation gap. Chosen on validation, never on test: the
+    largest train−test gap would pick the variant that looks worst on test and flatter the winner."""
+    named = reference([v for v in report.get("variants") or [] if isinstance(v, dict)])
+    base = next((v for v in rows if v["variant"] == named), None)
+    if base is not None:
+        return base, "The unregularized model"
+    gaps = [v for v in rows if v["gap_train_val"] is not None]
+    if gaps:
+        ref = max(gaps, key=lambda v: v["gap_train_val"])
+        return ref, f"No baseline ran; {ref['variant']}, the variant with the largest train−validation gap,"
+    ref = best if best is not None else rows[0]
+    return ref, f"No baseline ran; {ref['variant']}"
+
+
+def _model_findings(verdicts_: list[dict], report: dict, ceiling: dict | None) -> list[tuple[str, str]]:
+    """Headline on the baseline (or the variant chosen in its place), then what the variant chosen on
+    validation does to the gap; what imbalance hides comes under its own kind."""
     rows = [v for v in verdicts_ if v["test"] is not None and v["gap_train_test"] is not None]
     if not rows:
-        return [v["reason"] for v in verdicts_]
+        return [("fit", v["reason"]) for v in verdicts_]
     best_name = (report.get("best") or {}).get("variant")
-    named = reference([v for v in report.get("variants") or [] if isinstance(v, dict)])
-    ref = next((v for v in rows if v["variant"] == named), None)
-    base = ref is not None
-    ref = ref or max(rows, key=lambda v: v["gap_train_test"])
     # The variant held up against the baseline is the one chosen on validation: picking "the one
     # that closes the gap best" by its test numbers would be a choice made on the test split.
     best = next((v for v in rows if v["variant"] == best_name), None)
+    ref, who = _reference(rows, report, best)
     paired = _paired(report.get("comparisons"), ref["variant"], best["variant"]) if best is not None else None
-    out = [headline.fit_headline(ref, base, ceiling, imbalanced(report))]
+    out = [("fit", headline.fit_headline(ref, who, ceiling, imbalanced(report)))]
     if imbalanced(report):
-        out = headline.imbalance_sentences(report, _entry(report, ref["variant"]), _entry(report, best_name),
-                                           _chance(paired)) + out
+        out = [("class_imbalance", s) for s in headline.imbalance_sentences(
+            report, _entry(report, ref["variant"]), _entry(report, best_name), _chance(paired))] + out
     if best is not None and best is not ref:
-        out.append(_comparison(ref, best, True, paired))
-    elif base and best is ref and len(rows) > 1:
-        out.append(f"No regularized variant beat {ref['variant']} on validation, so it was chosen.")
+        out.append(("fit", _comparison(ref, best, True, paired)))
+    elif who == "The unregularized model" and best is ref and len(rows) > 1:
+        out.append(("fit", f"No regularized variant beat {ref['variant']} on validation, so it was chosen."))
     over = [v["variant"] for v in verdicts_ if v["verdict"] == "overfit"]
     if len(verdicts_) > 1:
-        out.append(f"{len(over)} of {len(verdicts_)} variants overfit{' (' + ', '.join(over) + ')' if over else ''}.")
+        out.append(("fit", f"{len(over)} of {len(verdicts_)} variants overfit{' (' + ', '.join(over) + ')' if over else ''}."))
     return out
 
 
@@ -181,14 +197,24 @@ def _recall_sentence(report: dict) -> str | None:
     return f"The classes are imbalanced; on test {which} {listed}{hides}."
 
 
-def _data_sentences(report: dict) -> list[str]:
-    """One sentence per warning or failure of the data checks, plus per-class recall when classes are imbalanced."""
+def _check_sentence(check: dict) -> str:
+    """A warning of the data checks in words: the ones that make the scores unreal say so first."""
+    name, numbers = check.get("name", "?"), check.get("numbers") or {}
+    if name == "target_leakage" and numbers.get("columns"):
+        return severity.leak_sentence(numbers)
+    if name == "duplicates_across_splits" and shared_rows(numbers):
+        return severity.overlap_sentence(shared_rows(numbers), numbers.get("unit", "rows"))
+    return f"Data check {name}: {check.get('message', '')}"
+
+
+def _data_findings(report: dict) -> list[tuple[str, str]]:
+    """One finding per warning or failure of the data checks, plus per-class recall when classes are imbalanced."""
     checks = [c for c in (report.get("data") or {}).get("checks") or [] if isinstance(c, dict)]
-    out = [f"Data check {c.get('name', '?')}: {c.get('message', '')}" for c in checks if c.get("status") in ("warn", "fail")]
+    out = [(str(c.get("name", "?")), _check_sentence(c)) for c in checks if c.get("status") in ("warn", "fail")]
     # Two classes: the imbalance headline already says what the models find of the minority.
     many = len(((report.get("data") or {}).get("class_counts") or {}).get("train") or []) > 2
     recall = _recall_sentence(report) if imbalanced(report) and many else None
-    return out + ([recall] if recall else [])
+    return out + ([("class_imbalance", recall)] if recall else [])
 
 
 def _curve(report: dict) -> dict | None:
@@ -198,6 +224,13 @@ def _curve(report: dict) -> dict | None:
     val = ((report.get("data") or {}).get("class_counts") or {}).get("val") or []
     n_eff = len(val) * min(val) if val and min(val) > 0 else None
     return learning_curve.diagnose_curve(report.get("learning_curve"), "val_balanced_accuracy", n_eff)
+
+
+def _findings(report: dict, found: list[dict], ceiling: dict | None, parts: list[tuple[str, str | None]]) -> list[dict]:
+    """Every sentence of the answer with its kind, worst first (`results.severity`): the models'
+    findings (when a model was trained) and the data's."""
+    models = _model_findings(found, report, ceiling) + [(kind, s) for kind, s in parts if s] if found else []
+    return severity.ordered(models + _data_findings(report))
 
 
 def diagnose(report: dict) -> dict:
@@ -210,16 +243,15 @@ def diagnose(report: dict) -> dict:
     ceiling = headline.noise_ceiling(found, best, n_val)
     sizes = capacity.capacity(report, found)
     curve = _curve(report)
-    if not found:
-        summary = ["No trial produced a model, so there is nothing to diagnose: see all_trials in report.json for "
-                   "each trial's status and error."]
-    else:
-        summary = ([majority["warning"]] if majority["warning"] else [])
-        summary += _model_sentences(found, report, ceiling)
-        summary += [sizes["message"]] if sizes and sizes.get("message") else []
-        summary += [curve["reason"]] if curve and curve.get("reason") else []
-        summary += [optimism["message"]] if optimism["message"] else []
+    parts = [("majority_baseline", majority["warning"]), ("capacity", (sizes or {}).get("message")),
+             ("learning_curve", (curve or {}).get("reason")), ("selection_optimism", optimism["message"])]
+    parts += [("references", s) for s in references.reference_sentences(report)]  # a reference that beats the winner
+    findings = _findings(report, found, ceiling, parts)
+    # With no model, that comes first: the data's findings follow, worst first.
+    nothing = ["No trial produced a model, so there is nothing to diagnose: see all_trials in report.json for "
+               "each trial's status and error."] if not found else []
     return {"verdicts": found, "majority_baseline": majority, "selection_optimism": optimism, "noise_ceiling": ceiling,
-            "capacity": sizes, "learning_curve": curve, "summary": summary + _data_sentences(report),
+            "capacity": sizes, "learning_curve": curve, "findings": findings,
+            "summary": nothing + [f["sentence"] for f in findings],
             "thresholds": {**THRESHOLDS, "near_majority_margin": NEAR_MAJORITY_MARGIN, "noisy_train": headline.NOISY_TRAIN,
                            **learning_curve.THRESHOLDS, **capacity.THRESHOLDS}}

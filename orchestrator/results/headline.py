@@ -2,9 +2,10 @@
 variant chosen on validation does about it.
 
 Three stories, from the verdicts (`results.verdicts`): imbalanced classes (accuracy flatters; the
-minority class's recall and F1 say what the model finds), a baseline that memorizes labels that the
-best models cannot fit (label noise caps every model: regularization has done what it can), and the
-plain fit story (memorizes / overfits / underfits / generalizes).
+minority class's recall and F1 say what the model finds), a variant that memorizes labels that the
+best models cannot fit (label noise caps every model: regularization has done what it can; the
+sentence names that variant, the baseline or another), and the plain fit story (memorizes /
+overfits / underfits / answers only the majority / generalizes).
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ from orchestrator.results.verdicts import MEMORIZED_TRAIN, class_counts, metric,
 NOISY_TRAIN = 0.95
 
 
-def _fit_headline(ref: dict, is_baseline: bool, imbalanced: bool = False) -> str:
-    """The reference variant's fit in one sentence: the baseline if it ran, else the largest-gap variant."""
-    who = "The unregularized model" if is_baseline else f"No baseline ran; {ref['variant']}, the variant with the largest gap,"
+def _memorizes(v: dict) -> bool:
+    return v["verdict"] == "overfit" and v["train"] >= MEMORIZED_TRAIN
+
+
+def _fit_headline(ref: dict, who: str, imbalanced: bool = False) -> str:
+    """The reference variant's fit in one sentence; `who` names it (the baseline if it ran)."""
     word = "" if ref.get("judged_on", "accuracy") == "accuracy" else " balanced accuracy"
     acc = f"train{word} {ref['train']:.2f}, test {ref['test']:.2f}"
-    if ref["verdict"] == "overfit" and ref["train"] >= MEMORIZED_TRAIN:
+    if _memorizes(ref):
         return f"{who} memorizes the training set: {acc}."
+    if ref["verdict"] == "majority only":
+        return (f"{who} answers the majority class for almost every row: {acc}; that is the class imbalance winning, "
+                "which class weighting and the tuned threshold address, not more capacity.")
     if ref["verdict"] == "overfit":
         return f"{who} overfits: {acc} (gap {ref['gap_train_test']:.2f})."
     if ref["verdict"] == "underfit" and imbalanced:
@@ -39,7 +46,7 @@ def _fit_headline(ref: dict, is_baseline: bool, imbalanced: bool = False) -> str
 def noise_ceiling(verdicts: list[dict], best: dict | None, n_val: float | None) -> dict | None:
     """When the baseline memorizes labels the chosen model cannot fit: the ceiling the labels set,
     estimated as the best validation score any variant reaches (± two standard errors), else None."""
-    memorizers = [v for v in verdicts if v["train"] >= MEMORIZED_TRAIN and v["verdict"] == "overfit"]
+    memorizers = [v for v in verdicts if _memorizes(v)]
     if best is None or not memorizers or best in memorizers or best["train"] >= NOISY_TRAIN:
         return None
     if best["verdict"] not in ("good fit", "noise ceiling") or best["val"] is None:
@@ -48,13 +55,17 @@ def noise_ceiling(verdicts: list[dict], best: dict | None, n_val: float | None) 
     noise = 2 * math.sqrt(top["val"] * (1 - top["val"]) / n_val) if n_val else None
     return {"estimated_ceiling": top["val"], "from_variant": top["variant"], "noise": noise, "judged_on": top.get("judged_on"),
             "memorized_by": memorizers[0]["variant"], "memorized_train": memorizers[0]["train"],
+            "memorized_test": memorizers[0]["test"],
             "unexplained_share": 1 - top["val"]}
 
 
-def _noise_headline(ref: dict, ceiling: dict) -> str:
+def _noise_headline(who: str, train: float, test: float | None, ceiling: dict) -> str:
+    """`who` (the variant that memorizes) fits the labels the others cannot: the rest looks like noise."""
     band = f" (± {ceiling['noise']:.2f})" if ceiling.get("noise") else ""
-    return (f"The unregularized model memorizes the training set, label noise included: train {ref['train']:.2f}, test "
-            f"{ref['test']:.2f}. The regularized models level off at about {ceiling['estimated_ceiling']:.2f}{band} on "
+    others = "The regularized models" if who == "The unregularized model" else "The models that do not memorize"
+    test_words = f", test {test:.2f}" if test is not None else ""
+    return (f"{who} memorizes the training set, label noise included: train {train:.2f}{test_words}. {others} level "
+            f"off at about {ceiling['estimated_ceiling']:.2f}{band} on "
             f"validation, with train close to validation: the remaining {ceiling['unexplained_share']:.0%} of errors look "
             "like label noise (or features that do not determine the label), so regularization has done what it can and "
             "more capacity or epochs would only memorize the noise.")
@@ -109,10 +120,15 @@ def imbalance_sentences(report: dict, ref_entry: dict | None, best_entry: dict |
     return out
 
 
-def fit_headline(ref: dict, is_baseline: bool, ceiling: dict | None, imbalanced: bool = False) -> str:
-    if ceiling is not None and is_baseline:
-        return _noise_headline(ref, ceiling)
-    return _fit_headline(ref, is_baseline, imbalanced)
+def fit_headline(ref: dict, who: str, ceiling: dict | None, imbalanced: bool = False) -> str:
+    """The reference's fit; under a noise ceiling, the label-noise story told of the variant that
+    memorizes, which need not be the reference (a baseline at train 0.93 does not memorize)."""
+    if ceiling is None:
+        return _fit_headline(ref, who, imbalanced)
+    if _memorizes(ref):
+        return _noise_headline(who, ref["train"], ref["test"], ceiling)
+    return (_fit_headline(ref, who, imbalanced) + " "
+            + _noise_headline(ceiling["memorized_by"], ceiling["memorized_train"], ceiling.get("memorized_test"), ceiling))
 
 
 def gap_words(ref: dict, other: dict) -> tuple[str, bool]:

@@ -132,6 +132,18 @@ def _univariate(dataset: Dataset, columns: np.ndarray, seed: int) -> dict[str, d
             "mutual_info_floor": dict(zip(columns[quiet].tolist(), floor.tolist()))}
 
 
+def _whole_columns(flagged: set[str], dataset: Dataset) -> list[str]:
+    """The user's columns whose every entry is `flagged`, by their own names: a text column's levels
+    are dropped together or not at all (the encoding's OOV slots and missing indicators aside)."""
+    from orchestrator.data.features import feature_sources
+
+    entries: dict[str, list[str]] = {}
+    for name, source in zip(map(str, dataset.feature_names), feature_sources(dataset)):
+        if name not in dataset.generated_features:
+            entries.setdefault(source, []).append(name)
+    return [source for source, names in entries.items() if all(n in flagged for n in names)]
+
+
 def _result(status: str, message: str, numbers: dict) -> dict:
     return {"name": "uninformative_features", "status": status, "message": message, "numbers": numbers}
 
@@ -151,9 +163,8 @@ def check_uninformative_features(predict_proba: Callable[[np.ndarray], np.ndarra
     alone = _univariate(dataset, unused, seed) if len(unused) else {}
     for key, values in alone.items():  # unused columns only; MI only where the class means agree
         nums[key] = {names[j]: v for j, v in values.items()}
-    made = dataset.generated_features  # the encoding's OOV slots and indicators are not columns to drop
-    nums["columns"] = [names[j] for j, mi in alone.get("mutual_info", {}).items()
-                       if mi <= alone["mutual_info_floor"][j] and names[j] not in made]
+    nums["columns"] = _whole_columns({names[j] for j, mi in alone.get("mutual_info", {}).items()
+                                      if mi <= alone["mutual_info_floor"][j]}, dataset)
     nums["importance_mean"] = dict(zip(names, mean.tolist()))
     nums["importance_std"] = dict(zip(names, std.tolist()))
     flagged = nums["columns"]
@@ -164,5 +175,5 @@ def check_uninformative_features(predict_proba: Callable[[np.ndarray], np.ndarra
         return _result("ok", f"{len(unused)} feature(s) look unused by the model, but each carries information about "
                        "the label on its own, so none is called uninformative.", nums)
     shown = ", ".join(flagged[:10]) + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")
-    return _result("warn", f"{len(flagged)} feature(s) are neither used by the model nor measurably informative on "
+    return _result("warn", f"{len(flagged)} column(s) are neither used by the model nor measurably informative on "
                    f"their own ({shown}), so they can probably be dropped without losing accuracy.", nums)

@@ -11,6 +11,10 @@ training labels almost perfectly, capacity is not what is missing. What the regu
 leaves unfitted is what the features do not explain (label noise, mostly), and the verdict is
 `noise ceiling`, so the user is not sent to buy capacity that would only memorize the noise. (Not
 under imbalance: there a low balanced accuracy is the majority class winning, and the reason says so.)
+
+Under imbalance a model that answers the majority class for almost every row is `majority only`:
+its cause is the imbalance (class weighting and the threshold address it), not capacity, so it is
+never called `underfit`, which sends the user to a bigger network.
 """
 
 from __future__ import annotations
@@ -32,12 +36,16 @@ MEMORIZED_GAP = 0.05
 # of the way from the floor to 1.0 on the data it trained on.
 UNDERFIT_MARGIN = 0.05
 UNDERFIT_SKILL = 0.5
+# Majority only: it recalls at least this share of the majority class and at most 1 − this share of
+# every other class, on train and on validation. A model that finds 5% of a class has not learned it.
+MAJORITY_ONLY_RECALL = 0.95
 # Val loss "turned up" after the epoch a patience-3 early stopping would have restored: a running
 # minimum followed by 3 epochs all above it.
 TURN_UP_PATIENCE = 3
 
 THRESHOLDS = {"overfit_gap": OVERFIT_GAP, "memorized_train": MEMORIZED_TRAIN, "memorized_gap": MEMORIZED_GAP,
-              "underfit_margin": UNDERFIT_MARGIN, "underfit_skill": UNDERFIT_SKILL, "turn_up_patience": TURN_UP_PATIENCE}
+              "underfit_margin": UNDERFIT_MARGIN, "underfit_skill": UNDERFIT_SKILL, "turn_up_patience": TURN_UP_PATIENCE,
+              "majority_only_recall": MAJORITY_ONLY_RECALL}
 
 
 def num(value) -> float | None:
@@ -140,6 +148,30 @@ def classify(train: float, held: float, floor: float | None, memorizer: tuple[st
     return "good fit", f"train {word} is {gap:.2f} above validation, within the {OVERFIT_GAP:.2f} limit{above}"
 
 
+def _majority_only(entry: dict, report: dict) -> str | None:
+    """Why `entry` answers the training majority class for almost every row (its per-class recall
+    on train and on validation, where given), or None when it finds the other classes."""
+    counts, names = class_counts(report, "train"), (report.get("data") or {}).get("class_names") or []
+    if len(counts) < 2:
+        return None
+    k = counts.index(max(counts))
+    found = []
+    for split in ("train", "val"):
+        recalls = [num(c.get("recall")) for c in (entry.get(split) or {}).get("per_class") or []]
+        if len(recalls) != len(counts) or None in recalls:
+            continue
+        others = max(recalls[:k] + recalls[k + 1:])
+        if recalls[k] < MAJORITY_ONLY_RECALL or others > 1 - MAJORITY_ONLY_RECALL:
+            return None
+        found.append(f"{others:.0%} on {split}")
+    if not found:
+        return None
+    name = f"'{names[k]}'" if k < len(names) else "the majority class"
+    return (f"it answers {name} for almost every row and finds at most {', '.join(found)} of any other class: with "
+            "imbalanced classes that is the imbalance winning, not a lack of capacity; class weighting (the _balanced "
+            "variants) and the tuned threshold address it")
+
+
 def _memorizer(entries: list[dict], key: str) -> tuple[str, float] | None:
     """The variant fitting its training set best, when it does so almost perfectly."""
     fits = [(str(e.get("variant", "?")), metric(e, "train", key)) for e in entries]
@@ -159,7 +191,10 @@ def verdict(entry: dict, report: dict, memorizer: tuple[str, float] | None = Non
     # Under imbalance a low balanced accuracy is the majority class winning, not noise: no sibling excuse.
     sibling = memorizer if memorizer is not None and memorizer[0] != entry.get("variant") and key == "accuracy" else None
     label, why = classify(train, held, _floor(report, entry, key), sibling, word)
-    if label == "underfit" and key == "balanced_accuracy":
+    majority_only = _majority_only(entry, report) if key == "balanced_accuracy" else None
+    if majority_only:
+        label, why = "majority only", majority_only
+    elif label == "underfit" and key == "balanced_accuracy":
         why += ("; with imbalanced classes that usually means it learned to answer the majority, which class "
                 "weighting (the _balanced variants) addresses, not more capacity")
     turned = val_loss_turned_up_at(entry.get("history"))

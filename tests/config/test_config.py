@@ -354,3 +354,10 @@ def test_storage_that_no_node_could_share_is_refused_with_the_forms_it_takes(whe
     with pytest.raises(ConfigError, match=rf"^output: .*{why}") as err:
         build_config({"output": {"storage": where}})
     assert_one_line(err)
+
+
+def test_the_capacity_ladder_starts_at_no_hidden_layer_and_refuses_a_bad_rung():
+    assert build_config({}).search.hidden_ladder[0] == []  # the linear rung: a logistic regression by the same loop
+    assert build_config({"hparams": {"hidden": []}, "search": {"enabled": False}}).hparams.hidden == []
+    with pytest.raises(ConfigError, match=r"^search\.hidden_ladder: each rung must be a list of positive layer widths.*got \[0\]"):
+        build_config({"search": {"hidden_ladder": [[16], [0]]}})

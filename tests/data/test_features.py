@@ -13,6 +13,7 @@ from orchestrator.data import features
 from orchestrator.data.dataset import Dataset, Split
 from orchestrator.data.features import check_redundant_features, check_target_leakage
 from orchestrator.data.split import stratified_split
+from tests.data.mroz import load_mroz
 
 
 def breast_cancer(extra: dict[str, np.ndarray] | None = None, seed: int = 0) -> Dataset:
@@ -88,3 +89,24 @@ def test_constant_non_finite_and_tiny_splits_do_not_break_the_feature_checks():
     for c in (leak, redundant, check_target_leakage(empty), check_redundant_features(empty)):
         assert c["status"] == "ok", c
         json.dumps(c, allow_nan=False)
+
+
+@pytest.fixture(scope="module")
+def mroz(tmp_path_factory) -> Dataset:
+    return load_mroz(tmp_path_factory.mktemp("mroz"))
+
+
+def test_one_hot_levels_of_a_yes_no_column_raise_no_alarm_while_a_planted_copy_does(mroz):
+    assert {"city=yes", "city=no", "employed=y"} <= set(mroz.feature_names)  # gg-train's own encoding
+    c = check_redundant_features(mroz)
+    assert c["status"] == "warn"
+    assert c["numbers"]["pairs"] == [["hoursh", "hoursh_x2", pytest.approx(1.0, abs=1e-6)]]
+    assert c["numbers"]["columns"] == ["hoursh_x2"]
+    assert "city" not in c["message"] and "employed" not in c["message"]
+
+
+def test_leakage_names_the_users_columns_once_each(mroz):
+    c = check_target_leakage(mroz)
+    assert c["status"] == "warn"
+    assert set(c["numbers"]["columns"]) == {"hoursw", "hearnw", "employed"}  # not 'employed=y' and 'employed=n'
+    assert "'employed'" in c["message"] and "employed=" not in c["message"]

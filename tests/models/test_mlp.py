@@ -66,6 +66,26 @@ def test_l2_variant_adds_penalty():
     assert sum(losses) == pytest.approx(expected, rel=1e-4)
 
 
+def test_no_hidden_layer_is_a_linear_model_whose_regularizers_act_on_its_only_weights():
+    """The capacity ladder's first rung: scaling → output; L2 on the output's kernel, dropout on the inputs."""
+    baseline = make(hidden=())
+    assert [d.units for d in layers_of(baseline, keras.layers.Dense)] == [1]
+    assert layers_of(baseline, keras.layers.Dropout) == [] and baseline.get_layer("output").kernel_regularizer is None
+    baseline(inputs())
+    assert list(baseline.losses) == []
+    l2 = make(hidden=(), l2=0.01)
+    l2(inputs())
+    kernel = l2.get_layer("output").kernel.numpy()
+    assert [float(loss) for loss in l2.losses] == pytest.approx([0.01 * float(np.sum(np.square(kernel)))], rel=1e-4)
+    dropout = make(hidden=(), dropout=[0.4, 0.2])
+    assert [(d.name, d.rate) for d in layers_of(dropout, keras.layers.Dropout)] == [("input_dropout", pytest.approx(0.4))]
+    assert [layer.name for layer in dropout.layers][-2:] == ["input_dropout", "output"]
+    # still a linear model at inference: the output is the sigmoid of an affine function of the scaled features
+    x = inputs()
+    out, w = dropout(x, training=False).numpy(), dropout.get_layer("output").get_weights()
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-(((x - MEAN) / np.sqrt(VARIANCE)) @ w[0] + w[1]))), atol=1e-5)
+
+
 def test_single_dropout_rate_applies_to_every_layer():
     model = make(dropout=0.25)
     assert [d.rate for d in layers_of(model, keras.layers.Dropout)] == [0.25, 0.25]

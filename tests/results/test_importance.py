@@ -110,3 +110,14 @@ def test_the_model_is_only_ever_shown_validation_rows():
 
     check_uninformative_features(spy, data, seed=0)
     assert rows == {data.val.x.shape}  # never test, never train
+
+
+def test_a_text_column_is_named_as_the_user_wrote_it_never_by_its_one_hot_levels(tmp_path):
+    """Mroz's yes/no `city` becomes `city=<OOV>`, `city=yes`, `city=no` inside gg-train; the finding is
+    about the user's column, so it says `city`, once."""
+    from tests.data.mroz import load_mroz
+
+    data = load_mroz(tmp_path, planted=False)
+    c = check_uninformative_features(logistic(data), data, seed=0)
+    assert "city" in c["numbers"]["columns"]
+    assert not any("=" in name for name in c["numbers"]["columns"]) and "city=" not in c["message"]

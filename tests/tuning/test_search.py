@@ -8,6 +8,7 @@ from ray.tune.schedulers import TrialScheduler
 from ray.tune.search.variant_generator import generate_variants
 
 from orchestrator.config import ExperimentConfig, build_config
+from orchestrator.config.schema import HIDDEN_LADDER
 from orchestrator.tuning import schedulers, search
 
 
@@ -21,7 +22,7 @@ def test_each_variant_draws_from_its_own_domain():
     assert {c["variant"] for c in configs} == {"baseline", "l2", "dropout", "early_stopping", "dropout_early_stopping", "l2_dropout"}
     for c in configs:
         assert 5e-4 <= c["learning_rate"] <= 5e-3
-        assert c["hidden"] in ([128, 64], [256, 128])
+        assert c["hidden"] in [list(rung) for rung in HIDDEN_LADDER]  # the capacity ladder, from no hidden layer up
         if c["variant"] in ("l2", "l2_dropout"):
             assert 1e-4 <= c["l2"] <= 3e-2
         else:

@@ -4,8 +4,10 @@ The mechanical causes come first: each one confirmed leaves its correction on th
 later ones judge the model as it would be with it fixed. `primary` is the confirmed cause whose
 correction regains the most test accuracy (`evidence.regained_test_accuracy`: for a mechanical cause
 the test accuracy with it corrected minus without; for over- and underfitting the best reference's
-test accuracy minus the model's, what a model of this data reaches); ties go to the earlier cause
-in `CAUSES`, the mechanical ones first because they are certain and cheap to fix.
+test accuracy minus the model's, what a model of this data reaches). Ties (most often at 0: an
+overlap, an imbalance) go by `results.severity`, the order the launch's headline uses, so an overlap
+("these scores are not real") leads there as here; the mechanical causes, which severity does not
+rank, stay first on ties because they are certain and cheap to fix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from orchestrator.doctor.causes.sample import class_imbalance, small_test_set
 from orchestrator.doctor.causes.shift import covariate_shift, label_shift
 from orchestrator.doctor.causes.unseen import unseen_categories
 from orchestrator.doctor.exam import Exam
+from orchestrator.results import severity
 
 CAUSES = (output_scale, preprocessing_mismatch, inference_mode, label_mapping, covariate_shift, label_shift,
           unseen_categories, overfitting, underfitting, class_imbalance, train_test_overlap, small_test_set)
@@ -33,13 +36,17 @@ def run_all(exam: Exam) -> list[dict]:
     return [cause(exam) for cause in CAUSES]
 
 
+def _tie(f: dict) -> int:
+    return severity.rank(f["cause"], unknown=-1)
+
+
 def primary(findings: list[dict]) -> str | None:
     confirmed = [f for f in findings if f["verdict"] == "confirmed"]
     if not confirmed:
         return None
-    return max(confirmed, key=lambda f: (f["evidence"]["regained_test_accuracy"], -findings.index(f)))["cause"]
+    return min(confirmed, key=lambda f: (-f["evidence"]["regained_test_accuracy"], _tie(f), findings.index(f)))["cause"]
 
 
 def ranked(findings: list[dict]) -> list[dict]:
     """Worst first: confirmed by accuracy regained, then cannot_tell, ruled_out, not_applicable."""
-    return sorted(findings, key=lambda f: (VERDICT_ORDER[f["verdict"]], -f["evidence"]["regained_test_accuracy"]))
+    return sorted(findings, key=lambda f: (VERDICT_ORDER[f["verdict"]], -f["evidence"]["regained_test_accuracy"], _tie(f)))

