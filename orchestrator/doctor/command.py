@@ -20,8 +20,8 @@ def doctor_command(fail: Callable[[GGError], None], console: Callable[[], object
 
     def doctor(
         model: Annotated[Path, typer.Argument(help="Your trained model: a .keras file (loaded in safe mode), a legacy .h5 file or a SavedModel folder.")],
-        test: Annotated[Path, typer.Option(help="The test data you scored the model on: a .csv or .parquet table, or an .npz with X and y.")],
-        label: Annotated[Optional[str], typer.Option(help="The label column of the tables (not needed for NPZ).")] = None,
+        test: Annotated[Path, typer.Option(help="The test data you scored the model on: a .csv or .parquet table, an .npz with X and y (rows or images), or a folder of images with one sub-folder per class.")],
+        label: Annotated[Optional[str], typer.Option(help="The label column of the tables (not needed for NPZ or image folders).")] = None,
         data: Annotated[Optional[Path], typer.Option(help="The training data the model was trained on, like --test: most causes need it.")] = None,
         val: Annotated[Optional[Path], typer.Option(help="A validation table, if you kept one.")] = None,
         features: Annotated[Optional[str], typer.Option(help="The columns the model takes, in its input order: a,b,c (default: its input names, else every numeric column).")] = None,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from orchestrator.doctor.references import reference_rows
+
 
 def _accuracy(scores: dict | None) -> str:
     if not scores:
@@ -21,8 +23,8 @@ def _scores_table(report: dict) -> list[str]:
     for split, s in report["as_is"].items():
         if s:
             lines.append(f"| {split} | {s['n']} | {_accuracy(s)} | {s['balanced_accuracy']:.3f} | {s['loss']:.3f} |")
-    for ref in report["references"]:
-        lines.append(f"| {ref['name']} (reference, test) | {ref['test']['n']} | {_accuracy(ref['test'])} | | |")
+    for name, s in reference_rows(report):
+        lines.append(f"| {name} | {s['n']} | {_accuracy(s)} | | |")
     return lines
 
 
@@ -39,7 +41,9 @@ def render(report: dict) -> str:
     lines = [f"# Why does `{model['path']}` score low on test?", "",
              f"A {model['format']} model examined as it is, in inference mode: {data['n_train']} training, "
              f"{data['n_val']} validation and {data['n_test']} test rows; classes {data['classes']} are output units "
-             f"{list(data['class_to_unit'].values())} (sorted order); columns matched by {data['matched_by']}.", "",
+             f"{list(data['class_to_unit'].values())} (sorted order); "
+             + ("images fed as raw pixels." if data["matched_by"] == "image" else f"columns matched by {data['matched_by']}."), "",
+             *[f"Note: {note}." for note in data.get("notes", [])], *([""] if data.get("notes") else []),
              "## As it is", "", *_scores_table(report), "",
              f"## Primary cause: {report['primary'] or 'none confirmed'}", ""]
     for f in report["findings"]:

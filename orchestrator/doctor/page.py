@@ -5,6 +5,7 @@ pictures inline as base64 PNG, CSS inline, no scripts, no external requests, eve
 from __future__ import annotations
 
 from orchestrator.doctor.plots import doctor_plots
+from orchestrator.doctor.references import reference_rows
 from orchestrator.report.render import to_html
 
 CAPTIONS = {
@@ -25,7 +26,7 @@ def _scores_rows(report: dict) -> list[list[str]]:
         return f"{s['accuracy']:.3f} [{low:.3f}, {high:.3f}]"
 
     rows = [[split, str(s["n"]), interval(s), f"{s['balanced_accuracy']:.3f}"] for split, s in report["as_is"].items() if s]
-    return rows + [[f"{r['name']} (reference, test)", str(r["test"]["n"]), interval(r["test"]), ""] for r in report["references"]]
+    return rows + [[name, str(s["n"]), interval(s), ""] for name, s in reference_rows(report)]
 
 
 def _blocks(report: dict, images: dict) -> list[tuple]:

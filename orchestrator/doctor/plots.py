@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from orchestrator.doctor.references import reference_rows
 from orchestrator.report.plots import confusion_png, figure_png
 
 
@@ -44,7 +45,7 @@ def _accuracy(report: dict) -> bytes | None:
     from matplotlib.figure import Figure
 
     rows = [(split, s) for split, s in report["as_is"].items() if s]
-    rows += [(f"{r['name']} (test)", r["test"]) for r in report["references"]]
+    rows += [(name.replace("reference, ", ""), s) for name, s in reference_rows(report)]
     if report.get("repaired"):
         rows.append(("repaired (test)", report["repaired"]["test"]))
     fig = Figure(figsize=(6.5, 0.45 * len(rows) + 1), layout="constrained")

@@ -4,22 +4,47 @@ on the training rows and scored on each split, with Wilson intervals.
 The majority class is the floor a model must clear; logistic regression (on standardized columns)
 and gradient-boosted trees say what a linear and a flexible model reach. A Keras model far below
 them on its own training rows underfits; one at their level on test is as good as the data lets it
-be. Given validation rows, their settings are chosen there, as `launch` chooses them.
+be. Given validation rows, their settings are chosen there, as `launch` chooses them. For images,
+trees on raw pixels say little and cost much: the majority, and logistic regression on the flattened
+pixels when the images are small (`IMAGE_REFERENCE_PIXELS`), fitted on at most `IMAGE_REFERENCE_ROWS`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orchestrator.data.drift import sample_rows
 from orchestrator.doctor.scores import wilson
-from orchestrator.results.references import fit_references, matrix
+from orchestrator.doctor.thresholds import IMAGE_REFERENCE_PIXELS, IMAGE_REFERENCE_ROWS, SEED
+from orchestrator.results.references import NAMES, fit_references, matrix
 
-__all__ = ["matrix", "reference_scores", "score"]
+__all__ = ["matrix", "reference_scores", "reference_rows", "score"]
 
 
 def score(predicted: np.ndarray, y: np.ndarray) -> dict:
     correct = int(np.sum(predicted == y))
     return {"accuracy": correct / len(y), "accuracy_interval": wilson(correct, len(y)), "n": int(len(y))}
+
+
+def reference_rows(report: dict) -> list[tuple[str, dict]]:
+    """(label, test scores) of each reference in doctor.json, and on the relabelled test file when
+    label_mapping is confirmed: what the console, doctor.md and doctor.html list beside the model."""
+    rows = []
+    for ref in report["references"]:
+        rows.append((f"{ref['name']} (reference, test)", ref["test"]))
+        if "test_remapped" in ref:
+            rows.append((f"{ref['name']} (reference, test relabelled)", ref["test_remapped"]))
+    return rows
+
+
+def _fitted_on(train) -> tuple[tuple[str, ...], object, np.ndarray]:
+    """(reference names, training x, training y) for this data: tables as they are; images sampled,
+    with logistic regression only when an image has at most IMAGE_REFERENCE_PIXELS values."""
+    if np.ndim(train.x) <= 2:
+        return NAMES, train.x, train.y
+    rows = sample_rows(len(train.y), IMAGE_REFERENCE_ROWS, SEED)
+    small = int(np.prod(np.shape(train.x)[1:])) <= IMAGE_REFERENCE_PIXELS
+    return ("majority", "logistic_regression") if small else ("majority",), train.x[rows], train.y[rows]
 
 
 def reference_scores(splits: dict) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -29,7 +54,8 @@ def reference_scores(splits: dict) -> tuple[list[dict], dict[str, np.ndarray]]:
         return [], {}
     train, val = splits["train"], splits.get("val")
     n_classes = int(max(np.max(s.y) for s in splits.values())) + 1
-    fitted = fit_references(train.x, train.y, n_classes, (val.x, val.y) if val is not None else None)
+    names, x_fit, y_fit = _fitted_on(train)
+    fitted = fit_references(x_fit, y_fit, n_classes, (val.x, val.y) if val is not None else None, names=names)
     out, test_predictions = [], {}
     for f in fitted:
         predicted = {split: f.model.predict(matrix(s.x)) for split, s in splits.items() if split in ("train", "val", "test")}

@@ -1,8 +1,8 @@
 """Repairs of what is mechanical, chosen on training rows only: `runs/NAME/repaired/`.
 
-The confirmed corrections become one new Keras model: the found input transform as a stock
-`Normalization` layer in front (x -> (x - offset) / scale, with the statistics of the training
-rows), the model with its BatchNormalization statistics re-estimated on the training rows, and the
+The confirmed corrections become one new Keras model: the found input transform as a stock layer in
+front (x -> (x - offset) / scale: `Rescaling` for the fixed pixel scalings, / 255 and [-1, 1];
+`Normalization` with the statistics of the training rows, per column or per channel), the model with its BatchNormalization statistics re-estimated on the training rows, and the
 missing sigmoid or softmax as an `Activation` behind. Stock layers only, so it reloads in safe mode.
 It is saved as `model.keras` and a SavedModel, proven in a fresh process exactly as `launch`'s
 export is (`results.export.verify_export`), and evaluated once on test. `label_mapping` is a fix to
@@ -32,18 +32,26 @@ def repaired_model(exam: Exam, confirmed: set[str]):
     if not confirmed & set(REPAIRABLE) or base is None or len(base.inputs) != 1:
         return None
     shape = tuple(base.inputs[0].shape[1:])
-    inputs = keras.Input(shape=shape, name="features")
+    inputs = keras.Input(shape=shape, name="pixels" if exam.data.images else "features")
     h = inputs
     if "preprocessing_mismatch" in confirmed:
-        offset, scale = exam.transform.affine
-        width = shape[-1]
-        h = keras.layers.Normalization(mean=np.broadcast_to(offset, (width,)).astype(np.float32),
-                                       variance=np.broadcast_to(np.square(scale), (width,)).astype(np.float32),
-                                       name="training_transform")(h)
+        h = transform_layer(*exam.transform.affine, width=shape[-1])(h)
     outputs = base(h, training=False)
     if "output_scale" in confirmed:
         outputs = keras.layers.Activation("sigmoid" if exam.model.output_units == 1 else "softmax", name="probabilities")(outputs)
     return keras.Model(inputs, outputs, name="repaired")
+
+
+def transform_layer(offset, scale, width: int):
+    """x -> (x - offset) / scale as a stock layer: `Rescaling` when both are one number, else
+    `Normalization` over the last axis (columns, or an image's channels)."""
+    import keras
+
+    if np.ndim(offset) == 0 and np.ndim(scale) == 0:
+        return keras.layers.Rescaling(1.0 / float(scale), offset=-float(offset) / float(scale), name="training_transform")
+    return keras.layers.Normalization(mean=np.broadcast_to(offset, (width,)).astype(np.float32),
+                                      variance=np.broadcast_to(np.square(scale), (width,)).astype(np.float32),
+                                      name="training_transform")
 
 
 def write_repair(exam: Exam, confirmed: set[str], exp_dir: Path) -> dict | None:

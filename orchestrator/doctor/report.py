@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from orchestrator.doctor.causes import LAUNCH_REMEDIES, ranked
+from orchestrator.doctor.references import reference_rows
 
 SCHEMA_VERSION = 1
 MARKS = {"confirmed": "bold red", "cannot_tell": "yellow", "ruled_out": "green", "not_applicable": "dim"}
@@ -37,7 +38,7 @@ def doctor_json(model, data, as_is: dict, references: list[dict], findings: list
                   "notes": model.notes},
         "data": {"n_train": n["train"], "n_val": n["val"], "n_test": n["test"], "classes": data.classes,
                  "class_to_unit": {c: i for i, c in enumerate(data.classes)}, "features": data.features,
-                 "matched_by": data.fed_by, "ignored_columns": data.ignored},
+                 "matched_by": data.fed_by, "ignored_columns": data.ignored, "notes": data.notes},
         "as_is": {s: as_is.get(s) for s in ("train", "val", "test")},
         "references": references,
         "findings": ranked(findings),
@@ -62,8 +63,8 @@ def print_summary(console, report: dict, path) -> None:
     for split, scores in report["as_is"].items():
         if scores:
             table.add_row(split, str(scores["n"]), _interval(scores), f"{scores['balanced_accuracy']:.3f}", f"{scores['loss']:.3f}")
-    for ref in report["references"]:
-        table.add_row(f"[dim]{ref['name']} (test)[/]", str(ref["test"]["n"]), _interval(ref["test"]), "", "")
+    for name, s in reference_rows(report):
+        table.add_row(f"[dim]{name.replace('reference, ', '')}[/]", str(s["n"]), _interval(s), "", "")
     console.print(table)
     for f in report["findings"]:
         word = f["verdict"].replace("_", " ")

@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.doctor import causes, scores
 from orchestrator.doctor.exam import Exam
 from orchestrator.doctor.loading import load_user_model
-from orchestrator.doctor.references import reference_scores
+from orchestrator.doctor.references import reference_scores, score
 from orchestrator.doctor.report import doctor_json, next_command
 from orchestrator.doctor.tables import match_data
 from orchestrator.errors import ExperimentError
@@ -46,6 +46,9 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
     references, reference_predictions = reference_scores(data.splits)
     exam = Exam(model, data, reference_predictions)
     findings = causes.run_all(exam)
+    if exam.test_units is not None:  # label_mapping confirmed: the references are scored on the relabelled test file too
+        for ref in references:
+            ref["test_remapped"] = score(reference_predictions[ref["name"]], exam.y_examined("test"))
     return doctor_json(model, data, as_is, references, findings, causes.primary(findings),
                        next_command(findings, request.model, request.train, request.label, request.test)), exam
 

@@ -5,7 +5,8 @@ was trained on, a plain numeric matrix, so the doctor applies no encoding of its
 numeric columns, matched by the model's input names where every input is a named column, else by
 position when their count equals the model's input width, else `--features a,b,c`. Classes map to
 output units in sorted order (what Keras users do with sparse labels); integer labels 0..k-1 map to
-the unit of their number.
+the unit of their number. Images (a folder of class sub-folders, or an NPZ whose X is (n, H, W[, C]))
+go to a model that takes images as raw pixels (`doctor.images`), with the class folders as labels.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ SHOWN_COLUMNS = 12
 @dataclass
 class Split:
     name: str  # "train", "val" or "test"
-    x: object  # float32 (n, width), or {input name: float32 (n, 1)}
+    x: object  # float32 (n, width), {input name: float32 (n, 1)}, or raw pixels (n, H, W[, C])
     y: np.ndarray  # output unit of each row's class
-    frame: pd.DataFrame  # the raw feature columns, for the causes that look at the data itself
+    frame: pd.DataFrame | None  # the raw feature columns of a table (None for images)
 
 
 @dataclass
@@ -37,32 +38,39 @@ class DoctorData:
     splits: dict[str, Split]
     classes: list[str]  # class names, in unit order
     features: list[str]
-    fed_by: str  # "names", "position" or "--features"
+    fed_by: str  # "names", "position", "--features" or "image"
     ignored: list[str] = field(default_factory=list)  # columns the model does not take
+    notes: list[str] = field(default_factory=list)  # what a person should know about how the data were read
+
+    @property
+    def images(self) -> bool:
+        return self.fed_by == "image"
 
 
-def read_split(path: Path, label: str | None, flag: str):
-    """(feature frame, label keys) of one CSV/Parquet table or NPZ (X, y); one `DataError` line when it
-    cannot be used. Read by launch's own readers, with their checks."""
+def read_split(path: Path, label: str | None, flag: str, model: UserModel):
+    """(feature frame, or pixels (n, H, W, C) for images; label keys; a note or None) of one CSV/Parquet table,
+    NPZ (X, y) or image folder; one `DataError` line when it cannot be used. Read by launch's own readers, with their checks."""
     from orchestrator.config import DataConfig
     from orchestrator.data.sources import read_npz, read_table
+    from orchestrator.doctor.images import read_image_folder_split
 
     path = Path(path)
+    if path.is_dir():
+        return read_image_folder_split(path, model, flag, sample=flag == FLAGS["train"])
     source = TABLE_SUFFIXES.get(path.suffix.lower())
     if source is None:
-        raise DataError(f"{flag} '{path}' is not a .csv, .parquet or .npz file", f"pass a table or an NPZ with X and y with {flag}")
+        raise DataError(f"{flag} '{path}' is not a .csv, .parquet or .npz file nor a folder of images",
+                        f"pass a table, an NPZ with X and y, or a folder with one sub-folder per class with {flag}")
     if not path.is_file():
-        raise DataError(f"{flag} '{path}' not found", f"pass an existing file with {flag}")
+        raise DataError(f"{flag} '{path}' not found", f"pass an existing file or folder with {flag}")
     if source == "npz":
         raw = read_npz(DataConfig(source="npz", path=path))
-        if raw.x.ndim != 2:
-            raise DataError(f"{flag} '{path}' holds images; the doctor examines tables and 2-D NPZ arrays so far",
-                            "pass X as (rows, features)")
-        return pd.DataFrame(raw.x, columns=raw.feature_names), np.array([label_key(v) for v in raw.y], dtype=object)
+        labels = np.array([label_key(v) for v in raw.y], dtype=object)
+        return (raw.x if raw.x.ndim == 4 else pd.DataFrame(raw.x, columns=raw.feature_names)), labels, None
     if not label:
         raise DataError(f"{flag} '{path}' is a table, and the doctor needs its label column", "pass --label COLUMN")
     raw = read_table(DataConfig(source=source, path=path, label=label), keep_frame=True)
-    return raw.frame, np.array([label_key(v) for v in raw.y], dtype=object)
+    return raw.frame, np.array([label_key(v) for v in raw.y], dtype=object), None
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -154,13 +162,40 @@ FLAGS = {"train": "--data", "val": "--val", "test": "--test"}
 def match_data(model: UserModel, paths: dict[str, Path | None], label: str | None, features: list[str] | None) -> DoctorData:
     """Every given table read, its columns matched to the model and its labels to output units.
     Classes come from the training rows where there are some (the model learnt those), else from test."""
-    read = {name: read_split(path, label, FLAGS[name]) for name, path in paths.items() if path is not None}
+    read = {name: read_split(path, label, FLAGS[name], model) for name, path in paths.items() if path is not None}
     first = read["train"] if "train" in read else read["test"]
-    chosen, fed_by = choose_features(model, first[0], features)
+    kinds = {name: isinstance(x, np.ndarray) for name, (x, _, _) in read.items()}
+    if len(set(kinds.values())) > 1:
+        images, tables = ([FLAGS[n] for n, image in kinds.items() if image == want] for want in (True, False))
+        raise DataError(f"the data mix images ({', '.join(images)}) and tables ({', '.join(tables)})",
+                        "pass the same kind of data for every split, the kind the model was trained on")
+    if kinds["test"]:
+        return _match_images(model, read, paths)
     classes = class_order(model, first[1], FLAGS["train" if "train" in read else "test"])
+    chosen, fed_by = choose_features(model, first[0], features)
     splits = {}
-    for name, (frame, labels) in read.items():
+    for name, (frame, labels, _) in read.items():
         where = f"{FLAGS[name]} {paths[name]}"
         splits[name] = Split(name, feature_matrix(frame, chosen, fed_by, where), to_units(labels, classes, where), frame)
     ignored = [str(c) for c in first[0].columns if str(c) not in chosen]
     return DoctorData(splits, classes, chosen, fed_by, ignored)
+
+
+def _match_images(model: UserModel, read: dict, paths: dict) -> DoctorData:
+    """Image splits shaped as the model's input; class folders mapped to units as Keras numbers them,
+    NPZ labels like a table's."""
+    from orchestrator.doctor.images import folder_classes, fit_to_model
+
+    first = "train" if "train" in read else "test"
+    where = f"{FLAGS[first]} {paths[first]}"
+    folders = Path(paths[first]).is_dir()
+    classes = folder_classes(read[first][1], model, where) if folders else class_order(model, read[first][1], FLAGS[first])
+    splits = {}
+    for name, (x, labels, _) in read.items():
+        where = f"{FLAGS[name]} {paths[name]}"
+        splits[name] = Split(name, fit_to_model(x, model, where), to_units(labels, classes, where), None)
+    shapes = {name: tuple(split.x.shape[1:]) for name, split in splits.items()}
+    if len(set(shapes.values())) > 1:  # a model of any size: the comparisons need one size
+        raise DataError(f"the images differ in size between splits ({', '.join(f'{FLAGS[n]} {s}' for n, s in shapes.items())})",
+                        "give every split's images the same height, width and channels")
+    return DoctorData(splits, classes, [], "image", notes=[note for _, _, note in read.values() if note])

@@ -33,6 +33,13 @@ IMBALANCE_ACCURACY_GAP = 0.10
 # uniform sample this large measures an accuracy to about ±0.01, and keeps 100,000 rows fast.
 EXAMINED_TRAIN_ROWS = 5000
 SEED = 0  # samples are fixed so the same files always give the same verdicts
+# Images: logistic regression on the flattened pixels is a reference only up to this many values per
+# image (32 x 32 gray, 8-bit digits, small icons: seconds), fitted on at most this many images.
+IMAGE_REFERENCE_PIXELS = 1024
+IMAGE_REFERENCE_ROWS = 5000
+# A training image folder larger than this, decoded as uint8, is read as a uniform sample that fits
+# (float32 in memory: four times this): its statistics, references and examinations need no more.
+IMAGE_TRAIN_MB = 512
 # covariate_shift: a classifier telling training rows from test rows with cross-validated ROC-AUC at
 # least SHIFT_AUC (0.5 = indistinguishable) sees two populations (`data.drift` owns it: launch checks a
 # given test file by the same rule)...

@@ -10,14 +10,15 @@ def planted(tmp_path_factory):
     """planted(name) -> the case's paths (model, train, test[, val]), trained on first use."""
     import keras
 
-    from tests.doctor import cases
+    from tests.doctor import cases, image_cases
 
     built: dict = {}
 
     def get(name: str) -> dict:
         if name not in built:
             keras.utils.set_random_seed(0)
-            built[name] = getattr(cases, name)(tmp_path_factory.mktemp(name))
+            maker = getattr(cases, name, None) or getattr(image_cases, name)
+            built[name] = maker(tmp_path_factory.mktemp(name))
         return built[name]
 
     return get

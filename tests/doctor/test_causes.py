@@ -52,6 +52,11 @@ def test_label_mapping_names_the_mapping(planted):
     found = {f["cause"]: f for f in report["findings"]}
     # the test file calls class 0 "2", 1 "0" and 2 "1": read back, each test label means the model's unit
     assert found["label_mapping"]["evidence"]["mapping"] == {"0": "1", "1": "2", "2": "0"}
+    # the references, fitted on the training rows, agree with the test file only once it is read remapped
+    boosted = next(r for r in report["references"] if r["name"] == "gradient_boosting")
+    assert boosted["test"]["accuracy"] < 0.3 and boosted["test_remapped"]["accuracy"] > 0.8
+    assert found["label_mapping"]["evidence"]["best_reference_test_accuracy_remapped"] == pytest.approx(
+        max(r["test_remapped"]["accuracy"] for r in report["references"]), abs=1e-4)
 
 
 def test_a_real_public_table_with_its_own_test_file(planted):

@@ -1,7 +1,8 @@
 """train_test_overlap: test rows that are copies of training rows.
 
 A test row identical to a training row measures recall, not generalization: it flatters the test
-score (and hides how low it really is). Rows are compared exactly on the columns the model takes.
+score (and hides how low it really is). Rows are compared exactly on the columns the model takes;
+images on every decoded pixel (a copied file, or the same picture saved twice).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from orchestrator.doctor.exam import Exam, finding
 from orchestrator.doctor.references import matrix
 from orchestrator.doctor.thresholds import OVERLAP_SHARE
 
-RULE = f"confirmed when at least {OVERLAP_SHARE:.0%} of the test rows are identical to a training row on the model's columns"
+RULE = (f"confirmed when at least {OVERLAP_SHARE:.0%} of the test rows are identical to a training row on the model's columns "
+        "(images: on every pixel)")
 
 
 def _keys(x: np.ndarray) -> np.ndarray:

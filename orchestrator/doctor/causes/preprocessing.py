@@ -14,8 +14,8 @@ import numpy as np
 from orchestrator.doctor.exam import Exam, clear_gain, finding
 from orchestrator.doctor.thresholds import MECHANICAL_GAIN
 
-RULE = ("confirmed when a transform fitted on the training rows (standardize with their mean and standard deviation, "
-        "min-max to [0, 1], divide by 255, scale to [-1, 1]) raises the model's accuracy on those training rows by at "
+RULE = ("confirmed when a transform fitted on the training rows (divide by 255, scale to [-1, 1], standardize with their "
+        "mean and standard deviation, min-max to [0, 1]: per column, or per channel for images) raises the model's accuracy on those training rows by at "
         f"least {MECHANICAL_GAIN} and by more than the half-width of its 95% interval (beyond chance); the best such "
         "transform is named")
 
@@ -25,17 +25,20 @@ def _stats(x: np.ndarray) -> dict:
     return {"mean": x.mean(axis=axes), "std": x.std(axis=axes), "min": x.min(axis=axes), "max": x.max(axis=axes)}
 
 
-TRANSFORMS = ("standardize (training mean and standard deviation)", "min-max to [0, 1] (training minimum and maximum)",
-              "divide by 255", "scale to [-1, 1] (x / 127.5 - 1)")
+# Ties go to the earlier candidate: the fixed pixel scalings first, since they need no statistics (on
+# images whose pixels span 0..255, min-max and / 255 are the same transform).
+DIVIDE_255, TO_PLUS_MINUS_1 = "divide by 255", "scale to [-1, 1] (x / 127.5 - 1)"
+STANDARDIZE, MIN_MAX = "standardize (training mean and standard deviation)", "min-max to [0, 1] (training minimum and maximum)"
+TRANSFORMS = (DIVIDE_255, TO_PLUS_MINUS_1, STANDARDIZE, MIN_MAX)
 
 
 def _affine(name: str, s: dict) -> tuple[np.ndarray | float, np.ndarray | float]:
     """(offset, scale) of a candidate: x -> (x - offset) / scale, which is also how a repair puts it in the model."""
-    if name == TRANSFORMS[0]:
+    if name == STANDARDIZE:
         return s["mean"], np.where(s["std"] > 0, s["std"], 1.0)
-    if name == TRANSFORMS[1]:
+    if name == MIN_MAX:
         return s["min"], np.where(s["max"] > s["min"], s["max"] - s["min"], 1.0)
-    return (0.0, 255.0) if name == TRANSFORMS[2] else (127.5, 127.5)
+    return (0.0, 255.0) if name == DIVIDE_255 else (127.5, 127.5)
 
 
 class Transform:
@@ -50,6 +53,12 @@ class Transform:
         if isinstance(x, dict):
             return {k: ((v - self.affine[k][0]) / self.affine[k][1]).astype(np.float32) for k, v in x.items()}
         return ((x - self.affine[0]) / self.affine[1]).astype(np.float32)
+
+
+def _fix(name: str) -> str:
+    if name in (DIVIDE_255, TO_PLUS_MINUS_1):
+        return f"apply '{name}' before the model, or put it in the model as a Rescaling layer"
+    return f"apply '{name}' (fitted on the training rows) before the model, or put it in the model as a Normalization layer"
 
 
 def preprocessing_mismatch(exam: Exam) -> dict:
@@ -72,5 +81,5 @@ def preprocessing_mismatch(exam: Exam) -> dict:
     return finding("preprocessing_mismatch", "confirmed",
                    f"The model expects its inputs transformed: '{best.name}' raises its accuracy on its own training rows "
                    f"from {as_given:.3f} to {tried[best.name]:.3f}, and on test from {test_before:.3f} to {test_after:.3f}.",
-                   RULE, fix=f"apply '{best.name}' (fitted on the training rows) before the model, or put it in the model as layers",
+                   RULE, fix=_fix(best.name),
                    regained=test_after - test_before, transform=best.name, test_accuracy_after=test_after, **numbers)

@@ -3,7 +3,9 @@
 Covariate shift: if a classifier can tell training rows from test rows (cross-validated ROC-AUC well
 above 0.5), they come from different places, periods or ranges; it costs accuracy when the model
 scores worse on the test rows least like training. Label shift: the classes' shares differ; it costs
-accuracy when the model is weaker on the classes that became more common.
+accuracy when the model is weaker on the classes that became more common. Images are compared on
+simple statistics per image (`doctor.images.described`: each channel's mean, spread and range, and
+a coarse grid of brightness), the way photos from another camera, light or framing differ.
 """
 
 from __future__ import annotations
@@ -12,25 +14,34 @@ import numpy as np
 
 from orchestrator.data.drift import SHIFT_ROWS, origin_scores, sample_rows, tells_apart
 from orchestrator.doctor.exam import Exam, finding
+from orchestrator.doctor.images import described
 from orchestrator.doctor.references import matrix
 from orchestrator.doctor.thresholds import CLASS_MIX_ACCURACY_DROP, SEED, SHIFT_ACCURACY_GAP, SHIFT_AUC
 
 COVARIATE_RULE = (f"confirmed when gradient-boosted trees tell training rows from test rows with cross-validated ROC-AUC of "
                   f"at least {SHIFT_AUC} (beyond two standard deviations of its folds from 0.5) and the model's accuracy on "
-                  f"the test half least like training is at least {SHIFT_ACCURACY_GAP} below that on the half most like it")
+                  f"the test half least like training is at least {SHIFT_ACCURACY_GAP} below that on the half most like it; "
+                  "images are compared on each channel's mean, standard deviation, minimum and maximum and a 4 x 4 grid of brightness")
 LABEL_RULE = ("confirmed when a class's share differs between training and test by the data checks' LABEL_SHIFT_MAX (chi-square "
               f"p < 0.05) and the model's per-class accuracy on training rows, weighted by the test shares, is at least "
               f"{CLASS_MIX_ACCURACY_DROP} below the same weighted by the training shares")
 SHOWN_COLUMNS = 5
 
 
-def _drifting_columns(exam: Exam, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, float]:
+def _columns(exam: Exam, x, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """What the shift classifier sees of `rows`, and its column names: the model's columns, or statistics per image."""
+    if exam.data.images:
+        return described(x[rows])
+    m = matrix(x)[rows]
+    return m, exam.data.features if m.shape[1] == len(exam.data.features) else [f"x{i}" for i in range(m.shape[1])]
+
+
+def _drifting_columns(names: list[str], x_train: np.ndarray, x_test: np.ndarray) -> dict[str, float]:
     """Each column's own ROC-AUC for telling the two apart (0.5 none, 1 complete), largest first: all of
     them (doctor.html draws drift per column), the summary names the first SHOWN_COLUMNS."""
     from sklearn.metrics import roc_auc_score
 
     origin = np.r_[np.zeros(len(x_train)), np.ones(len(x_test))]
-    names = exam.data.features if x_train.shape[1] == len(exam.data.features) else [f"x{i}" for i in range(x_train.shape[1])]
     aucs = {n: abs(float(roc_auc_score(origin, np.r_[x_train[:, i], x_test[:, i]])) - 0.5) + 0.5 for i, n in enumerate(names)}
     return dict(sorted(aucs.items(), key=lambda kv: -kv[1]))
 
@@ -38,15 +49,15 @@ def _drifting_columns(exam: Exam, x_train: np.ndarray, x_test: np.ndarray) -> di
 def covariate_shift(exam: Exam) -> dict:
     if not exam.has("train"):
         return finding("covariate_shift", "cannot_tell", "Needs the training rows (--data) to compare test rows with.", COVARIATE_RULE)
-    x_train = matrix(exam.data.splits["train"].x)[sample_rows(len(exam.y("train")), SHIFT_ROWS, SEED)]
+    x_train, names = _columns(exam, exam.data.splits["train"].x, sample_rows(len(exam.y("train")), SHIFT_ROWS, SEED))
     tested = sample_rows(len(exam.y("test")), SHIFT_ROWS, SEED)  # both sides capped: a fixed cost at any size
-    x_test = matrix(exam.x("test"))[tested]
+    x_test, _ = _columns(exam, exam.x("test"), tested)
     p_test, aucs = origin_scores(x_train, x_test, SEED)
     auc, noise = float(np.mean(aucs)), float(np.std(aucs))
     correct = (exam.read(exam.raw("test")).argmax(axis=1) == exam.y_examined("test"))[tested]
     like = p_test <= np.median(p_test)
     acc_like, acc_unlike = float(correct[like].mean()), float(correct[~like].mean()) if (~like).any() else float("nan")
-    numbers = {"roc_auc": auc, "roc_auc_std": noise, "drifting_columns": _drifting_columns(exam, x_train, x_test),
+    numbers = {"roc_auc": auc, "roc_auc_std": noise, "drifting_columns": _drifting_columns(names, x_train, x_test),
                "test_accuracy_like_training": acc_like, "test_accuracy_unlike_training": acc_unlike}
     if not tells_apart(auc, noise):
         return finding("covariate_shift", "ruled_out", f"Test rows look like training rows (ROC-AUC {auc:.2f} ± {noise:.2f} "

@@ -29,6 +29,9 @@ def _coded_columns(x_train: np.ndarray) -> list[int]:
 
 
 def unseen_categories(exam: Exam) -> dict:
+    if exam.data.images:
+        return finding("unseen_categories", "not_applicable", "Images have no columns of coded categories (pixels are "
+                       "intensities, not codes).", RULE)
     if not exam.has("train"):
         return finding("unseen_categories", "cannot_tell", "Needs the training rows (--data) to know which codes were seen.", RULE)
     x_train, x_test = matrix(exam.data.splits["train"].x), matrix(exam.x("test"))
