@@ -44,6 +44,8 @@ def _global_batch_dropout(keras_dropout):
         start, global_rows = rows
         n = tf.shape(inputs)[0]
         padding = [[start, global_rows - start - n]] + [[0, 0]] * (len(inputs.shape) - 1)
+        if noise_shape is not None:  # SpatialDropout: a mask per row and channel, built from the slice's rows
+            noise_shape = (global_rows, *tuple(noise_shape)[1:])
         dropped = keras_dropout(tf.pad(inputs, padding), rate, noise_shape=noise_shape, seed=seed)
         return dropped[start:start + n]
 

@@ -114,3 +114,24 @@ def test_a_share_of_a_gpu_trains_on_one_device():
     from orchestrator.train.distribute import plan_strategy
 
     assert plan_strategy(0.25, 1, ["/device:GPU:0"], ["/device:CPU:0"]) == ("OneDeviceStrategy", ["/device:GPU:0"])
+
+
+def test_a_replicas_spatial_dropout_keeps_its_rows_of_the_global_mask():
+    """SpatialDropout passes a noise shape built from the replica's slice: the global-batch draw
+    must widen it to the global batch, or every multi-replica trial with one fails (found in review:
+    `condition [4,1,1,2], then [8,3,3,2] … must be broadcastable`)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from orchestrator.train import replica_dropout
+
+    replica_dropout.install()
+    x = tf.ones((8, 3, 3, 2))
+    layer = keras.layers.SpatialDropout2D(0.5, seed=3)
+    whole = layer(x, training=True).numpy()
+    layer = keras.layers.SpatialDropout2D(0.5, seed=3)
+    with replica_dropout.rows_of_global_batch(4, 8):
+        rows = layer(x[4:], training=True).numpy()
+    assert rows.shape == (4, 3, 3, 2) and np.array_equal(rows, whole[4:])
+    assert 0 < np.count_nonzero(whole[:, 0, 0, :]) < 16  # a real mask: some channels dropped, some kept
