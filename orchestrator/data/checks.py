@@ -26,6 +26,7 @@ from orchestrator.data.dataset import SPLITS, Dataset
 from orchestrator.data.image_files import is_on_disk
 from orchestrator.data.table import REASONS
 from orchestrator.data.features import check_redundant_features, check_target_leakage
+from orchestrator.data.overlap import harmless_sentence, overlap_effect
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
 # the majority already scores > 80%); for any task a largest/smallest ratio above 3 does the same.
@@ -132,10 +133,13 @@ def check_duplicates(dataset: Dataset) -> dict:
             "n_train": len(dataset.train), "n_val": len(dataset.val), "n_test": len(dataset.test)}
     nums["train_duplicate_rows"], nums["train_conflicting_label_rows"] = _conflicting_rows(keys["train"], dataset.train.y)
     nums["unit"] = unit
+    nums.update(overlap_effect(nums, None if is_image(dataset) else dataset.train.x, is_image(dataset)))
     parts = shared_rows(nums)
     if not parts:
         what = "image" if unit == "images" else "feature row"
         return _check("duplicates_across_splits", "ok", f"No {what} appears in more than one split.", nums)
+    if not nums["inflates_scores"]:
+        return _check("duplicates_across_splits", "warn", harmless_sentence(parts, nums), nums)
     return _check("duplicates_across_splits", "warn", "Leakage: " + "; ".join(parts) +
                   f", so those {unit} measure memory rather than generalization; deduplicate before splitting.", nums)
 

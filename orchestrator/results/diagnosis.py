@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.data.checks import shared_rows
+from orchestrator.data.overlap import harmless_sentence
 from orchestrator.results import capacity, headline, learning_curve, references, severity
 from orchestrator.results.significance import reference
 from orchestrator.results.verdicts import THRESHOLDS, imbalanced, val_loss_turned_up_at, verdicts
@@ -202,15 +203,25 @@ def _check_sentence(check: dict) -> str:
     name, numbers = check.get("name", "?"), check.get("numbers") or {}
     if name == "target_leakage" and numbers.get("columns"):
         return severity.leak_sentence(numbers)
-    if name == "duplicates_across_splits" and shared_rows(numbers):
+    if name == "duplicates_across_splits" and shared_rows(numbers) and numbers.get("inflates_scores", True):
         return severity.overlap_sentence(shared_rows(numbers), numbers.get("unit", "rows"))
+    if name == "duplicates_across_splits" and shared_rows(numbers):
+        return harmless_sentence(shared_rows(numbers), numbers)
     return f"Data check {name}: {check.get('message', '')}"
+
+
+def _kind(check: dict) -> str:
+    """The check's name as a kind of finding; rows shared between splits that cannot inflate the
+    scores (`data.overlap`) are hygiene, not a leak."""
+    name = str(check.get("name", "?"))
+    harmless = name == "duplicates_across_splits" and not (check.get("numbers") or {}).get("inflates_scores", True)
+    return "repeated_rows" if harmless else name
 
 
 def _data_findings(report: dict) -> list[tuple[str, str]]:
     """One finding per warning or failure of the data checks, plus per-class recall when classes are imbalanced."""
     checks = [c for c in (report.get("data") or {}).get("checks") or [] if isinstance(c, dict)]
-    out = [(str(c.get("name", "?")), _check_sentence(c)) for c in checks if c.get("status") in ("warn", "fail")]
+    out = [(_kind(c), _check_sentence(c)) for c in checks if c.get("status") in ("warn", "fail")]
     # Two classes: the imbalance headline already says what the models find of the minority.
     many = len(((report.get("data") or {}).get("class_counts") or {}).get("train") or []) > 2
     recall = _recall_sentence(report) if imbalanced(report) and many else None

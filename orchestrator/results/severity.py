@@ -4,7 +4,8 @@ A reader who stops after the first sentence must not leave with the opposite of 
 findings are ranked, worst first, and every place that prints the answer (the console, report.md
 and report.html, `gg-train show`) prints `diagnosis.summary` in this order:
 
-1. `not_real`: a column that leaks the label, rows shared between splits, NaN features. Every score
+1. `not_real`: a column that leaks the label, rows shared between splits that can move the scores
+   beyond their noise and are not repeats the data's few values explain (`data.overlap`), NaN features. Every score
    below is then meaningless, so the sentence says so first ("These scores are not real").
 2. `misleading`: accuracy misleads, because the classes are imbalanced, the model is no better than
    always answering the majority, or the splits hold another class mix (or population) than training.
@@ -35,7 +36,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("capacity", "capacity"), ("references", "capacity"),
     ("learning_curve", "data_size"), ("selection_optimism", "data_size"), ("small_test_set", "data_size"),
     ("uninformative_features", "hygiene"), ("redundant_features", "hygiene"), ("constant_features", "hygiene"),
-    ("dropped_columns", "hygiene"), ("unlabelled_rows", "hygiene"),
+    ("dropped_columns", "hygiene"), ("unlabelled_rows", "hygiene"), ("repeated_rows", "hygiene"),
 )
 _RANK = {kind: i for i, (kind, _) in enumerate(ORDER)}
 _TIER = dict(ORDER)
