@@ -172,19 +172,24 @@ def ray_head(folder: Path):
             os.killpg(head.pid, signal.SIGKILL)
 
 
-def launch(table: dict, folder: Path, address: str) -> dict:
-    """`gg-train launch` on one table; the outcome: trained / refused / crashed, with its line."""
-    name = table["path"].stem
-    command = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(folder / "corpus.yaml"),
-               "--data", str(table["path"]), "--label", table["label"], "--name", name,
+def run_launch(table: dict, folder: Path, address: str, config: str, timeout: float) -> tuple[object, str, float]:
+    """`gg-train launch` on one table in a subprocess: (exit code or "timeout", its output, seconds)."""
+    command = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(folder / config),
+               "--data", str(table["path"]), "--label", table["label"], "--name", table["path"].stem,
                "--runs-dir", str(folder / "runs"), "--address", address, "--gpus", "0"]
     started = time.monotonic()
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         code, output = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         code, output = "timeout", f"{exc.stdout or ''}{exc.stderr or ''}"
-    seconds = time.monotonic() - started
+    return code, output, time.monotonic() - started
+
+
+def launch(table: dict, folder: Path, address: str) -> dict:
+    """`gg-train launch` on one table; the outcome: trained / refused / crashed, with its line."""
+    name = table["path"].stem
+    code, output, seconds = run_launch(table, folder, address, "corpus.yaml", LAUNCH_TIMEOUT)
     lines = [line for line in output.splitlines() if line.strip()]
     if code == 0 and "Traceback" not in output:
         report = json.loads((folder / "runs" / name / "report.json").read_text())

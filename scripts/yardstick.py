@@ -23,14 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import count_classes, ray_head  # noqa: E402  (the corpus' Ray head and class count)
+from corpus import count_classes, ray_head, run_launch  # noqa: E402  (the corpus' Ray head, class count, launch)
 
 MAX_ROWS = 4_000
 LAUNCH_TIMEOUT = 1_200
@@ -122,18 +120,10 @@ def read_run(folder: Path, name: str) -> dict:
 
 def launch(table: dict, folder: Path, address: str) -> dict:
     name = table["path"].stem
-    command = [sys.executable, "-m", "orchestrator.cli", "launch", "--config", str(folder / "yardstick.yaml"),
-               "--data", str(table["path"]), "--label", table["label"], "--name", name,
-               "--runs-dir", str(folder / "runs"), "--address", address, "--gpus", "0"]
-    started = time.monotonic()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return {"outcome": "timeout", "seconds": time.monotonic() - started}
-    seconds = time.monotonic() - started
-    if proc.returncode != 0:
-        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-        return {"outcome": f"exit {proc.returncode}", "seconds": seconds, "line": lines[-1] if lines else ""}
+    code, output, seconds = run_launch(table, folder, address, "yardstick.yaml", LAUNCH_TIMEOUT)
+    if code != 0:
+        lines = [line for line in output.splitlines() if line.strip()]
+        return {"outcome": f"exit {code}", "seconds": seconds, "line": lines[-1] if lines else ""}
     return {"outcome": "trained", "seconds": seconds, **read_run(folder, name)}
 
 
