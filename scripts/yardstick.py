@@ -93,7 +93,7 @@ def scores(entry: dict | None, k: int | None) -> dict:
     return {"acc": test.get("accuracy"), "bal": test.get("balanced_accuracy"), "f1": minority_f1(test, k)}
 
 
-SAID = {"logistic_regression": "A linear model does as well", "gradient_boosting": "Gradient-boosted trees do better",
+SAID = {"logistic_regression": "A linear model does better", "gradient_boosting": "Gradient-boosted trees do better",
         "majority": "WARNING: test"}
 
 

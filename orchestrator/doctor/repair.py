@@ -68,7 +68,8 @@ def write_repair(exam: Exam, confirmed: set[str], exp_dir: Path) -> dict | None:
     x_test, y_test = exam.data.splits["test"].x, exam.y("test")
     raw = exam.model.outputs(x_test, keras_model=model)
     entry = {"path": str(folder / "model.keras"), "repairs": sorted(confirmed & set(REPAIRABLE)),
-             "test": scores.split_scores(y_test, scores.as_read(raw), exam.n_classes)}
+             "test": scores.split_scores(y_test, scores.as_read(raw), exam.n_classes,
+                                         scores.class_counts(exam.data.splits, exam.n_classes))}
     try:
         proof = verify_export(exp_dir, x_test, raw, folder=REPAIRED_DIR)
     except ExportError as err:

@@ -33,7 +33,8 @@ class DoctorRequest:
 def as_is_scores(model, data) -> dict:
     """Each split's metrics with the model exactly as loaded, read as the user reads it."""
     n_classes = len(data.classes)
-    return {name: scores.split_scores(split.y, scores.as_read(model.outputs(split.x)), n_classes)
+    counts = scores.class_counts(data.splits, n_classes)
+    return {name: scores.split_scores(split.y, scores.as_read(model.outputs(split.x)), n_classes, counts)
             for name, split in data.splits.items()}
 
 

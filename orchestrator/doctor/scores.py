@@ -64,11 +64,18 @@ def accuracy(y: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean(proba.argmax(axis=1) == y)) if len(y) else 0.0
 
 
-def split_scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
+def class_counts(splits: dict, n_classes: int) -> list[int]:
+    """The counts whose minority two-class precision, recall and F1 are about, the same in every
+    split: the training rows', else the test file's (each split's own would name another class under label shift)."""
+    split = splits.get("train") or splits["test"]
+    return np.bincount(np.asarray(split.y, dtype=np.int64), minlength=n_classes).tolist()
+
+
+def split_scores(y: np.ndarray, proba: np.ndarray, n_classes: int, counts: list[int] | None = None) -> dict:
     """`results.metrics.classification_metrics` with Wilson intervals for accuracy and each class's recall."""
     from orchestrator.results.metrics import classification_metrics, confusion
 
-    scores = classification_metrics(y, proba, n_classes)
+    scores = classification_metrics(y, proba, n_classes, counts)
     scores["confusion_matrix"] = confusion(y, proba, n_classes)  # rows: the file's labels; columns: the model's answers
     correct = int(np.sum(proba.argmax(axis=1) == y))
     scores["accuracy_interval"] = wilson(correct, len(y))

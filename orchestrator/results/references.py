@@ -62,11 +62,13 @@ def probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
     return _widened(model.predict_proba(x), model.classes_, n_classes)
 
 
-def _score(model_proba: np.ndarray, y: np.ndarray, n_classes: int, judge: str) -> float:
-    """The validation score a setting is chosen by, signed so that higher is better."""
-    value = classification_metrics(y, model_proba, n_classes).get(judge)
+def _score(model_proba: np.ndarray, y: np.ndarray, n_classes: int, judge: str, y_train: np.ndarray) -> float:
+    """The validation score a setting is chosen by, signed so that higher is better; two-class
+    scores are the training minority's, as the trials' are."""
+    counts = np.bincount(y_train, minlength=n_classes).tolist()
+    value = classification_metrics(y, model_proba, n_classes, counts).get(judge)
     if value is None:  # e.g. PR-AUC with a class missing from validation: fall back to the loss
-        return -classification_metrics(y, model_proba, n_classes)["loss"]
+        return -classification_metrics(y, model_proba, n_classes, counts)["loss"]
     return -value if LOWER_IS_BETTER.get(judge, True) else value
 
 
@@ -80,7 +82,7 @@ def _logistic(x, y, val, n_classes, weight, judge) -> Fitted:
 
     if val is None:
         return Fitted("logistic_regression", fit(1.0), {"C": 1.0, "class_weight": weight or "none"})
-    scored = [(_score(probabilities(m, val[0], n_classes), val[1], n_classes, judge), c, m) for c in C_GRID for m in [fit(c)]]
+    scored = [(_score(probabilities(m, val[0], n_classes), val[1], n_classes, judge, y), c, m) for c in C_GRID for m in [fit(c)]]
     _, c, model = max(scored, key=lambda s: s[0])
     return Fitted("logistic_regression", model, {"C": c, "class_weight": weight or "none", "chosen_on": f"val_{judge}"})
 
@@ -97,11 +99,19 @@ def _boosting(x, y, val, n_classes, weight, judge) -> Fitted:
     scored = []
     for i, proba in enumerate(model.staged_predict_proba(val[0]), start=1):
         if i % BOOSTING_CHECK_EVERY == 0 or i == model.n_iter_:
-            scored.append((_score(_widened(proba, model.classes_, n_classes), val[1], n_classes, judge), -i))  # ties: fewer iterations
+            scored.append((_score(_widened(proba, model.classes_, n_classes), val[1], n_classes, judge, y), -i))  # ties: fewer iterations
     best = -max(scored)[1]
     # Without subsampling or early stopping, the first `best` iterations of the long fit are this fit.
     chosen = model if best == model.n_iter_ else make(best).fit(x, y)
     return Fitted("gradient_boosting", chosen, {"max_iter": best, "class_weight": weight or "none", "chosen_on": f"val_{judge}"})
+
+
+def _every_class_kept(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The sample plus every row of a class it caught fewer than two of: a uniform sample of a large
+    table with a handful of positives can hold none, and a classifier fitted on one class fails."""
+    classes, counts = np.unique(y[rows], return_counts=True)
+    rare = [c for c in np.unique(y) if c not in classes or counts[list(classes).index(c)] < 2]
+    return np.union1d(rows, np.flatnonzero(np.isin(y, rare))) if rare else rows
 
 
 def fit_references(x, y: np.ndarray, n_classes: int, val: tuple | None = None, balanced: bool = False,
@@ -111,7 +121,7 @@ def fit_references(x, y: np.ndarray, n_classes: int, val: tuple | None = None, b
     from sklearn.dummy import DummyClassifier
     from threadpoolctl import threadpool_limits
 
-    rows = sample_rows(len(y), REFERENCE_TRAIN_ROWS, SEED)
+    rows = _every_class_kept(np.asarray(y), sample_rows(len(y), REFERENCE_TRAIN_ROWS, SEED))
     x_fit, y_fit = matrix(x)[rows], np.asarray(y)[rows]
     if val is not None:
         held = sample_rows(len(val[1]), REFERENCE_TRAIN_ROWS, SEED)
@@ -141,10 +151,12 @@ def compared_on(report: dict) -> tuple[str, int | None]:
     accuracy, or under class imbalance the minority class's F1 (two classes) or balanced accuracy."""
     from orchestrator.results.verdicts import class_counts, imbalanced
 
+    from orchestrator.data.labels import minority_class
+
     counts = class_counts(report, "train")
     if not imbalanced(report) or not counts:
         return "accuracy", None
-    return ("minority_f1", counts.index(min(counts))) if len(counts) == 2 else ("balanced_accuracy", None)
+    return ("minority_f1", minority_class(counts)) if len(counts) == 2 else ("balanced_accuracy", None)
 
 
 def _beats(y: np.ndarray, network: np.ndarray, reference: np.ndarray, metric: str, minority: int | None) -> dict:
@@ -222,7 +234,7 @@ def reference_sentences(report: dict) -> list[str]:
         scope = ("and beats every network searched" if ref.get("beats_every_network")
                  else "though a network not chosen on validation comes as close")
         if ref.get("name") == "logistic_regression":
-            out.append(f"A linear model does as well: logistic regression reaches {_evidence(report, against)}, {scope}, "
+            out.append(f"A linear model does better: logistic regression reaches {_evidence(report, against)}, {scope}, "
                        "so the network's capacity buys nothing here.")
         else:
             out.append(f"Gradient-boosted trees do better on this table: {_evidence(report, against)}, {scope}: "

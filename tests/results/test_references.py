@@ -116,7 +116,7 @@ def test_the_headline_says_plainly_when_a_reference_beats_every_network():
     report = {"data": {"class_counts": {"train": [960, 40]}, "class_names": ["no", "yes"]},
               "references": [entry("majority", False), entry("logistic_regression", True), entry("gradient_boosting", False)]}
     [sentence] = reference_sentences(report)
-    assert sentence.startswith("A linear model does as well")
+    assert sentence.startswith("A linear model does better")
     assert "the F1 of 'yes' 0.39 on test against 0.30 for the winner" in sentence and "+0.03 to +0.15" in sentence
     report["references"] = [entry("gradient_boosting", True, "accuracy")]
     [sentence] = reference_sentences(report)
@@ -150,3 +150,19 @@ def test_the_diagnosis_summary_carries_the_reference_sentence():
     summary = diagnose(report)["summary"]
     said = [k for k, s in enumerate(summary) if s.startswith("Gradient-boosted trees do better on this table")]
     assert said and said[0] > 0
+
+
+def test_a_class_the_uniform_sample_would_miss_is_kept():
+    """A large table with a handful of positives: the 20,000-row sample can hold none of them, and a
+    logistic regression fitted on one class raises after every trial has run (found in review)."""
+    from orchestrator.data.drift import sample_rows
+    from orchestrator.results.references import REFERENCE_TRAIN_ROWS, SEED, fit_references
+
+    n = 2 * REFERENCE_TRAIN_ROWS
+    left_out = np.setdiff1d(np.arange(n), sample_rows(n, REFERENCE_TRAIN_ROWS, SEED))[:3]
+    y = np.zeros(n, dtype=np.int64)
+    y[left_out] = 1
+    x = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
+    x[left_out] += 4
+    fitted = {f.name: f for f in fit_references(x, y, 2, names=("logistic_regression", "gradient_boosting"))}
+    assert list(fitted["logistic_regression"].model.classes_) == [0, 1]
