@@ -94,7 +94,26 @@ def _tolerance(report: dict, key: str, value: float) -> float:
     return max(0.01, CAPACITY_RELATIVE * abs(value))
 
 
-def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float, key: str, sign: int, verdict) -> str:
+def _largest_searched(report: dict) -> tuple | None:
+    """The largest size any trial of the search drew, whatever its recipe or end."""
+    sizes = [_size(t.get("hparams") or {}) for t in report.get("all_trials") or [] if isinstance(t, dict)]
+    return max((s for s in sizes if s is not None), key=_weights, default=None)
+
+
+def _underfit_at_top(winner: tuple, largest: tuple | None) -> str:
+    """The winner underfits at the largest size its recipe finished: widen the ladder only when that
+    is the largest size searched; otherwise the larger rungs were drawn but not finished with this recipe."""
+    if largest is None or _weights(largest) <= _weights(winner):
+        knob = "model.params filters and depth" if winner and winner[0] == CNN else "search.hidden_ladder"
+        return (f"Capacity: the largest network searched ({_label(winner)}) is the winner and still underfits: "
+                f"search wider or deeper networks ({knob}).")
+    return (f"Capacity: the winner ({_label(winner)}) still underfits and is the largest size its recipe finished with; "
+            f"larger ones were searched (up to {_label(largest)}) but not finished with this recipe, so the search cannot "
+            "tell whether they fit better: more samples per variant (search.samples) would.")
+
+
+def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float, key: str, sign: int, verdict,
+              largest: tuple | None = None) -> str:
     word = key.replace("val_", "validation ").replace("_", " ")
     smaller = [s for s in order if _weights(s) < _weights(winner)]
     matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
@@ -105,9 +124,7 @@ def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float
                 f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
                 "nothing here: prefer the smaller one.")
     if winner == order[-1] and verdict == "underfit":
-        knob = "model.params filters and depth" if winner and winner[0] == CNN else "search.hidden_ladder"
-        return (f"Capacity: the largest network searched ({_label(winner)}) is the winner and still underfits: "
-                f"search wider or deeper networks ({knob}).")
+        return _underfit_at_top(winner, largest)
     if smaller:
         top = max(smaller, key=lambda s: sign * per_size[s])
         return (f"Capacity: the winner's {_label(winner)} beats the smaller networks its recipe finished with on {word} "
@@ -137,7 +154,8 @@ def capacity(report: dict, verdicts: list[dict]) -> dict | None:
            "winner": _fields(winner), "message": None, "rule": RULE}
     if len(order) >= 2:
         verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)
-        out["message"] = _sentence(per_size, order, winner, win, _tolerance(report, key, win), key, sign, verdict)
+        out["message"] = _sentence(per_size, order, winner, win, _tolerance(report, key, win), key, sign, verdict,
+                                   _largest_searched(report))
     else:
         out["message"] = (f"Capacity: {best.get('variant')}, the winner's recipe, finished at one size only "
                           f"({_label(winner)}), so this search cannot tell whether another size would do better "

@@ -292,6 +292,12 @@ def test_capacity_says_when_the_largest_network_still_underfits():
                        {"trial_id": "t2", "variant": "baseline", "status": "completed", "val_accuracy": 0.61, "hparams": {"hidden": [256, 128]}}]
     d = diagnose(r)
     assert "the largest network searched (hidden 256-128) is the winner and still underfits" in d["capacity"]["message"]
+    # A larger rung drawn by another recipe (or cut by ASHA): not "widen the ladder", but "finish it" (found in review).
+    r["all_trials"].append({"trial_id": "t3", "variant": "l2", "status": "completed", "val_accuracy": 0.5,
+                            "hparams": {"hidden": [512, 256]}})
+    message = diagnose(r)["capacity"]["message"]
+    assert "larger ones were searched (up to hidden 512-256) but not finished with this recipe" in message
+    assert "search wider" not in message
 
 
 def test_capacity_of_the_cnn_family_is_its_filters_depth_and_kernel_size():
