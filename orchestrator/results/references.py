@@ -219,7 +219,17 @@ def _evidence(report: dict, against: dict) -> str:
     else:
         low, high = against["interval"]
         noise = f"95% interval of the difference {low:+.2f} to {high:+.2f}"
-    return f"{words} {against['reference']:.2f} on test against {against['network']:.2f} for the winner ({noise})"
+    return f"{words} {against['reference']:.2f} on test against {against['network']:.2f} for the winner ({noise}){_cut(report, against)}"
+
+
+def _cut(report: dict, against: dict) -> str:
+    """Both compared at their argmax (0.5 for two classes); when the winner exports another threshold,
+    what it scores there, so the sentence cannot contradict the threshold's."""
+    threshold = (report.get("best") or {}).get("threshold") or {}
+    f1 = (((threshold.get("tuned") or {}).get("test")) or {}).get("f1")
+    if against.get("metric") != "minority_f1" or threshold.get("value") in (None, 0.5) or f1 is None:
+        return ""
+    return f"; both at the 0.5 cut, while at its exported threshold {threshold['value']:.2f} the winner's F1 is {f1:.2f}"
 
 
 def reference_sentences(report: dict) -> list[str]:

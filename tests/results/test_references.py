@@ -166,3 +166,15 @@ def test_a_class_the_uniform_sample_would_miss_is_kept():
     x[left_out] += 4
     fitted = {f.name: f for f in fit_references(x, y, 2, names=("logistic_regression", "gradient_boosting"))}
     assert list(fitted["logistic_regression"].model.classes_) == [0, 1]
+
+
+def test_the_sentence_says_which_cut_when_the_winner_exports_another_threshold():
+    """The references are compared at their argmax; a winner exporting a tuned cut is scored there too
+    (found in review: "F1 0.40 at the tuned threshold" and "0.30 for the winner" side by side)."""
+    report = {"data": {"class_counts": {"train": [960, 40]}, "class_names": ["no", "yes"]},
+              "references": [entry("logistic_regression", True)],
+              "best": {"threshold": {"value": 0.31, "tuned": {"test": {"f1": 0.41}}}}}
+    [sentence] = reference_sentences(report)
+    assert "both at the 0.5 cut, while at its exported threshold 0.31 the winner's F1 is 0.41" in sentence
+    report["best"]["threshold"]["value"] = 0.5
+    assert "0.5 cut" not in reference_sentences(report)[0]
