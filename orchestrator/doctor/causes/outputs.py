@@ -18,6 +18,14 @@ RULE = ("confirmed when the model's outputs on the test rows (and training rows,
         "accuracy at the natural cut (sigmoid or softmax of the outputs) minus the accuracy as read")
 
 
+def _range(low: float, high: float) -> str:
+    """'from 0.000641 to 1', or 'all within 1e-06 of 1' when every output sits at one value (a
+    saturated sigmoid on inputs it was not trained on reads "from 1 to 1" otherwise)."""
+    if high - low < 1e-3:
+        return f"all between {low:.6g} and {high:.6g}: the model answers the same for every row"
+    return f"from {low:.3g} to {high:.3g}"
+
+
 def output_scale(exam: Exam) -> dict:
     raws = [exam.raw(s) for s in ("train", "test") if exam.has(s)]
     low, high = min(float(r.min()) for r in raws), max(float(r.max()) for r in raws)
@@ -25,7 +33,7 @@ def output_scale(exam: Exam) -> dict:
     numbers = {"output_min": low, "output_max": high, "max_row_sum_error": max(sums),
                "output_activation": exam.model.output_activation}
     if all(scores.is_probability(r) for r in raws):
-        return finding("output_scale", "ruled_out", f"The outputs are probabilities (from {low:.3g} to {high:.3g}).", RULE, **numbers)
+        return finding("output_scale", "ruled_out", f"The outputs are probabilities ({_range(low, high)}).", RULE, **numbers)
     as_read = exam.accuracy("test")
     at_cut = exam.accuracy("test", read=scores.natural)
     exam.read = scores.natural
