@@ -25,8 +25,8 @@ import numpy as np
 from orchestrator.data.dataset import SPLITS, Dataset
 from orchestrator.data.image_files import is_on_disk
 from orchestrator.data.table import REASONS
-from orchestrator.data.features import check_redundant_features, check_target_leakage
-from orchestrator.data.overlap import harmless_sentence, overlap_effect
+from orchestrator.data.features import check_redundant_features, check_target_leakage, feature_sources
+from orchestrator.data.overlap import harmless_sentence, overlap_effect, shared_rows
 
 # A binary minority below 20% is where accuracy starts to flatter a model noticeably (always answering
 # the majority already scores > 80%); for any task a largest/smallest ratio above 3 does the same.
@@ -133,7 +133,7 @@ def check_duplicates(dataset: Dataset) -> dict:
             "n_train": len(dataset.train), "n_val": len(dataset.val), "n_test": len(dataset.test)}
     nums["train_duplicate_rows"], nums["train_conflicting_label_rows"] = _conflicting_rows(keys["train"], dataset.train.y)
     nums["unit"] = unit
-    nums.update(overlap_effect(nums, None if is_image(dataset) else dataset.train.x, is_image(dataset)))
+    nums.update(overlap_effect(nums, *((None, None) if is_image(dataset) else (dataset.train.x, feature_sources(dataset)))))
     parts = shared_rows(nums)
     if not parts:
         what = "image" if unit == "images" else "feature row"
@@ -142,14 +142,6 @@ def check_duplicates(dataset: Dataset) -> dict:
         return _check("duplicates_across_splits", "warn", harmless_sentence(parts, nums), nums)
     return _check("duplicates_across_splits", "warn", "Leakage: " + "; ".join(parts) +
                   f", so those {unit} measure memory rather than generalization; deduplicate before splitting.", nums)
-
-
-def shared_rows(numbers: dict) -> list[str]:
-    """'7 of the 40 test rows also appear in the train split', one per pair of splits that share rows,
-    from `check_duplicates`' numbers (the diagnosis words its headline from them too)."""
-    unit = numbers.get("unit", "rows")
-    return [f"{numbers[k]} of the {numbers.get('n_' + k.split('_')[0], '?')} {k.split('_')[0]} {unit} also appear in the "
-            f"{k.split('_')[-1]} split" for k in ("test_rows_in_train", "val_rows_in_train", "test_rows_in_val") if numbers.get(k)]
 
 
 def _proportions(dataset: Dataset) -> dict[str, list[float]]:

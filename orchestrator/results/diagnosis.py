@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 
-from orchestrator.data.checks import shared_rows
-from orchestrator.data.overlap import harmless_sentence
+from orchestrator.data.overlap import harmless_sentence, shared_rows
 from orchestrator.results import capacity, headline, learning_curve, references, severity
 from orchestrator.results.significance import reference
 from orchestrator.results.verdicts import THRESHOLDS, imbalanced, val_loss_turned_up_at, verdicts

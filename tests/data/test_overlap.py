@@ -42,6 +42,7 @@ def test_a_table_of_few_valued_columns_repeats_rows_and_that_is_not_a_leak(tmp_p
     numbers = check["numbers"]
     assert numbers["test_rows_in_train"] > 0.3 * numbers["n_test"]  # hundreds of repeats: the table is made of them
     assert numbers["repeats_expected"] and not numbers["inflates_scores"]
+    assert numbers["chance_share"] > numbers["test_rows_in_train"] / numbers["n_test"]
     said = [s for s in answer_with(check) if "also appear in the train split" in s]
     assert said and not said[0].startswith(severity.NOT_REAL) and "does not by itself inflate the scores" in said[0]
     assert not any(s.startswith(severity.NOT_REAL) for s in answer_with(check))
@@ -67,10 +68,17 @@ def test_a_few_copied_rows_within_the_noise_are_hygiene_and_many_are_not_real():
     assert answer_with(check)[0].startswith(severity.NOT_REAL)
 
 
-def test_copied_rows_of_a_few_valued_table_beyond_noise_still_say_so_when_a_column_is_measured():
+def test_repeats_beyond_what_chance_gives_are_copies_even_in_a_table_of_codes():
     numbers = {"test_rows_in_train": 30, "n_test": 100, "n_val": 100, "n_train": 1000}
-    codes = np.random.default_rng(1).integers(0, 4, size=(1000, 5))
-    assert not overlap_effect(numbers, codes, images=False)["inflates_scores"]  # 4 values a column: repeats expected
+    five = [f"c{j}" for j in range(5)]
+    codes = np.random.default_rng(1).integers(0, 4, size=(1000, 5))  # 4 values a column: 62% of new rows repeat one
+    effect = overlap_effect(numbers, codes, five)
+    assert 0.55 < effect["chance_share"] < 0.7 and not effect["inflates_scores"]
     measured = np.column_stack([codes, np.random.default_rng(2).normal(size=1000)])
-    assert overlap_effect(numbers, measured, images=False)["inflates_scores"]
-    assert overlap_effect(numbers, None, images=True)["inflates_scores"]  # images are never equal by chance
+    assert overlap_effect(numbers, measured, five + ["x"])["inflates_scores"]  # a measurement never repeats by chance
+    wide = np.random.default_rng(3).integers(0, 10, size=(1000, 5))  # 10 values a column: 1% by chance, 30% seen
+    assert overlap_effect(numbers, wide, five)["inflates_scores"]
+    # One source column's one-hot entries move together: one column of 4 levels, not 4 columns of 2.
+    onehot = np.eye(4)[np.random.default_rng(4).integers(0, 4, size=1000)]
+    assert abs(overlap_effect(numbers, onehot, ["city"] * 4)["chance_share"] - 1.0) < 1e-6
+    assert overlap_effect(numbers, None, None)["inflates_scores"]  # images are never equal by chance
