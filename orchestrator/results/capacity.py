@@ -96,8 +96,9 @@ def _label(size: tuple) -> str:
 def _tolerance(report: dict, key: str, value: float) -> float:
     best = report.get("best") or {}
     n_val = num((best.get("val") or {}).get("n")) or num((report.get("data") or {}).get("n_val"))
-    if key == "val_accuracy":
-        return CAPACITY_NOISE_SE * math.sqrt(value * (1 - value) / n_val) if n_val else 0.0
+    if key == "val_accuracy":  # one row off a perfect score is noise too: p is kept a row away from 0 and 1
+        p = min(max(value, 1 / n_val), 1 - 1 / n_val) if n_val else value
+        return CAPACITY_NOISE_SE * math.sqrt(p * (1 - p) / n_val) if n_val else 0.0
     return max(0.01, CAPACITY_RELATIVE * abs(value))
 
 
@@ -172,13 +173,13 @@ def _ladder_sentence(per_size: dict, winner: tuple, tol: float, key: str, sign: 
         s = matching[0]
         which = "a linear model" if s == () else "a smaller network"
         return (f"Capacity: {same}, {which} ({_label(s)}) does as well as the winner's {_label(winner)} on {word} "
-                f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
+                f"({per_size[s]:.3f} vs {win:.3f}, within the ±{tol:.3f} noise or better), so the extra capacity buys "
                 "nothing here: prefer the smaller one.")
     better = [s for s in larger if sign * (per_size[s] - win) > tol]
     if better:
         s = max(better, key=lambda b: sign * per_size[b])
         return (f"Capacity: {same}, a larger network ({_label(s)}) does better than the winner's {_label(winner)} on "
-                f"{word} ({per_size[s]:.3g} vs {win:.3g}, beyond the ±{tol:.2g} noise): more capacity helps here, "
+                f"{word} ({per_size[s]:.3f} vs {win:.3f}, beyond the ±{tol:.3f} noise): more capacity helps here, "
                 "and more samples per variant (search.samples) would let the search find it.")
     if not larger and verdict == "underfit":
         return (f"Capacity: the winner is the largest rung of the ladder ({_label(winner)}) and still underfits: "
@@ -186,10 +187,10 @@ def _ladder_sentence(per_size: dict, winner: tuple, tol: float, key: str, sign: 
     if smaller:
         top = max(smaller, key=lambda s: sign * per_size[s])
         return (f"Capacity: {same}, every smaller rung falls short of the winner's {_label(winner)} on {word} "
-                f"({win:.3g} vs at best {per_size[top]:.3g} for {_label(top)}, beyond the ±{tol:.2g} noise), "
+                f"({win:.3f} vs at best {per_size[top]:.3f} for {_label(top)}, beyond the ±{tol:.3f} noise), "
                 "so it uses that capacity.")
     return (f"Capacity: the winner is the smallest rung of the ladder ({_label(winner)}); {same}, the larger ones do "
-            f"no better on {word} beyond the ±{tol:.2g} noise, so more capacity does not help.")
+            f"no better on {word} beyond the ±{tol:.3f} noise, so more capacity does not help.")
 
 
 def _from_ladder(report: dict, verdicts: list[dict], key: str, sign: int) -> dict | None:

@@ -141,6 +141,7 @@ def retrains(exp_dir: Path, report: dict, seed: int) -> list[tuple[float, list[i
     for path in sorted((exp_dir / "learning_curve").glob("*/result.json")):
         last = json.loads(path.read_text().splitlines()[-1])
         tried = last["config"]
+        assert path.parent.name.startswith(tried["curve_point"] + "_")  # curve_50pct_…, ladder_16_…: the point's name
         assert tried["seed"] == curve_seed(seed) != winner["seed"]
         assert {k: tried[k] for k in winner if k not in ("seed", "hidden")} == {k: v for k, v in winner.items() if k not in ("seed", "hidden")}
         point = points[(tried["train_fraction"], json.dumps(tried["hidden"]))]

@@ -76,7 +76,7 @@ def test_the_ladder_concludes_where_the_trials_cannot_tell_a_linear_model_does_a
 def test_every_smaller_rung_worse_beyond_noise_says_the_winner_uses_its_capacity():
     r = {**one_size_report([64, 32]), "capacity_ladder": ladder({(): 0.70, (16,): 0.75, (64, 32): 0.84}, (64, 32))}
     out = capacity(r, [])
-    assert "uses that capacity" in out["message"] and "0.75 for hidden 16" in out["message"]
+    assert "uses that capacity" in out["message"] and "0.750 for hidden 16" in out["message"]
 
 
 def test_the_winner_at_the_top_rung_that_underfits_says_widen_the_ladder():
@@ -95,3 +95,11 @@ def test_without_the_winners_own_retrain_the_trials_speak():
     r = {**one_size_report([128, 64]), "capacity_ladder": ladder({(): 0.83}, (128, 64))}
     out = capacity(r, [])
     assert out["from"] == "trials" and "finished at one size only" in out["message"]
+
+
+def test_one_row_short_of_a_perfect_winner_is_within_noise():
+    """At validation accuracy 1.000 the binomial error is 0, so before 0.985 (one of 67 rows) was 'beyond noise'."""
+    r = {**one_size_report([256, 128], 1.0), "capacity_ladder": ladder({(16,): 0.985, (256, 128): 1.0}, (256, 128))}
+    r["best"]["val"]["n"] = 67
+    message = capacity(r, [])["message"]
+    assert "a smaller network (hidden 16) does as well" in message and "(0.985 vs 1.000, within the ±0.030 noise" in message

@@ -28,8 +28,7 @@ def resolved(space: dict) -> list[dict]:
 def test_every_point_retrains_the_winners_recipe_with_the_curve_seed_not_the_winners():
     configs = resolved(curve_space(winner(), [0.5, 0.25], curve_seed(7)))
     assert [c.pop("train_fraction") for c in configs] == [0.25, 0.5, 1.0]
-    assert [c.pop("curve_name") for c in configs] == ["curve_25pct", "curve_50pct", "curve_100pct"]
-    assert [c.pop("curve_point") for c in configs] == [0, 1, 2]
+    assert [c.pop("curve_point") for c in configs] == ["curve_25pct", "curve_50pct", "curve_100pct"]
     for config in configs:
         assert config == {**winner().hparams, "seed": curve_seed(7), "variant": "dropout_early_stopping",
                           "kind": "dropout_early_stopping", "epochs": 30}
@@ -46,7 +45,7 @@ def test_the_ladder_retrains_the_winners_recipe_on_all_rows_at_every_other_rung(
     rungs = ladder_rungs(config, winner())
     assert rungs == [[], [16], [64, 32]]
     configs = resolved(curve_space(winner(), [0.5], curve_seed(7), rungs))
-    assert [(c["train_fraction"], c["hidden"], c["curve_name"]) for c in configs] == [
+    assert [(c["train_fraction"], c["hidden"], c["curve_point"]) for c in configs] == [
         (0.5, [32, 16], "curve_50pct"), (1.0, [32, 16], "curve_100pct"),
         (1.0, [], "ladder_linear"), (1.0, [16], "ladder_16"), (1.0, [64, 32], "ladder_64-32")]
     recipe = {k: v for k, v in winner().hparams.items() if k not in ("hidden", "seed")}
@@ -73,3 +72,4 @@ def test_a_cnn_winners_size_goes_back_where_the_trial_reads_it():
     assert {space[k] for k in ("param_filters", "param_depth", "param_kernel_size")} == {64, 3, 5}
     spec = TrialSpec.from_config(next(c for c in resolved(space) if c["train_fraction"] == 0.5))
     assert spec.params == {"filters": 64, "depth": 3, "kernel_size": 5} and spec.seed == curve_seed(7)
+
