@@ -120,17 +120,25 @@ def _underfit_at_top(winner: tuple, largest: tuple | None) -> str:
             "tell whether they fit better: more samples per variant (search.samples) would.")
 
 
+def _prefer_smaller(per_size: dict, winner: tuple, win: float, tol: float, sign: int, word: str, how: str) -> str | None:
+    """The smallest size below the winner's within noise of it (or better), said as the one to prefer; None if none is."""
+    smaller = sorted((s for s in per_size if _weights(s) < _weights(winner)), key=_weights)
+    s = next((s for s in smaller if sign * (per_size[s] - win) >= -tol), None)
+    if s is None:
+        return None
+    which = "a linear model" if s == () else "a smaller network"
+    return (f"Capacity: {how}, {which} ({_label(s)}) matches the winner's {_label(winner)} on {word} "
+            f"({per_size[s]:.3f} vs {win:.3f}, within the ±{tol:.3f} noise or better), so the extra capacity buys "
+            "nothing here: prefer the smaller one.")
+
+
 def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float, key: str, sign: int, verdict,
               largest: tuple | None = None) -> str:
     word = key.replace("val_", "validation ").replace("_", " ")
     smaller = [s for s in order if _weights(s) < _weights(winner)]
-    matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
-    if matching:
-        s = matching[0]
-        which = "a linear model" if s == () else "a smaller network"
-        return (f"Capacity: with the same recipe, {which} ({_label(s)}) matches the winner's {_label(winner)} on {word} "
-                f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
-                "nothing here: prefer the smaller one.")
+    preferred = _prefer_smaller(per_size, winner, win, tol, sign, word, "with the same recipe")
+    if preferred:
+        return preferred
     if winner == order[-1] and verdict == "underfit":
         return _underfit_at_top(winner, largest)
     if smaller:
@@ -168,13 +176,9 @@ def _ladder_sentence(per_size: dict, winner: tuple, tol: float, key: str, sign: 
     smaller = [s for s in order if _weights(s) < _weights(winner)]
     larger = [s for s in order if _weights(s) > _weights(winner)]
     same = "retrained with the winner's recipe and hyperparameters (one seed, every rung)"
-    matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
-    if matching:
-        s = matching[0]
-        which = "a linear model" if s == () else "a smaller network"
-        return (f"Capacity: {same}, {which} ({_label(s)}) does as well as the winner's {_label(winner)} on {word} "
-                f"({per_size[s]:.3f} vs {win:.3f}, within the ±{tol:.3f} noise or better), so the extra capacity buys "
-                "nothing here: prefer the smaller one.")
+    preferred = _prefer_smaller(per_size, winner, win, tol, sign, word, same)
+    if preferred:
+        return preferred
     better = [s for s in larger if sign * (per_size[s] - win) > tol]
     if better:
         s = max(better, key=lambda b: sign * per_size[b])

@@ -69,7 +69,7 @@ def test_the_ladder_concludes_where_the_trials_cannot_tell_a_linear_model_does_a
     r = {**one_size_report([128, 64]), "capacity_ladder": ladder({(): 0.83, (16,): 0.70, (128, 64): 0.84, (256, 128): 0.80}, (128, 64))}
     out = capacity(r, [])
     assert out["from"] == "ladder" and [s["hidden"] for s in out["sizes"]] == [[], [16], [128, 64], [256, 128]]
-    assert "a linear model (no hidden layer) does as well as the winner's hidden 128-64" in out["message"]
+    assert "a linear model (no hidden layer) matches the winner's hidden 128-64" in out["message"]
     assert "prefer" in out["message"] and "cannot tell" not in out["message"]
 
 
@@ -102,4 +102,4 @@ def test_one_row_short_of_a_perfect_winner_is_within_noise():
     r = {**one_size_report([256, 128], 1.0), "capacity_ladder": ladder({(16,): 0.985, (256, 128): 1.0}, (256, 128))}
     r["best"]["val"]["n"] = 67
     message = capacity(r, [])["message"]
-    assert "a smaller network (hidden 16) does as well" in message and "(0.985 vs 1.000, within the ±0.030 noise" in message
+    assert "a smaller network (hidden 16) matches the winner's" in message and "(0.985 vs 1.000, within the ±0.030 noise" in message
