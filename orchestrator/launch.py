@@ -230,20 +230,22 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
 
 def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
                            restore: bool) -> list:
-    """Would more data help? The winner's recipe retrained on fractions of the training split and on all of it."""
+    """Would more data help, and does the winner need its size? The winner's recipe retrained on
+    fractions of the training split and on all of it, and (the MLP) at every other rung of the ladder."""
     from orchestrator.results.evaluation import handed_over
     from orchestrator.results.selection import select
-    from orchestrator.tuning.curve import curve_fractions, run_curve
+    from orchestrator.tuning.curve import curve_fractions, ladder_rungs, run_curve
 
     metric, mode = selection(config)
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
     if not config.diagnosis.learning_curve or winner is None:
         return []
-    fractions = curve_fractions(config.diagnosis.curve_fractions)
+    fractions, rungs = curve_fractions(config.diagnosis.curve_fractions), ladder_rungs(config, winner)
     phases.enter(phases.LEARNING_CURVE, exp_dir)
     console.print(f"gg-train: learning curve: {winner.variant}'s recipe retrained on "
-                  + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows", highlight=False)
-    return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions), metric, mode), restore)
+                  + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows"
+                  + (f", and on all of them at {len(rungs)} other rung(s) of the capacity ladder" if rungs else ""), highlight=False)
+    return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions) + len(rungs), metric, mode), restore)
 
 
 def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict], curve=(),
@@ -272,6 +274,7 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
     )
     if best is not None and curve:
         built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
+        built.update(evaluation.evaluate_ladder(list(curve), dataset, best))
     reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
                                         for n, ev in evaluated.items()])
     tested = {name: ev.test_correct for name, ev in evaluated.items()}

@@ -245,6 +245,10 @@ class DiagnosisConfig(Strict):
     # Would more data help? The winner's recipe retrained on these fractions of the training split
     # (extra trials in the same experiment; the full split is always retrained too).
     learning_curve: bool = True
+    # Does the winner need its size? With the learning curve on, the built-in MLP's winning recipe is
+    # also retrained on all training rows at every other rung of search.hidden_ladder (same run, same
+    # seed, validation only), and the capacity sentence concludes from those (results/capacity.py).
+    capacity_ladder: bool = True
     curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75], min_length=1, max_length=10)
 
     @model_validator(mode="after")

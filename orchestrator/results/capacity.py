@@ -10,6 +10,13 @@ from no hidden layer up): a smaller rung within noise of the winner means the ex
 nothing (the linear rung: a linear model does as well); a winner at the largest rung that still
 underfits means the search should go wider or deeper. The score is validation accuracy, or, when
 the classes are imbalanced (where accuracy flatters), the metric the trials were judged by.
+
+With the default search (two draws per variant over five rungs) the winner's recipe usually
+finishes at one size only, and the trials cannot tell. So the MLP family's ladder is also retrained
+(`tuning.curve`, `report.json` → `capacity_ladder`): the winner's recipe and hyperparameters at every
+rung, its own rung included, on the full training split with one seed, judged on validation. When
+those retrains are there, the sentence concludes from them (`from: "ladder"`); otherwise (an old
+report, the learning curve off, a CNN or a user's model) from the finished trials (`from: "trials"`).
 """
 
 from __future__ import annotations
@@ -89,8 +96,9 @@ def _label(size: tuple) -> str:
 def _tolerance(report: dict, key: str, value: float) -> float:
     best = report.get("best") or {}
     n_val = num((best.get("val") or {}).get("n")) or num((report.get("data") or {}).get("n_val"))
-    if key == "val_accuracy":
-        return CAPACITY_NOISE_SE * math.sqrt(value * (1 - value) / n_val) if n_val else 0.0
+    if key == "val_accuracy":  # one row off a perfect score is noise too: p is kept a row away from 0 and 1
+        p = min(max(value, 1 / n_val), 1 - 1 / n_val) if n_val else value
+        return CAPACITY_NOISE_SE * math.sqrt(p * (1 - p) / n_val) if n_val else 0.0
     return max(0.01, CAPACITY_RELATIVE * abs(value))
 
 
@@ -112,17 +120,25 @@ def _underfit_at_top(winner: tuple, largest: tuple | None) -> str:
             "tell whether they fit better: more samples per variant (search.samples) would.")
 
 
+def _prefer_smaller(per_size: dict, winner: tuple, win: float, tol: float, sign: int, word: str, how: str) -> str | None:
+    """The smallest size below the winner's within noise of it (or better), said as the one to prefer; None if none is."""
+    smaller = sorted((s for s in per_size if _weights(s) < _weights(winner)), key=_weights)
+    s = next((s for s in smaller if sign * (per_size[s] - win) >= -tol), None)
+    if s is None:
+        return None
+    which = "a linear model" if s == () else "a smaller network"
+    return (f"Capacity: {how}, {which} ({_label(s)}) matches the winner's {_label(winner)} on {word} "
+            f"({per_size[s]:.3f} vs {win:.3f}, within the ±{tol:.3f} noise or better), so the extra capacity buys "
+            "nothing here: prefer the smaller one.")
+
+
 def _sentence(per_size: dict, order: list, winner: tuple, win: float, tol: float, key: str, sign: int, verdict,
               largest: tuple | None = None) -> str:
     word = key.replace("val_", "validation ").replace("_", " ")
     smaller = [s for s in order if _weights(s) < _weights(winner)]
-    matching = [s for s in smaller if sign * (per_size[s] - win) >= -tol]
-    if matching:
-        s = matching[0]
-        which = "a linear model" if s == () else "a smaller network"
-        return (f"Capacity: with the same recipe, {which} ({_label(s)}) matches the winner's {_label(winner)} on {word} "
-                f"({per_size[s]:.3g} vs {win:.3g}, within the ±{tol:.2g} noise or better), so the extra capacity buys "
-                "nothing here: prefer the smaller one.")
+    preferred = _prefer_smaller(per_size, winner, win, tol, sign, word, "with the same recipe")
+    if preferred:
+        return preferred
     if winner == order[-1] and verdict == "underfit":
         return _underfit_at_top(winner, largest)
     if smaller:
@@ -138,10 +154,69 @@ RULE = ("the winner's recipe (its variant) at each size, finished trials only (c
         "the best validation score of each size against the winner's own trial")
 
 
+LADDER_RULE = ("the winner's recipe and hyperparameters retrained with one seed at every rung of search.hidden_ladder "
+               "(its own rung included) on the full training split, each judged on validation")
+
+
+def _ladder_points(report: dict, key: str) -> dict[tuple, float]:
+    """The ladder's retrains as {size: validation score}, the ones that finished and report `key`."""
+    points = {}
+    for point in (report.get("capacity_ladder") or {}).get("points") or []:
+        size, value = _size(point), num(point.get(key))
+        if size is not None and value is not None:
+            points[size] = value
+    return points
+
+
+def _ladder_sentence(per_size: dict, winner: tuple, tol: float, key: str, sign: int, verdict) -> str:
+    """What the retrains at every rung say: prefer a smaller rung within noise, a larger one that
+    does better beyond it, widen a top rung that underfits, or the winner uses its capacity."""
+    word = key.replace("val_", "validation ").replace("_", " ")
+    order, win = sorted(per_size, key=_weights), per_size[winner]
+    smaller = [s for s in order if _weights(s) < _weights(winner)]
+    larger = [s for s in order if _weights(s) > _weights(winner)]
+    same = "retrained with the winner's recipe and hyperparameters (one seed, every rung)"
+    preferred = _prefer_smaller(per_size, winner, win, tol, sign, word, same)
+    if preferred:
+        return preferred
+    better = [s for s in larger if sign * (per_size[s] - win) > tol]
+    if better:
+        s = max(better, key=lambda b: sign * per_size[b])
+        return (f"Capacity: {same}, a larger network ({_label(s)}) does better than the winner's {_label(winner)} on "
+                f"{word} ({per_size[s]:.3f} vs {win:.3f}, beyond the ±{tol:.3f} noise): more capacity helps here, "
+                "and more samples per variant (search.samples) would let the search find it.")
+    if not larger and verdict == "underfit":
+        return (f"Capacity: the winner is the largest rung of the ladder ({_label(winner)}) and still underfits: "
+                "search wider or deeper networks (search.hidden_ladder).")
+    if smaller:
+        top = max(smaller, key=lambda s: sign * per_size[s])
+        return (f"Capacity: {same}, every smaller rung falls short of the winner's {_label(winner)} on {word} "
+                f"({win:.3f} vs at best {per_size[top]:.3f} for {_label(top)}, beyond the ±{tol:.3f} noise), "
+                "so it uses that capacity.")
+    return (f"Capacity: the winner is the smallest rung of the ladder ({_label(winner)}); {same}, the larger ones do "
+            f"no better on {word} beyond the ±{tol:.3f} noise, so more capacity does not help.")
+
+
+def _from_ladder(report: dict, verdicts: list[dict], key: str, sign: int) -> dict | None:
+    """The capacity entry from the ladder's retrains; None without the winner's own rung and another."""
+    best = report.get("best") or {}
+    per_size, winner = _ladder_points(report, key), _size(best.get("hparams") or {})
+    if winner is None or winner not in per_size or len(per_size) < 2:
+        return None
+    verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)
+    order = sorted(per_size, key=_weights)
+    return {"sizes": [{**_fields(s), "best": per_size[s]} for s in order], "judged_on": key, "variant": best.get("variant"),
+            "winner": _fields(winner), "from": "ladder", "rule": LADDER_RULE,
+            "message": _ladder_sentence(per_size, winner, _tolerance(report, key, per_size[winner]), key, sign, verdict)}
+
+
 def capacity(report: dict, verdicts: list[dict]) -> dict | None:
-    """{"sizes": [{hidden, best}], "judged_on", "variant", "winner", "message", "rule"}; None when no
-    trial says its size."""
+    """{"sizes": [{hidden, best}], "judged_on", "variant", "winner", "from", "message", "rule"}: from the
+    ladder's retrains when report.json has them, else from the finished trials; None when no trial says its size."""
     key, sign = _score(report)
+    laddered = _from_ladder(report, verdicts, key, sign)
+    if laddered is not None:
+        return laddered
     trials = _recipe_trials(report)
     per_size = _best_per_size(trials, key, sign)
     best = report.get("best") or {}
@@ -151,7 +226,7 @@ def capacity(report: dict, verdicts: list[dict]) -> dict | None:
         return None
     order = sorted(per_size, key=_weights)
     out = {"sizes": [{**_fields(s), "best": per_size[s]} for s in order], "judged_on": key, "variant": best.get("variant"),
-           "winner": _fields(winner), "message": None, "rule": RULE}
+           "winner": _fields(winner), "from": "trials", "message": None, "rule": RULE}
     if len(order) >= 2:
         verdict = next((v["verdict"] for v in verdicts if v["variant"] == best.get("variant")), None)
         out["message"] = _sentence(per_size, order, winner, win, _tolerance(report, key, win), key, sign, verdict,

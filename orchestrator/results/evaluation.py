@@ -83,6 +83,15 @@ def _curve_point(fraction: float, n_train: int, train: dict, val: dict) -> dict:
             "val_loss": val["loss"], "val_balanced_accuracy": val.get("balanced_accuracy")}
 
 
+def _own_size(outcome: TrialOutcome, winner: Evaluated) -> bool:
+    """A learning-curve point (the winner's network), not a rung of the capacity ladder."""
+    return list(outcome.hparams.get("hidden") or []) == list(winner.outcome.hparams.get("hidden") or [])
+
+
+def _unfinished(outcome: TrialOutcome) -> bool:
+    return outcome.checkpoint is None or outcome.status not in FINISHED
+
+
 def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
     """The learning curve's points, in inference mode: each fraction's final checkpoint on the very
     training rows it saw (`train_subset`, re-derived from its seed) and on the whole validation
@@ -92,9 +101,9 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
     from orchestrator.train.checkpoint import load_handover_model
 
     points, errors = [], []
-    for outcome in curve:
+    for outcome in (o for o in curve if _own_size(o, winner)):
         fraction = float(outcome.hparams.get("train_fraction", 1.0))
-        if outcome.checkpoint is None or outcome.status not in FINISHED:
+        if _unfinished(outcome):
             errors.append({"fraction": fraction, "status": outcome.status, "error": outcome.error})
             continue
         model = load_handover_model(outcome.checkpoint)
@@ -106,6 +115,35 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
     return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),
             "failed": errors, "rule": "the winner's recipe and hyperparameters retrained with one seed on stratified fractions of the "
                                       "training split and on all of it; each point in inference mode on its own training rows and on validation"}
+
+
+LADDER_SCORES = ("accuracy", "loss", "balanced_loss", "balanced_accuracy", "pr_auc")  # every score capacity may judge on
+
+
+def evaluate_ladder(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
+    """{"capacity_ladder": ...} when the second run retrained the winner's recipe at other rungs, else {}:
+    each rung's final checkpoint (the winner's own rung: the curve's full-split point) in inference
+    mode on validation only, so the rungs compare like with like and the test split is not touched."""
+    from orchestrator.models.outputs import predict_proba
+    from orchestrator.train.checkpoint import load_handover_model
+
+    full = [o for o in curve if float(o.hparams.get("train_fraction", 1.0)) >= 1]
+    if all(_own_size(o, winner) for o in full):
+        return {}
+    points, errors = [], []
+    for outcome in full:
+        hidden = list(outcome.hparams.get("hidden") or [])
+        if _unfinished(outcome):
+            errors.append({"hidden": hidden, "status": outcome.status, "error": outcome.error})
+            continue
+        proba = predict_proba(load_handover_model(outcome.checkpoint), dataset.val.x)
+        val = classification_metrics(dataset.val.y, proba, dataset.n_classes, dataset.train.class_counts(dataset.n_classes))
+        points.append({"hidden": hidden, "trial": outcome.trial_id, **{f"val_{k}": val.get(k) for k in LADDER_SCORES}})
+    return {"capacity_ladder": {
+        "variant": winner.outcome.variant, "winner": {"hidden": list(winner.outcome.hparams.get("hidden") or [])},
+        "n_val": len(dataset.val), "points": sorted(points, key=lambda p: (len(p["hidden"]), p["hidden"])), "failed": errors,
+        "rule": "the winner's recipe and hyperparameters retrained with the curve's seed on all training rows at every rung of "
+                "search.hidden_ladder, its own included; each in inference mode on validation"}}
 
 
 def feature_use(best: Evaluated, dataset: Dataset, seed: int) -> dict:

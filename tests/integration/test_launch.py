@@ -41,7 +41,8 @@ def small_config(runs: Path, **extra) -> dict:
 @pytest.fixture(scope="module")
 def small_run(ray_local, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5]}))  # the learning curve: half and all of the training rows
+    # The learning curve: half and all of the training rows (the capacity ladder's retrains: the quickstart's test)
+    config = build_config(small_config(runs, diagnosis={"curve_fractions": [0.5], "capacity_ladder": False}))
     result = launch(config, name="small")
     return config, result
 
@@ -124,18 +125,30 @@ def test_the_test_split_never_reached_a_trial(small_run):
 def retrained_points(exp_dir: Path, report: dict, seed: int) -> list[float]:
     """The curve's points that are retrains of the winner's recipe (its hyperparameters, the curve's
     seed, not the winner's) whose final validation accuracy is the point's in report.json."""
+    return sorted(f for f, hidden in retrains(exp_dir, report, seed) if hidden == report["best"]["hparams"]["hidden"])
+
+
+def retrains(exp_dir: Path, report: dict, seed: int) -> list[tuple[float, list[int]]]:
+    """Every retrain of the second run, (fraction, hidden): the winner's hyperparameters but its size
+    (a rung of the capacity ladder, on all rows) and the curve's seed, each validation accuracy the one
+    report.json gives its point, and trained on its rows of the training split, validated on all of val."""
     from orchestrator.tuning.curve import curve_seed
 
     winner = report["best"]["hparams"]
-    points = {p["fraction"]: p for p in report["learning_curve"]["points"]}
+    points = {(p["fraction"], json.dumps(winner["hidden"])): p for p in report["learning_curve"]["points"]}
+    points.update({(1.0, json.dumps(p["hidden"])): p for p in (report.get("capacity_ladder") or {}).get("points", [])})
     found = []
     for path in sorted((exp_dir / "learning_curve").glob("*/result.json")):
         last = json.loads(path.read_text().splitlines()[-1])
         tried = last["config"]
+        assert path.parent.name.startswith(tried["curve_point"] + "_")  # curve_50pct_…, ladder_16_…: the point's name
         assert tried["seed"] == curve_seed(seed) != winner["seed"]
-        assert {k: tried[k] for k in winner if k != "seed"} == {k: v for k, v in winner.items() if k != "seed"}
-        assert points[tried["train_fraction"]]["val_accuracy"] == pytest.approx(last["val_accuracy"], abs=1e-6)
-        found.append(tried["train_fraction"])
+        assert {k: tried[k] for k in winner if k not in ("seed", "hidden")} == {k: v for k, v in winner.items() if k not in ("seed", "hidden")}
+        point = points[(tried["train_fraction"], json.dumps(tried["hidden"]))]
+        assert point["val_accuracy"] == pytest.approx(last["val_accuracy"], abs=1e-6)
+        assert last["val_hash"] == report["data"]["hashes"]["val"] and last["n_train"] == round(report["data"]["n_train"] * tried["train_fraction"])
+        assert tried["train_fraction"] < 1 or last["train_hash"] == report["data"]["hashes"]["train"]  # all of train, and only train
+        found.append((tried["train_fraction"], tried["hidden"]))
     return sorted(found)
 
 
@@ -186,6 +199,15 @@ def test_quickstart_acceptance(ray_local, tmp_path):
     assert retrained_points(result.exp_dir, report, config.seed) == [0.25, 0.5, 0.75, 1.0]
     assert curve["more_data_helps"] is False and "levelled off" in curve["reason"]
     assert curve["reason"] in report["diagnosis"]["summary"]
+    # Does the winner need its size? Its recipe and hyperparameters retrained on all training rows at the
+    # ladder's other rung too (validation only), and the capacity sentence concludes from those retrains.
+    winner_size, rungs = report["best"]["hparams"]["hidden"], config.search.hidden_ladder
+    other = [r for r in rungs if r != winner_size]
+    assert [h for f, h in retrains(result.exp_dir, report, config.seed) if f == 1.0] == sorted([winner_size, *other])
+    assert sorted(p["hidden"] for p in report["capacity_ladder"]["points"]) == sorted(rungs) and report["capacity_ladder"]["failed"] == []
+    capacity = report["diagnosis"]["capacity"]
+    assert capacity["from"] == "ladder" and "cannot tell" not in capacity["message"]
+    assert any(w in capacity["message"] for w in ("prefer the smaller one", "uses that capacity", "more capacity helps", "search wider"))
     # The story it exists for: the winner's held-out advantage is more than McNemar calls chance, and
     # the headline names the label noise the data has (30% of labels redrawn).
     paired = report["comparisons"]["variants"][best["variant"]]

@@ -18,12 +18,41 @@ def test_the_full_split_is_a_point_of_its_own():
     assert curve_fractions([0.5, 1.0]) == [0.5, 1.0]
 
 
+def resolved(space: dict) -> list[dict]:
+    """The trial configs Tune makes of a curve space (its grid over points, each point's values)."""
+    from ray.tune.search.variant_generator import generate_variants
+
+    return [config for _, config in generate_variants(space)]
+
+
 def test_every_point_retrains_the_winners_recipe_with_the_curve_seed_not_the_winners():
-    space = curve_space(winner(), [0.5, 0.25], curve_seed(7))
-    assert space.pop("train_fraction") == {"grid_search": [0.25, 0.5, 1.0]}
-    assert space == {**winner().hparams, "seed": curve_seed(7), "variant": "dropout_early_stopping",
-                     "kind": "dropout_early_stopping", "epochs": 30}
-    assert space["seed"] != winner().hparams["seed"]
+    configs = resolved(curve_space(winner(), [0.5, 0.25], curve_seed(7)))
+    assert [c.pop("train_fraction") for c in configs] == [0.25, 0.5, 1.0]
+    assert [c.pop("curve_point") for c in configs] == ["curve_25pct", "curve_50pct", "curve_100pct"]
+    for config in configs:
+        assert config == {**winner().hparams, "seed": curve_seed(7), "variant": "dropout_early_stopping",
+                          "kind": "dropout_early_stopping", "epochs": 30}
+        assert config["seed"] != winner().hparams["seed"]
+
+
+def test_the_ladder_retrains_the_winners_recipe_on_all_rows_at_every_other_rung():
+    """Capacity compares like with like: the same recipe, hyperparameters and seed at each rung (issue 26 item 5)."""
+    from orchestrator.config import build_config
+    from orchestrator.tuning.curve import ladder_rungs
+
+    config = build_config({"data": {"synthetic": {"n_samples": 300}}, "model": {"family": "mlp"},
+                           "search": {"hidden_ladder": [[], [16], [32, 16], [64, 32]]}})
+    rungs = ladder_rungs(config, winner())
+    assert rungs == [[], [16], [64, 32]]
+    configs = resolved(curve_space(winner(), [0.5], curve_seed(7), rungs))
+    assert [(c["train_fraction"], c["hidden"], c["curve_point"]) for c in configs] == [
+        (0.5, [32, 16], "curve_50pct"), (1.0, [32, 16], "curve_100pct"),
+        (1.0, [], "ladder_linear"), (1.0, [16], "ladder_16"), (1.0, [64, 32], "ladder_64-32")]
+    recipe = {k: v for k, v in winner().hparams.items() if k not in ("hidden", "seed")}
+    assert all({k: c[k] for k in recipe} == recipe and c["seed"] == curve_seed(7) for c in configs)
+    off = config.model_copy(update={"diagnosis": config.diagnosis.model_copy(update={"capacity_ladder": False})})
+    cnn = config.model_copy(update={"model": config.model.model_copy(update={"family": "cnn"})})
+    assert ladder_rungs(off, winner()) == [] and ladder_rungs(cnn, winner()) == []
 
 
 def test_the_curve_seed_is_reproducible_and_apart_from_the_trials_seed_stream():
@@ -41,5 +70,6 @@ def test_a_cnn_winners_size_goes_back_where_the_trial_reads_it():
     cnn.hparams.update(filters=64, depth=3, kernel_size=5)  # model.params, as `tuning.run.outcomes` strips them
     space = curve_space(cnn, [0.5], curve_seed(7))
     assert {space[k] for k in ("param_filters", "param_depth", "param_kernel_size")} == {64, 3, 5}
-    spec = TrialSpec.from_config({**space, "train_fraction": 0.5})
+    spec = TrialSpec.from_config(next(c for c in resolved(space) if c["train_fraction"] == 0.5))
     assert spec.params == {"filters": 64, "depth": 3, "kernel_size": 5} and spec.seed == curve_seed(7)
+
