@@ -230,11 +230,10 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
 
 def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
                            restore: bool) -> list:
-    """Would more data help, and does the winner need its size? The winner's recipe retrained on
-    fractions of the training split and on all of it, and (the MLP) at every other rung of the ladder."""
+    """Would more data help, and does the winner need its size? Retrains of its recipe (tuning/curve.py)."""
     from orchestrator.results.evaluation import handed_over
     from orchestrator.results.selection import select
-    from orchestrator.tuning.curve import curve_fractions, ladder_rungs, run_curve
+    from orchestrator.tuning.curve import announcement, curve_fractions, ladder_rungs, run_curve
 
     metric, mode = selection(config)
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
@@ -242,9 +241,7 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
         return []
     fractions, rungs = curve_fractions(config.diagnosis.curve_fractions), ladder_rungs(config, winner)
     phases.enter(phases.LEARNING_CURVE, exp_dir)
-    console.print(f"gg-train: learning curve: {winner.variant}'s recipe retrained on "
-                  + ", ".join(f"{f:.0%}" for f in fractions) + " of the training rows"
-                  + (f", and on all of them at {len(rungs)} other rung(s) of the capacity ladder" if rungs else ""), highlight=False)
+    console.print(announcement(winner.variant, fractions, rungs), highlight=False)
     return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions) + len(rungs), metric, mode), restore)
 
 

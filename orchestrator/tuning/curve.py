@@ -30,6 +30,7 @@ from orchestrator.config import ExperimentConfig
 from orchestrator.experiments import CURVE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
+from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import TrialOutcome
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.run import HPARAM_KEYS, fit_settled, outcomes, run_config
@@ -86,11 +87,18 @@ def curve_space(winner: TrialOutcome, fractions: list[float], seed: int, rungs: 
             **{key: tune.sample_from(functools.partial(_point_value, points, key)) for key in keys}}
 
 
+def announcement(variant: str, fractions: list[float], rungs: list) -> str:
+    """The console's line before the curve's trials: what is retrained, on what."""
+    ladder = f", and on all of them at {len(rungs)} other rung(s) of the capacity ladder" if rungs else ""
+    return (f"gg-train: learning curve: {variant}'s recipe retrained on " + ", ".join(f"{f:.0%}" for f in fractions)
+            + f" of the training rows{ladder}")
+
+
 def _curve_name(trial) -> str:
     """The point's name: the grid's value, which Tune has resolved when it names a trial (the values
     drawn from it are not yet); an experiment launched before the ladder resumes with fractions only."""
     config = trial.config
-    return f"{config.get('curve_point') or 'curve_%dpct' % round(100 * config['train_fraction'])}_{trial.trial_id}"
+    return trial_name(config.get('curve_point') or 'curve_%dpct' % round(100 * config['train_fraction']), trial.trial_id)
 
 
 def restore_curve(path: str, trainable, space: dict) -> tune.Tuner:
