@@ -64,8 +64,8 @@ def test_a_peak_on_a_few_validation_positives_is_not_exported():
     assert peak > 0.94 and metrics_at(y_val, s_val, 1, peak)["precision"] == 1.0  # the premise: the old rule's cut
     assert metrics_at(y_new, s_new, 1, peak)["f1"] < at_0_5 - 0.1
     d = decision(y_val, np.c_[1 - s_val, s_val], y_new, np.c_[1 - s_new, s_new], train_counts=[1900, 100])
-    gain, noise, _, _ = f1_gain(y_new == 1, (s_new >= d["value"])[None, :], s_new >= 0.5)
-    assert gain >= -noise and d["tuned"]["test"]["f1"] >= at_0_5 - noise
+    _, noise, _, _ = f1_gain(y_new == 1, (s_new >= d["value"])[None, :], s_new >= 0.5)
+    assert d["tuned"]["test"]["f1"] >= at_0_5 - noise
     assert d["value"] == 0.5 and d["exported"] == "0.5" and d["tuned"] == d["at_0_5"]
     candidate = d["candidate"]
     assert candidate["gain"] <= candidate["noise"] and "within its noise" in d["why"]
