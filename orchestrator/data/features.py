@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.data.dataset import Dataset
+from orchestrator.data.drift import sample_rows
 
 # One genuine measurement rarely separates classes this well: the best single column of scikit-learn's
 # breast-cancer table scores 0.89-0.94 on validation across split seeds, a copy of the label plus noise
@@ -59,13 +60,6 @@ def feature_sources(dataset: Dataset) -> list[str]:
     return [col["name"] for col in dataset.encoding["columns"] for _ in column_features(col)]
 
 
-def _rows(n: int, cap: int) -> np.ndarray:
-    """At most `cap` row indices, drawn without replacement and kept in order, the same every time."""
-    if n <= cap:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(SEED).choice(n, size=cap, replace=False))
-
-
 def _finite_columns(*arrays: np.ndarray) -> np.ndarray:
     """Columns finite in every array: NaN and inf fail `non_finite_features` already and break the fits."""
     return np.flatnonzero(np.logical_and.reduce([np.isfinite(a).all(axis=0) for a in arrays]))
@@ -84,7 +78,7 @@ def _single_column_scores(dataset: Dataset) -> dict[str, float]:
     entry the encoding made of it), by the column's name."""
     from sklearn.tree import DecisionTreeClassifier
 
-    rows = _rows(len(dataset.train), LEAKAGE_MAX_TRAIN_ROWS)
+    rows = sample_rows(len(dataset.train), LEAKAGE_MAX_TRAIN_ROWS, SEED)
     x, y = dataset.train.x[rows], dataset.train.y[rows]
     vx, vy = dataset.val.x, dataset.val.y
     k = max(dataset.n_classes, int(y.max(initial=0)) + 1, int(vy.max(initial=0)) + 1)
@@ -127,7 +121,7 @@ def check_target_leakage(dataset: Dataset) -> dict:
 def _correlations(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """(usable column indices, their Pearson correlation matrix on train). Constant and non-finite
     columns have no correlation and are left out rather than reported as NaN."""
-    x = np.asarray(dataset.train.x[_rows(len(dataset.train), REDUNDANT_MAX_ROWS)], dtype=np.float64)
+    x = np.asarray(dataset.train.x[sample_rows(len(dataset.train), REDUNDANT_MAX_ROWS, SEED)], dtype=np.float64)
     if len(x) < 2:
         return np.array([], dtype=int), np.zeros((0, 0))
     cols = _finite_columns(x)

@@ -113,7 +113,7 @@ def _tables(report: dict) -> list[tuple]:
         rows = [[n, fmt(p.get("precision")), fmt(p.get("recall")), fmt(p.get("f1")), fmt(p.get("support"), "g")]
                 for n, p in zip(names, per_class)]
         blocks += [("h", 2, "Per class, chosen model (test)"), ("table", ["class", "precision", "recall", "F1", "support"], rows)]
-    return (blocks + _model_section(report.get("model")) + _threshold_section(get(report, "best", "threshold"), report)
+    return (blocks + _model_section(report.get("model")) + threshold_section(get(report, "best", "threshold"), report)
             + _export_section(report.get("export")))
 
 
@@ -136,7 +136,6 @@ def _model_section(model) -> list[tuple]:
     return blocks
 
 
-_threshold_section = threshold_section  # the threshold table's owner is report.tables, beside the variants'
 
 
 def _export_section(export) -> list[tuple]:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from orchestrator.data.dataset import Dataset
+from orchestrator.data.drift import sample_rows
 
 # Permuting a column changes log loss by mean +- std over the repeats; a mean within 2 std of 0 is "no
 # measurable use". Lenient on purpose: it lets a planted noise column through in 19 of 20 splits of wine
@@ -80,15 +81,11 @@ def _neg_log_loss(model: _Fixed, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.log(p[np.arange(len(y)), y])))
 
 
-def _rows(n: int, cap: int, seed: int) -> np.ndarray:
-    return np.arange(n) if n <= cap else np.sort(np.random.default_rng(seed).choice(n, size=cap, replace=False))
-
-
 def _permutation(predict_proba: Callable, dataset: Dataset, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(mean, std) over the repeats of the validation log-loss increase when each column is shuffled."""
     from sklearn.inspection import permutation_importance
 
-    rows = _rows(len(dataset.val), IMPORTANCE_MAX_ROWS, seed)
+    rows = sample_rows(len(dataset.val), IMPORTANCE_MAX_ROWS, seed)
     result = permutation_importance(_Fixed(predict_proba), dataset.val.x[rows], dataset.val.y[rows],
                                     scoring=_neg_log_loss, n_repeats=IMPORTANCE_REPEATS, random_state=seed)
     return result.importances_mean, result.importances_std
@@ -120,7 +117,7 @@ def _univariate(dataset: Dataset, columns: np.ndarray, seed: int) -> dict[str, d
     column index, on at most MI_MAX_ROWS training rows."""
     from sklearn.feature_selection import f_classif
 
-    rows = _rows(len(dataset.train), MI_MAX_ROWS, seed)
+    rows = sample_rows(len(dataset.train), MI_MAX_ROWS, seed)
     x, y = dataset.train.x[rows][:, columns], dataset.train.y[rows]
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")  # a constant column has no F statistic: it warns, and counts as p = 1

@@ -65,10 +65,10 @@ def probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
 def _score(model_proba: np.ndarray, y: np.ndarray, n_classes: int, judge: str, y_train: np.ndarray) -> float:
     """The validation score a setting is chosen by, signed so that higher is better; two-class
     scores are the training minority's, as the trials' are."""
-    counts = np.bincount(y_train, minlength=n_classes).tolist()
-    value = classification_metrics(y, model_proba, n_classes, counts).get(judge)
+    scores = classification_metrics(y, model_proba, n_classes, np.bincount(y_train, minlength=n_classes).tolist())
+    value = scores.get(judge)
     if value is None:  # e.g. PR-AUC with a class missing from validation: fall back to the loss
-        return -classification_metrics(y, model_proba, n_classes, counts)["loss"]
+        return -scores["loss"]
     return -value if LOWER_IS_BETTER.get(judge, True) else value
 
 
@@ -188,7 +188,7 @@ def evaluate_references(dataset, report: dict, tested: dict[str, np.ndarray]) ->
     n = dataset.n_classes
     fitted = fit_references(inputs["train"], dataset.train.y, n, (inputs["val"], dataset.val.y), imbalanced(report),
                             judge_key(report), NAMES if table else ("majority",))
-    counts = np.bincount(dataset.train.y, minlength=n).tolist()  # two classes: the metrics are the training minority's
+    counts = dataset.train.class_counts(n)  # two classes: the metrics are the training minority's
     winner, (metric, minority) = (report.get("best") or {}).get("variant"), compared_on(report)
     out = []
     for f in fitted:
