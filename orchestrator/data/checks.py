@@ -84,6 +84,12 @@ def _row_keys(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
 
 
+def row_keys(x, images: bool = False) -> np.ndarray:
+    """One exact key per table row (float32) or per image (its digest): what two sets of rows share."""
+    f32 = np.dtype(np.float32)
+    return _row_keys(_image_digests(x, f32), np.dtype(np.uint8)) if images else _row_keys(x, f32)
+
+
 def is_image(dataset: Dataset) -> bool:
     """Images are (n, H, W, C); tables are (n, features)."""
     return dataset.train.x.ndim > 2

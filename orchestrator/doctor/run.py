@@ -30,11 +30,14 @@ class DoctorRequest:
     features: list[str] | None = None
 
 
-def as_is_scores(model, data) -> dict:
-    """Each split's metrics with the model exactly as loaded, read as the user reads it."""
-    n_classes = len(data.classes)
+def as_is_scores(exam: Exam) -> dict:
+    """Each split's metrics with the model exactly as loaded, read as the user reads it. Validation and
+    test outputs come from the exam's cache, which the causes read again; training rows are scored
+    whole (the exam examines a sample of them)."""
+    data, n_classes = exam.data, exam.n_classes
     counts = scores.class_counts(data.splits, n_classes)
-    return {name: scores.split_scores(split.y, scores.as_read(model.outputs(split.x)), n_classes, counts)
+    outputs = {name: exam.model.outputs(split.x) if name == "train" else exam.raw(name) for name, split in data.splits.items()}
+    return {name: scores.split_scores(split.y, scores.as_read(outputs[name]), n_classes, counts)
             for name, split in data.splits.items()}
 
 
@@ -43,9 +46,9 @@ def examine(request: DoctorRequest) -> tuple[dict, Exam]:
     model = load_user_model(request.model)
     data = match_data(model, {"train": request.train, "val": request.val, "test": request.test}, request.label,
                       request.features)
-    as_is = as_is_scores(model, data)
     references, reference_predictions = reference_scores(data.splits)
     exam = Exam(model, data, reference_predictions)
+    as_is = as_is_scores(exam)
     findings = causes.run_all(exam)
     if exam.test_units is not None:  # label_mapping confirmed: the references are scored on the relabelled test file too
         for ref in references:

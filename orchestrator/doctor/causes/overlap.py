@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from orchestrator.data.checks import row_keys
 from orchestrator.doctor.exam import Exam, finding
 from orchestrator.doctor.references import matrix
 from orchestrator.doctor.thresholds import OVERLAP_SHARE
@@ -17,15 +18,16 @@ RULE = (f"confirmed when at least {OVERLAP_SHARE:.0%} of the test rows are ident
         "(images: on every pixel)")
 
 
-def _keys(x: np.ndarray) -> np.ndarray:
-    rows = np.ascontiguousarray(x, dtype=np.float32)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+def _keys(x) -> np.ndarray:
+    """Images by their digest, table rows by their values in the model's columns (`data.checks.row_keys`)."""
+    images = not isinstance(x, dict) and np.ndim(x) > 2
+    return row_keys(np.asarray(x) if images else matrix(x), images)
 
 
 def train_test_overlap(exam: Exam) -> dict:
     if not exam.has("train"):
         return finding("train_test_overlap", "cannot_tell", "Needs the training rows (--data) to look for copies.", RULE)
-    copied = np.isin(_keys(matrix(exam.x("test"))), _keys(matrix(exam.data.splits["train"].x)))
+    copied = np.isin(_keys(exam.x("test")), _keys(exam.data.splits["train"].x))
     correct = exam.read(exam.raw("test")).argmax(axis=1) == exam.y_examined("test")
     share = float(copied.mean())
     numbers = {"test_rows_in_training": int(copied.sum()), "share": share,
