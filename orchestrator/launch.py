@@ -270,8 +270,8 @@ def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
         model=experiments.read_manifest(exp_dir).get("model"),
     )
     if best is not None and curve:
-        built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best)
-        built.update(evaluation.evaluate_ladder(list(curve), dataset, best))
+        built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best, seen := {})  # seen: val scores by trial
+        built.update(evaluation.evaluate_ladder(list(curve), dataset, best, seen))
     reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
                                         for n, ev in evaluated.items()])
     tested = {name: ev.test_correct for name, ev in evaluated.items()}

@@ -92,15 +92,17 @@ def _unfinished(outcome: TrialOutcome) -> bool:
     return outcome.checkpoint is None or outcome.status not in FINISHED
 
 
-def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
+def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated, val_scores: dict | None = None) -> dict:
     """The learning curve's points, in inference mode: each fraction's final checkpoint on the very
     training rows it saw (`train_subset`, re-derived from its seed) and on the whole validation
-    split; the full split's point is a retrain too (`tuning.curve`), not the winner. The test split is not touched."""
+    split; the full split's point is a retrain too (`tuning.curve`), not the winner. The test split is not touched.
+    `val_scores` collects each point's validation metrics by trial, so `evaluate_ladder` does not load its own rung again."""
     from orchestrator.data.split import train_subset
     from orchestrator.models.outputs import predict_proba
     from orchestrator.train.checkpoint import load_handover_model
 
-    points, errors = [], []
+    points, errors, counts = [], [], dataset.train.class_counts(dataset.n_classes)
+    val_scores = {} if val_scores is None else val_scores
     for outcome in (o for o in curve if _own_size(o, winner)):
         fraction = float(outcome.hparams.get("train_fraction", 1.0))
         if _unfinished(outcome):
@@ -108,9 +110,9 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
             continue
         model = load_handover_model(outcome.checkpoint)
         rows = train_subset(dataset.train.y, fraction, int(outcome.hparams["seed"]))
-        counts = dataset.train.class_counts(dataset.n_classes)
         train = classification_metrics(dataset.train.y[rows], predict_proba(model, dataset.train.x[rows]), dataset.n_classes, counts)
-        val = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x), dataset.n_classes, counts)
+        val = val_scores[outcome.trial_id] = classification_metrics(dataset.val.y, predict_proba(model, dataset.val.x),
+                                                                    dataset.n_classes, counts)
         points.append(_curve_point(fraction, len(rows), train, val))
     return {"variant": winner.outcome.variant, "n_val": len(dataset.val), "points": sorted(points, key=lambda p: p["fraction"]),
             "failed": errors, "rule": "the winner's recipe and hyperparameters retrained with one seed on stratified fractions of the "
@@ -120,7 +122,7 @@ def evaluate_curve(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluate
 LADDER_SCORES = ("accuracy", "loss", "balanced_loss", "balanced_accuracy", "pr_auc")  # every score capacity may judge on
 
 
-def evaluate_ladder(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated) -> dict:
+def evaluate_ladder(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluated, val_scores: dict | None = None) -> dict:
     """{"capacity_ladder": ...} when the second run retrained the winner's recipe at other rungs, else {}:
     each rung's final checkpoint (the winner's own rung: the curve's full-split point) in inference
     mode on validation only, so the rungs compare like with like and the test split is not touched."""
@@ -130,14 +132,14 @@ def evaluate_ladder(curve: list[TrialOutcome], dataset: Dataset, winner: Evaluat
     full = [o for o in curve if float(o.hparams.get("train_fraction", 1.0)) >= 1]
     if all(_own_size(o, winner) for o in full):
         return {}
-    points, errors = [], []
+    points, errors, counts, val_scores = [], [], dataset.train.class_counts(dataset.n_classes), val_scores or {}
     for outcome in full:
         hidden = list(outcome.hparams.get("hidden") or [])
         if _unfinished(outcome):
             errors.append({"hidden": hidden, "status": outcome.status, "error": outcome.error})
             continue
-        proba = predict_proba(load_handover_model(outcome.checkpoint), dataset.val.x)
-        val = classification_metrics(dataset.val.y, proba, dataset.n_classes, dataset.train.class_counts(dataset.n_classes))
+        val = val_scores.get(outcome.trial_id) or classification_metrics(
+            dataset.val.y, predict_proba(load_handover_model(outcome.checkpoint), dataset.val.x), dataset.n_classes, counts)
         points.append({"hidden": hidden, "trial": outcome.trial_id, **{f"val_{k}": val.get(k) for k in LADDER_SCORES}})
     return {"capacity_ladder": {
         "variant": winner.outcome.variant, "winner": {"hidden": list(winner.outcome.hparams.get("hidden") or [])},
