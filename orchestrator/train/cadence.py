@@ -25,8 +25,10 @@ class CheckpointCadence:
     rungs: frozenset[int] = frozenset()
     seconds: float = 60.0
     clock: Callable[[], float] = time.monotonic
+    # What the last checkpoint cost to write; None: none written yet, so auto writes one to learn it
+    # (a warm worker hands in what the last trial of the architecture measured).
+    cost: float | None = None
     _last: float = 0.0  # when the last checkpoint was written (the start, before the first)
-    _cost: float | None = None  # what it cost; None: none written yet, so auto writes one to learn it
 
     def __post_init__(self) -> None:
         self._last = self.clock()
@@ -38,7 +40,7 @@ class CheckpointCadence:
             return True
         if self.every is not None:
             return epochs_done % self.every == 0
-        return self._cost is None or since >= OVERHEAD * self._cost
+        return self.cost is None or since >= OVERHEAD * self.cost
 
     @contextmanager
     def saving(self):
@@ -46,4 +48,4 @@ class CheckpointCadence:
         started = self.clock()
         yield
         self._last = self.clock()
-        self._cost = self._last - started
+        self.cost = self._last - started

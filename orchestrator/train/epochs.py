@@ -34,44 +34,62 @@ _STREAM_VAL_BATCH = 512  # images per inference pass when they are decoded from 
 
 
 class EpochRunner:
-    """Compiled train and validation passes for one model on one trial's data."""
+    """Compiled train and validation passes for one network, traced once and reused for every
+    trial bound to it: the rows are arguments of the compiled passes (any number of rows, one
+    trace), not constants captured in them, so a warm worker's next trial of the same
+    architecture (`engines`) trains without tracing again."""
 
-    def __init__(self, model, strategy, *, n_classes: int, global_batch: int, train: tuple, val: tuple):
-        """`train`: (x, y targets, per-row weights); `val`: (x, y targets, per-row balanced weights)."""
+    def __init__(self, net, strategy, *, n_classes: int, global_batch: int, train: tuple | None = None,
+                 val: tuple | None = None):
+        """`net`: a `nets.KerasNet` or `nets.MlpNet` (a Keras model is wrapped in a KerasNet).
+        `train`: (x, y targets, per-row weights); `val`: (x, y targets, per-row balanced weights)."""
         import tensorflow as tf
 
-        self.tf, self.model, self.strategy = tf, model, strategy
+        from orchestrator.train.nets import as_net
+
+        self.tf, self.net, self.strategy = tf, as_net(net), strategy
         self.binary, self.global_batch = n_classes == 2, int(global_batch)
         self.replicated = strategy.num_replicas_in_sync > 1
         if self.replicated:
             replica_dropout.install()
-        # images on disk stay there: their batches are decoded per epoch (`_train_streamed`)
+        self.net.build_optimizer(strategy)  # its variables exist before the first trace
+        self._train = self._validate = None  # traced at the first bind, for the data's column shapes
+        # streamed images: one call a batch, and one per validation chunk
+        self._step = tf.function(self._distributed_step, autograph=False)
+        self._chunk = tf.function(self._val_chunk, autograph=False)
+        if train is not None and val is not None:
+            self.bind(train, val)
+
+    def bind(self, train: tuple, val: tuple) -> "EpochRunner":
+        """This trial's rows, as tensors on the host (every replica gathers its batches from there);
+        images on disk stay there and are decoded per epoch (`_train_streamed`)."""
+        tf = self.tf
         from orchestrator.data.image_files import is_on_disk
 
         self.train_files, self.val_files = (part[0] if is_on_disk(part[0]) else None for part in (train, val))
-        with tf.device("/cpu:0"):  # once per trial, on the host; every replica gathers its batches from here
+        with tf.device("/cpu:0"):
             self.train_data = tuple(a if is_on_disk(a) else tf.convert_to_tensor(np.asarray(a)) for a in train)
             self.val_data = tuple(a if is_on_disk(a) else tf.convert_to_tensor(np.asarray(a)) for a in val)
-        if not model.optimizer.built:  # a restored checkpoint's optimizer keeps its moments
-            with strategy.scope():
-                model.optimizer.build(model.trainable_variables)  # its variables exist before the first trace
         # autograph=False: the loops are explicit `tf.while_loop`s, and converting Keras' own code on
-        # every trace would cost more than many epochs of a small model.
-        self._train = tf.function(self._train_epoch, autograph=False)
-        self._validate = tf.function(self._validation_pass, autograph=False)
-        self._step = tf.function(self._distributed_step, autograph=False)  # streamed epochs: one call a batch
-        self._chunk = tf.function(self._val_chunk, autograph=False)
+        # every trace would cost more than many epochs of a small model. The signatures leave the
+        # number of rows open, so a learning-curve subset reuses the trace of the full split.
+        if self._train is None and self.train_files is None:
+            self._train = tf.function(self._train_epoch, autograph=False, input_signature=[
+                tf.TensorSpec([2], tf.int64), *_row_specs(self.train_data)])
+        if self._validate is None and self.val_files is None:
+            self._validate = tf.function(self._validation_pass, autograph=False, input_signature=_row_specs(self.val_data))
+        return self
 
     def train(self, seed: int, epoch: int) -> dict[str, float]:
         """One epoch of training; the running means over it, as `fit` reports them (dropout on)."""
         seed_pair = self.tf.constant([seed, epoch], dtype=self.tf.int64)
-        sums = self._train_streamed(seed_pair) if self.train_files is not None else self._train(seed_pair)
+        sums = self._train_streamed(seed_pair) if self.train_files is not None else self._train(seed_pair, *self.train_data)
         objective, xent, correct, rows = sums.numpy()
         return {"objective": objective / rows, "xent": xent / rows, "accuracy": correct / rows}
 
     def validate(self) -> tuple[dict[str, float], np.ndarray]:
         """Inference-mode metrics on validation, and its class probabilities (n, K)."""
-        sums, proba = self._validate_streamed() if self.val_files is not None else self._validate()
+        sums, proba = self._validate_streamed() if self.val_files is not None else self._validate(*self.val_data)
         xent, weighted, weights, correct, rows, penalty = sums.numpy()
         metrics = {"val_xent": xent / rows, "val_bxent": weighted / weights, "val_accuracy": correct / rows,
                    "val_objective": weighted / weights + penalty}  # as Keras' val_loss with the balanced weights
@@ -106,25 +124,25 @@ class EpochRunner:
         return tuple(t[start:end] for t in tensors), replicas, start
 
     def _train_step(self, x, y, w):
-        tf, model, optimizer = self.tf, self.model, self.model.optimizer
+        tf, net = self.tf, self.net
         global_rows = tf.cast(tf.shape(y)[0], tf.float32)
         (xs, ys, ws), replicas, start = self._shard((x, y, w))
         masks = replica_dropout.rows_of_global_batch(start, tf.shape(y)[0]) if self.replicated else contextlib.nullcontext()
         with tf.GradientTape() as tape, masks:
-            p = model(xs, training=True)
+            p = net.forward(xs, training=True)
             per_row = self._row_losses(ys, p)
             loss = tf.reduce_sum(per_row * ws) / global_rows  # the replicas' losses sum to the batch's mean
-            if model.losses:
-                loss += tf.add_n(model.losses) / replicas  # the penalty, once over all replicas
-            scaled = optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
+            penalty = net.penalty()
+            if penalty is not None:
+                loss += penalty / replicas  # the penalty, once over all replicas
+            scaled = net.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, net.trainable_variables)
+        net.optimizer.apply(grads, net.trainable_variables)
         return tf.stack([loss * global_rows, tf.reduce_sum(per_row), self._correct(ys, p),
                          tf.cast(tf.shape(ys)[0], tf.float32)])
 
-    def _train_epoch(self, seed_pair):
+    def _train_epoch(self, seed_pair, x, y, w):
         tf = self.tf
-        x, y, w = self.train_data
         n = tf.shape(y)[0]
         order = tf.argsort(tf.random.stateless_uniform([n], seed=seed_pair))
         batches = (n + self.global_batch - 1) // self.global_batch
@@ -160,15 +178,14 @@ class EpochRunner:
     def _val_step(self, x, y, w):
         tf = self.tf
         (xs, ys, ws), _, _ = self._shard((x, y, w))
-        p = self.model(xs, training=False)
+        p = self.net.forward(xs, training=False)
         per_row = self._row_losses(ys, p)
         sums = tf.stack([tf.reduce_sum(per_row), tf.reduce_sum(per_row * ws), tf.reduce_sum(ws), self._correct(ys, p),
                          tf.cast(tf.shape(ys)[0], tf.float32)])
         return sums, p
 
-    def _validation_pass(self):
+    def _validation_pass(self, x, y, w):
         tf = self.tf
-        x, y, w = self.val_data
         n = tf.shape(y)[0]
         chunks = (n + _VAL_CHUNK - 1) // _VAL_CHUNK
 
@@ -189,7 +206,8 @@ class EpochRunner:
 
     def _with_penalty(self, sums):
         tf = self.tf
-        penalty = tf.add_n(self.model.losses) if self.model.losses else tf.constant(0.0)
+        penalty = self.net.penalty()
+        penalty = tf.constant(0.0) if penalty is None else penalty
         return tf.concat([sums, [tf.cast(penalty, tf.float64)]], axis=0)
 
     def _validate_streamed(self):
@@ -207,3 +225,10 @@ class EpochRunner:
         if self.strategy.num_replicas_in_sync == 1:
             return self.strategy.experimental_local_results(per_replica)[0]
         return self.strategy.gather(per_replica, axis=0)
+
+
+def _row_specs(tensors: tuple) -> list:
+    """TensorSpecs of these row tensors with the number of rows left open."""
+    import tensorflow as tf
+
+    return [tf.TensorSpec([None, *t.shape[1:]], t.dtype) for t in tensors]

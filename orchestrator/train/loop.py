@@ -133,29 +133,41 @@ def _training_rows(data: TrialData, spec: TrialSpec) -> TrialData:
     return TrialData(data.x_train[rows], data.y_train[rows], data.x_val, data.y_val)
 
 
-def _runner(model, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData, global_batch: int):
-    """The compiled epoch passes over this trial's rows: class weights as per-row weights on train,
-    class-balanced weights on validation (for `val_balanced_loss`)."""
+def _runner(model, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData, global_batch: int, precision: str):
+    """(the compiled epoch passes bound to this trial's rows, the engine that holds them or None).
+    Class weights go in as per-row weights on train, class-balanced weights on validation (for
+    `val_balanced_loss`). The built-in MLP runs on the worker's engine for its architecture
+    (`engines`): traced once per worker, armed with this trial's model and hyperparameters."""
+    from orchestrator.train import engines
     from orchestrator.train.epochs import EpochRunner
 
     weights = class_weights(data.y_train, setup.n_classes, spec.class_weight) or {}
     row_weights = np.array([weights.get(int(k), 1.0) for k in range(setup.n_classes)], np.float32)[data.y_train]
-    return EpochRunner(
-        model, strategy, n_classes=setup.n_classes, global_batch=global_batch,
-        train=(data.x_train, targets(data.y_train, setup.n_classes), row_weights),
-        val=(data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes)),
-    )
+    train = (data.x_train, targets(data.y_train, setup.n_classes), row_weights)
+    val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))
+    if not engines.cacheable(setup):
+        return EpochRunner(model, strategy, n_classes=setup.n_classes, global_batch=global_batch, train=train, val=val), None
+    engine = engines.engine_for(spec, setup, int(data.x_train.shape[1]), strategy, precision, global_batch)
+    engine.start(spec, model)
+    return engine.runner.bind(train, val), engine
 
 
 def _fresh_keras(spec: TrialSpec, setup: TrialSetup):
     """A clean Keras state seeded for this trial (a reused worker keeps nothing of the last one),
-    the dtype policy and the strategy; returns (strategy, precision)."""
+    the dtype policy and the strategy; returns (strategy, precision). The built-in MLP keeps the
+    worker's traces (`engines.seed_keeping_traces`); the garbage collector is left to run when
+    Python decides: forcing it here cost a quarter of a second a trial."""
     import keras
 
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(spec.seed)
+    from orchestrator.train import engines
+
+    if engines.cacheable(setup):
+        engines.seed_keeping_traces(spec.seed)
+    else:
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(spec.seed)
     precision = distribute.set_precision(setup.precision, setup.gpus)
-    return distribute.make_strategy(setup.gpus, setup.cpu_replicas, setup.workers), precision
+    return engines.strategy_for(setup), precision
 
 
 def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Reporter) -> TrialState:
@@ -171,20 +183,24 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     extra = _where_it_runs(strategy, precision, spec, setup, data)
     stopping = EarlyStopping.resumed(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     board = trial_board(spec, setup, reporter, state.history)
-    epoch_pass = _runner(model, strategy, spec, setup, data, extra["global_batch"])
-    cadence = CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds)
+    epoch_pass, engine = _runner(model, strategy, spec, setup, data, int(extra["global_batch"]), precision)
+    net = engine.net.model if engine is not None else model  # the weights being trained
+    if engine is not None:
+        extra["reused_trace"] = engine.trials > 1  # the worker had traced this architecture for an earlier trial
+    cadence = CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds,
+                                cost=engine.checkpoint_cost if engine is not None else None)
     scorer, monitor = _scorer(setup, data), _STOPPING_MONITOR.get(setup.selection, "val_loss")
     try:
         for epoch in range(state.epoch, spec.epochs):
             train = epoch_pass.train(spec.seed, epoch)
             val, proba = epoch_pass.validate()
             metrics = _epoch_metrics(train, val, epoch)
-            metrics["learning_rate"] = float(np.asarray(model.optimizer.learning_rate))
+            metrics["learning_rate"] = float(np.asarray(net.optimizer.learning_rate))
             if scorer is not None:
                 metrics.update(scorer(proba))
             if board is not None:  # before the report: Tune may end the trial inside its last report
-                board.log_epoch(epoch + 1, metrics, model)
-            if _report_epoch(spec, state, model, metrics, stopping, monitor, cadence, reporter, extra):
+                board.log_epoch(epoch + 1, metrics, net)
+            if _report_epoch(spec, state, (net, model, engine), metrics, stopping, monitor, cadence, reporter, extra):
                 break
     finally:
         if board is not None:
@@ -192,17 +208,20 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     return state
 
 
-def _report_epoch(spec, state: TrialState, model, metrics: dict, stopping, monitor: str, cadence, reporter, extra) -> bool:
-    """Record and report one epoch (with a checkpoint when due); True when it was the trial's last."""
+def _report_epoch(spec, state: TrialState, models: tuple, metrics: dict, stopping, monitor: str, cadence, reporter,
+                  extra) -> bool:
+    """Record and report one epoch (with a checkpoint when due); True when it was the trial's last.
+    `models`: (the network being trained, the trial's own model, the engine between them or None)."""
+    net, model, engine = models
     epoch = metrics["epoch"] - 1
     state.epoch = epoch + 1
     state.history.append(metrics)
     diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
-    stop = stopping.update(metrics[monitor], epoch, model.get_weights) if stopping is not None else False
+    stop = stopping.update(metrics[monitor], epoch, net.get_weights) if stopping is not None else False
     final = diverged or stop or epoch + 1 >= spec.epochs
     report = dict(metrics)
     if stopping is not None:
-        report.update(_early_stopping_report(stopping, state, model, epoch, final))
+        report.update(_early_stopping_report(stopping, state, net, epoch, final))
     if diverged:
         report["diverged"] = True
     report.setdefault("best_epoch", epoch + 1)
@@ -215,6 +234,10 @@ def _report_epoch(spec, state: TrialState, model, metrics: dict, stopping, monit
         return final
     with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
         with cadence.saving():
+            if engine is not None:
+                engine.write_into(model)
             checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None)
+        if engine is not None:
+            engine.checkpoint_cost = cadence.cost  # the next trial of this architecture need not measure it
         reporter.report(report, Path(tmp))
     return final

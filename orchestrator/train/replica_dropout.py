@@ -34,23 +34,40 @@ def rows_of_global_batch(start, global_rows):
         _SLICE.rows = None
 
 
+def _on_global_batch(inputs, noise_shape, draw):
+    """`draw(inputs, noise_shape)` over the whole global batch when inside a replica's slice, this
+    replica's rows of it kept; straight through otherwise."""
+    rows = getattr(_SLICE, "rows", None)
+    if rows is None:
+        return draw(inputs, noise_shape)
+    import tensorflow as tf
+
+    start, global_rows = rows
+    n = tf.shape(inputs)[0]
+    padding = [[start, global_rows - start - n]] + [[0, 0]] * (len(inputs.shape) - 1)
+    if noise_shape is not None:  # SpatialDropout: a mask per row and channel, built from the slice's rows
+        noise_shape = (global_rows, *tuple(noise_shape)[1:])
+    return draw(tf.pad(inputs, padding), noise_shape)[start:start + n]
+
+
 def _global_batch_dropout(keras_dropout):
     def dropout(inputs, rate, noise_shape=None, seed=None):
-        rows = getattr(_SLICE, "rows", None)
-        if rows is None:
-            return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
-        import tensorflow as tf
-
-        start, global_rows = rows
-        n = tf.shape(inputs)[0]
-        padding = [[start, global_rows - start - n]] + [[0, 0]] * (len(inputs.shape) - 1)
-        if noise_shape is not None:  # SpatialDropout: a mask per row and channel, built from the slice's rows
-            noise_shape = (global_rows, *tuple(noise_shape)[1:])
-        dropped = keras_dropout(tf.pad(inputs, padding), rate, noise_shape=noise_shape, seed=seed)
-        return dropped[start:start + n]
+        return _on_global_batch(inputs, noise_shape, lambda x, shape: keras_dropout(x, rate, noise_shape=shape, seed=seed))
 
     dropout.keras_dropout = keras_dropout
     return dropout
+
+
+def variable_rate_dropout(inputs, rate, stream):
+    """Dropout at a rate held in a variable (`nets.MlpNet`), its mask keyed on `stream` (a Keras
+    SeedGenerator) as Keras keys its own, over the global batch under replicas like Keras' own."""
+    import tensorflow as tf
+
+    def draw(x, noise_shape):
+        seed = tf.cast(tf.math.floormod(stream.next(), tf.int32.max - 1), tf.int32)  # as Keras casts its seeds
+        return tf.nn.experimental.stateless_dropout(x, rate=tf.cast(rate, x.dtype), noise_shape=noise_shape, seed=seed)
+
+    return _on_global_batch(inputs, None, draw)
 
 
 def install() -> None:

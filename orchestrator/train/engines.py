@@ -1,0 +1,145 @@
+"""A warm worker's traced steps, kept per architecture: the next trial of an architecture the worker
+has trained costs its arithmetic, not a new trace.
+
+Tracing a trial's training and validation passes costs 0.6-1 s, more than many epochs of a small
+model, and every trace leaves TensorFlow graph objects behind that no `clear_session` frees (a few
+MB a trial). So trials of the built-in MLP that share an architecture (input width, layer sizes,
+classes, activation, scaling statistics, batch size, optimizer kind, precision, devices) share one
+`MlpEngine`: one `nets.MlpNet` and one `epochs.EpochRunner` traced once. A trial hands it its own
+hyperparameters (learning rate, L2 strength, dropout rates: variables the step reads) and its
+starting point: the weights, dropout streams and optimizer state of the trial's own model, freshly
+built under the trial's seed or restored from its checkpoint, exactly what a fresh process would
+start from; `write_into` gives them back to that model before a checkpoint is written. The trial's
+model stays the plain Keras model (real Dropout layers, L2 regularizers) that checkpoints, the
+evaluation and the export hold; it loads in safe mode with no custom objects.
+
+At most `MAX_ENGINES` architectures are kept, the least recently used dropped first. User builders,
+saved models and the CNN trace per trial (`nets.KerasNet`), as do multi-worker trials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+import numpy as np
+
+from orchestrator.train.spec import TrialSetup, TrialSpec
+
+MAX_ENGINES = 4
+_ENGINES: OrderedDict[tuple, "MlpEngine"] = OrderedDict()
+_STRATEGIES: dict[tuple, object] = {}
+
+
+def cacheable(setup: TrialSetup) -> bool:
+    return setup.model_kind == "mlp" and setup.workers == 1
+
+
+def seed_keeping_traces(seed: int) -> None:
+    """What `keras.utils.set_random_seed` does, less TensorFlow's global seed: setting that clears
+    TensorFlow's kernel cache, so every traced function is instantiated and optimized again (0.4 s
+    a trial), and `keras.backend.clear_session` clears the same cache. Nothing of an MLP trial
+    draws from TensorFlow's global seed: its initializers seed from Python's `random`, its dropout
+    masks from its streams, its row order from (seed, epoch). Keras' global state (the seed, its
+    global SeedGenerator) is reset as `set_random_seed` resets it; layer-name counters keep
+    counting, which changes no number (tests/train/test_reuse.py)."""
+    import random
+
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def strategy_for(setup: TrialSetup):
+    """One strategy per device layout for the worker's cached engines (their variables live in it);
+    a new one per trial otherwise, as before."""
+    from orchestrator.train import distribute
+
+    if not cacheable(setup):
+        return distribute.make_strategy(setup.gpus, setup.cpu_replicas, setup.workers)
+    key = (setup.gpus, setup.cpu_replicas)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = distribute.make_strategy(setup.gpus, setup.cpu_replicas, setup.workers)
+    return _STRATEGIES[key]
+
+
+def architecture(spec: TrialSpec, setup: TrialSetup, n_features: int, precision: str, global_batch: int) -> tuple:
+    """What a traced step is specific to; everything else of a trial is a value the step reads."""
+    scaling = hashlib.sha256(np.asarray(setup.mean, np.float64).tobytes() + np.asarray(setup.variance, np.float64).tobytes())
+    return (n_features, tuple(spec.hidden), setup.n_classes, setup.activation, scaling.hexdigest(), global_batch,
+            setup.optimizer, precision, setup.gpus, setup.cpu_replicas)
+
+
+def engine_for(spec: TrialSpec, setup: TrialSetup, n_features: int, strategy, precision: str, global_batch: int):
+    """The worker's engine for this trial's architecture: kept, or built now (and the oldest dropped)."""
+    key = architecture(spec, setup, n_features, precision, global_batch)
+    engine = _ENGINES.pop(key, None)
+    if engine is None:
+        engine = MlpEngine(spec, setup, n_features, strategy, global_batch)
+    _ENGINES[key] = engine
+    while len(_ENGINES) > MAX_ENGINES:
+        _ENGINES.popitem(last=False)
+    return engine
+
+
+class MlpEngine:
+    """One MLP architecture's network and compiled passes, re-armed for each trial."""
+
+    def __init__(self, spec: TrialSpec, setup: TrialSetup, n_features: int, strategy, global_batch: int) -> None:
+        from orchestrator.models.mlp import build_model
+        from orchestrator.train.epochs import EpochRunner
+        from orchestrator.train.fitting import compile_model
+        from orchestrator.train.nets import MlpNet
+
+        with strategy.scope():
+            model = build_model(hidden=spec.hidden, l2=0.0, dropout=0.0, n_features=n_features, n_classes=setup.n_classes,
+                                mean=setup.mean, variance=setup.variance, activation=setup.activation)
+            compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
+        self.net, self.strategy = MlpNet(model, tuple(spec.hidden), strategy), strategy
+        self.runner = EpochRunner(self.net, strategy, n_classes=setup.n_classes, global_batch=global_batch)
+        self._fresh_optimizer = [v.numpy() for v in self.net.optimizer.variables]
+        self.trials = 0
+        self.checkpoint_cost: float | None = None  # seconds to write this architecture's checkpoint (`cadence`)
+
+    def start(self, spec: TrialSpec, trial_model) -> None:
+        """Arm the engine with this trial's hyperparameters and its model's weights, dropout streams
+        and optimizer state (a fresh optimizer's when the model's has none yet)."""
+        from orchestrator.models.mlp import dropout_rates
+
+        net = self.net
+        net.model.set_weights(trial_model.get_weights())
+        for stream, layer in zip(net.streams, _dropout_layers(trial_model, len(net.streams), net.linear)):
+            stream.state.assign(layer.seed_generator.state.value if layer is not None else np.zeros(2, np.int64))
+        for variable, rate in zip(net.rates, dropout_rates(spec.dropout, len(net.rates))):
+            variable.assign(rate)
+        net.l2.assign(spec.l2)
+        saved = trial_model.optimizer.variables if trial_model.optimizer is not None and trial_model.optimizer.built else None
+        for variable, value in zip(net.optimizer.variables, saved or self._fresh_optimizer):
+            variable.assign(value)
+        net.optimizer.learning_rate = spec.learning_rate
+        self.trials += 1
+
+    def write_into(self, trial_model) -> None:
+        """The trained state back into the trial's own model (before it is checkpointed)."""
+        net = self.net
+        trial_model.set_weights(net.model.get_weights())
+        for stream, layer in zip(net.streams, _dropout_layers(trial_model, len(net.streams), net.linear)):
+            if layer is not None:
+                layer.seed_generator.state.assign(stream.state.value)
+        if not trial_model.optimizer.built:
+            with self.strategy.scope():
+                trial_model.optimizer.build(trial_model.trainable_variables)
+        for variable, value in zip(trial_model.optimizer.variables, net.optimizer.variables):
+            variable.assign(value)
+
+
+def _dropout_layers(model, places: int, linear: bool) -> list:
+    """The trial model's Dropout layer at each place (None where its rate is 0 and it has none)."""
+    names = ["input_dropout"] if linear else [f"dropout_{i}" for i in range(places)]
+    present = {layer.name: layer for layer in model.layers}
+    return [present.get(name) for name in names]
