@@ -2,7 +2,9 @@
 
 A checkpoint folder holds `model.keras` (architecture, weights, optimizer state; loaded in Keras'
 safe mode), `state.json` (schema version, epoch, early-stopping state) and, for early-stopping
-trials, `best_weights.npz` (the weights of the best epoch so far, plain arrays, no pickle).
+trials, `best_weights.npz` (the weights of the best epoch so far, plain arrays, no pickle). A trial
+of the built-in MLP trains on its worker's engine (`engines`), whose optimizer is not the model's:
+its model is saved uncompiled and the optimizer's variables go in `optimizer_state.npz`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ MODEL_FILE = "model.keras"
 STATE_FILE = "state.json"
 BEST_WEIGHTS_FILE = "best_weights.npz"
 SEED_STATE_FILE = "seed_state.npz"  # dropout's random-stream counters, which model.keras does not keep
+OPTIMIZER_FILE = "optimizer_state.npz"  # an engine's optimizer variables, in its order (`engines`)
 
 
 @dataclass
@@ -32,7 +35,8 @@ class TrialState:
     schema_version: int = SCHEMA_VERSION
 
 
-def save(directory: Path, model, state: TrialState, best_weights: list[np.ndarray] | None = None) -> None:
+def save(directory: Path, model, state: TrialState, best_weights: list[np.ndarray] | None = None,
+         optimizer_state: list[np.ndarray] | None = None) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.save(directory / MODEL_FILE)
@@ -41,6 +45,8 @@ def save(directory: Path, model, state: TrialState, best_weights: list[np.ndarra
         np.savez(directory / SEED_STATE_FILE, **{f"s{i}": np.asarray(v.numpy()) for i, v in enumerate(seeds)})
     if best_weights is not None:
         np.savez(directory / BEST_WEIGHTS_FILE, *best_weights)
+    if optimizer_state is not None:
+        np.savez(directory / OPTIMIZER_FILE, *optimizer_state)
     write_json_atomic(directory / STATE_FILE, asdict(state))
 
 
@@ -75,7 +81,15 @@ def restore_seed_state(model, directory: Path) -> None:
 
 
 def load_best_weights(directory: Path) -> list[np.ndarray] | None:
-    path = Path(directory) / BEST_WEIGHTS_FILE
+    return _arrays(Path(directory) / BEST_WEIGHTS_FILE)
+
+
+def load_optimizer_state(directory: Path) -> list[np.ndarray] | None:
+    return _arrays(Path(directory) / OPTIMIZER_FILE)
+
+
+def _arrays(path: Path) -> list[np.ndarray] | None:
+    """The arrays of an `np.savez` file in their order, or None when there is none."""
     if not path.exists():
         return None
     with np.load(path, allow_pickle=False) as arrays:

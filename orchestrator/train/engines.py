@@ -26,7 +26,7 @@ import numpy as np
 
 from orchestrator.train.spec import TrialSetup, TrialSpec
 
-MAX_ENGINES = 4
+MAX_ENGINES = 16  # a search over the hidden ladder and a few batch sizes fits: no trace is dropped
 _ENGINES: OrderedDict[tuple, "MlpEngine"] = OrderedDict()
 _STRATEGIES: dict[tuple, object] = {}
 
@@ -106,9 +106,9 @@ class MlpEngine:
         self.trials = 0
         self.checkpoint_cost: float | None = None  # seconds to write this architecture's checkpoint (`cadence`)
 
-    def start(self, spec: TrialSpec, trial_model) -> None:
-        """Arm the engine with this trial's hyperparameters and its model's weights, dropout streams
-        and optimizer state (a fresh optimizer's when the model's has none yet)."""
+    def start(self, spec: TrialSpec, trial_model, optimizer_state: list | None = None) -> None:
+        """Arm the engine with this trial's hyperparameters and its model's weights and dropout
+        streams; the optimizer's state from its checkpoint, or a fresh optimizer's."""
         from orchestrator.models.mlp import dropout_rates
 
         net = self.net
@@ -118,24 +118,20 @@ class MlpEngine:
         for variable, rate in zip(net.rates, dropout_rates(spec.dropout, len(net.rates))):
             variable.assign(rate)
         net.l2.assign(spec.l2)
-        saved = trial_model.optimizer.variables if trial_model.optimizer is not None and trial_model.optimizer.built else None
-        for variable, value in zip(net.optimizer.variables, saved or self._fresh_optimizer):
+        for variable, value in zip(net.optimizer.variables, optimizer_state or self._fresh_optimizer, strict=True):
             variable.assign(value)
         net.optimizer.learning_rate = spec.learning_rate
         self.trials += 1
 
-    def write_into(self, trial_model) -> None:
-        """The trained state back into the trial's own model (before it is checkpointed)."""
+    def write_into(self, trial_model) -> list[np.ndarray]:
+        """The trained weights and dropout streams back into the trial's own model (before it is
+        checkpointed); returns the optimizer's state, which the checkpoint keeps beside it."""
         net = self.net
         trial_model.set_weights(net.model.get_weights())
         for stream, layer in zip(net.streams, _dropout_layers(trial_model, len(net.streams), net.linear)):
             if layer is not None:
                 layer.seed_generator.state.assign(stream.state.value)
-        if not trial_model.optimizer.built:
-            with self.strategy.scope():
-                trial_model.optimizer.build(trial_model.trainable_variables)
-        for variable, value in zip(trial_model.optimizer.variables, net.optimizer.variables):
-            variable.assign(value)
+        return [np.asarray(v.numpy()) for v in net.optimizer.variables]
 
 
 def _dropout_layers(model, places: int, linear: bool) -> list:

@@ -70,16 +70,23 @@ def _early_stopping_report(es: EarlyStopping, state: TrialState, model, epoch: i
 
 
 def _build_or_restore(spec: TrialSpec, setup: TrialSetup, data: TrialData, restore: Path | None):
-    """(model, state, best weights): from the checkpoint when there is one, else freshly built and compiled."""
+    """(model, state, best weights, optimizer state): from the checkpoint when there is one, else
+    freshly built, and compiled unless it trains on the worker's engine (`engines`), whose
+    optimizer state the checkpoint keeps apart."""
+    from orchestrator.train import engines
     from orchestrator.train.build import build_for_trial
 
     if restore is not None:
         model = checkpoint.load_model(restore)
         checkpoint.restore_seed_state(model, restore)
-        return model, checkpoint.load_state(restore), checkpoint.load_best_weights(restore)
+        optimizer_state = checkpoint.load_optimizer_state(restore)
+        if optimizer_state is None and model.optimizer is not None and model.optimizer.built:  # written before engines
+            optimizer_state = [v.numpy() for v in model.optimizer.variables]
+        return model, checkpoint.load_state(restore), checkpoint.load_best_weights(restore), optimizer_state
     model = build_for_trial(spec, setup, tuple(data.x_train.shape[1:]))
-    compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
-    return model, TrialState(epoch=0, variant=spec.variant), None
+    if not engines.cacheable(setup):
+        compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
+    return model, TrialState(epoch=0, variant=spec.variant), None, None
 
 
 def _where_it_runs(strategy, precision: str, spec: TrialSpec, setup: TrialSetup, data: TrialData) -> dict:
@@ -133,8 +140,9 @@ def _training_rows(data: TrialData, spec: TrialSpec) -> TrialData:
     return TrialData(data.x_train[rows], data.y_train[rows], data.x_val, data.y_val)
 
 
-def _runner(model, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData, global_batch: int, precision: str):
-    """(the compiled epoch passes bound to this trial's rows, the engine that holds them or None).
+def _runner(start: tuple, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData, global_batch: int, precision: str):
+    """(the compiled epoch passes bound to this trial's rows, the engine that holds them or None);
+    `start`: the trial's model and its checkpoint's optimizer state (None when fresh).
     Class weights go in as per-row weights on train, class-balanced weights on validation (for
     `val_balanced_loss`). The built-in MLP runs on the worker's engine for its architecture
     (`engines`): traced once per worker, armed with this trial's model and hyperparameters."""
@@ -145,10 +153,11 @@ def _runner(model, strategy, spec: TrialSpec, setup: TrialSetup, data: TrialData
     row_weights = np.array([weights.get(int(k), 1.0) for k in range(setup.n_classes)], np.float32)[data.y_train]
     train = (data.x_train, targets(data.y_train, setup.n_classes), row_weights)
     val = (data.x_val, targets(data.y_val, setup.n_classes), balanced_weights(data.y_val, setup.n_classes))
+    model, optimizer_state = start
     if not engines.cacheable(setup):
         return EpochRunner(model, strategy, n_classes=setup.n_classes, global_batch=global_batch, train=train, val=val), None
     engine = engines.engine_for(spec, setup, int(data.x_train.shape[1]), strategy, precision, global_batch)
-    engine.start(spec, model)
+    engine.start(spec, model, optimizer_state)
     return engine.runner.bind(train, val), engine
 
 
@@ -177,13 +186,13 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     strategy, precision = _fresh_keras(spec, setup)
     with reporter.restore_dir() as restore:
         with strategy.scope():
-            model, state, best_weights = _build_or_restore(spec, setup, data, restore)
+            model, state, best_weights, optimizer_state = _build_or_restore(spec, setup, data, restore)
     if state.epoch >= spec.epochs or state.final:  # its last checkpoint says it had finished
         return state
     extra = _where_it_runs(strategy, precision, spec, setup, data)
     stopping = EarlyStopping.resumed(spec.patience, state.early_stopping, best_weights) if spec.patience > 0 else None
     board = trial_board(spec, setup, reporter, state.history)
-    epoch_pass, engine = _runner(model, strategy, spec, setup, data, int(extra["global_batch"]), precision)
+    epoch_pass, engine = _runner((model, optimizer_state), strategy, spec, setup, data, int(extra["global_batch"]), precision)
     net = engine.net.model if engine is not None else model  # the weights being trained
     if engine is not None:
         extra["reused_trace"] = engine.trials > 1  # the worker had traced this architecture for an earlier trial
@@ -234,9 +243,8 @@ def _report_epoch(spec, state: TrialState, models: tuple, metrics: dict, stoppin
         return final
     with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
         with cadence.saving():
-            if engine is not None:
-                engine.write_into(model)
-            checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None)
+            optimizer_state = engine.write_into(model) if engine is not None else None
+            checkpoint.save(Path(tmp), model, state, stopping.best_weights if stopping is not None else None, optimizer_state)
         if engine is not None:
             engine.checkpoint_cost = cadence.cost  # the next trial of this architecture need not measure it
         reporter.report(report, Path(tmp))
