@@ -19,11 +19,10 @@ from __future__ import annotations
 from orchestrator.train import replica_dropout
 
 
-class KerasNet:
-    """A Keras model as the epoch pass trains it: `model(x, training)` and `model.losses`."""
+class _Net:
+    """What both nets train through: their Keras model's weights and optimizer."""
 
-    def __init__(self, model) -> None:
-        self.model = model
+    model = None
 
     @property
     def optimizer(self):
@@ -32,6 +31,13 @@ class KerasNet:
     @property
     def trainable_variables(self) -> list:
         return self.model.trainable_variables
+
+
+class KerasNet(_Net):
+    """A Keras model as the epoch pass trains it: `model(x, training)` and `model.losses`."""
+
+    def __init__(self, model) -> None:
+        self.model = model
 
     def forward(self, x, training: bool):
         return self.model(x, training=training)
@@ -49,7 +55,7 @@ class KerasNet:
                 self.model.optimizer.build(self.model.trainable_variables)
 
 
-class MlpNet:
+class MlpNet(_Net):
     """The built-in MLP's forward pass with dropout rates and the L2 strength as variables."""
 
     def __init__(self, model, hidden: tuple[int, ...], strategy) -> None:
@@ -66,14 +72,6 @@ class MlpNet:
             self.l2 = tf.Variable(0.0, trainable=False, name="l2")
             self.streams = [keras.random.SeedGenerator(0) for _ in range(places)]
             model.optimizer.build(model.trainable_variables)
-
-    @property
-    def optimizer(self):
-        return self.model.optimizer
-
-    @property
-    def trainable_variables(self) -> list:
-        return self.model.trainable_variables
 
     @property
     def penalized(self) -> list:
