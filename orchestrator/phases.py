@@ -6,7 +6,10 @@ run before the experiment folder exists (a kill there leaves nothing to resume: 
 
 `GG_FAULT_HOLD=<phase>` makes the process wait forever when it enters that phase, after touching
 the file named by `GG_FAULT_MARK`, so a test can SIGKILL it at a known point instead of racing a
-poll against a phase that lasts a second. It changes nothing else and is unset in normal use.
+poll against a phase that lasts a second. `GG_FAULT_HOLD=<variant>@<epoch>` holds the first trial
+of that variant that reports that epoch (`hold_trial`; the driver hands the pair to the trials in
+`TrialSetup.fault_hold`): a trial's epochs can take milliseconds. It changes nothing else and is
+unset in normal use.
 """
 
 from __future__ import annotations
@@ -39,5 +42,21 @@ def _hold(phase: str) -> None:
     mark = os.environ.get("GG_FAULT_MARK")
     if mark:
         Path(mark).write_text(phase, encoding="utf-8")
+    while True:
+        time.sleep(3600)
+
+
+def trial_hold() -> tuple[str, str] | None:
+    """(`<variant>@<epoch>`, the mark file) when GG_FAULT_HOLD names a trial's epoch, for `TrialSetup`."""
+    hold = os.environ.get("GG_FAULT_HOLD", "")
+    return (hold, os.environ.get("GG_FAULT_MARK", "")) if "@" in hold else None
+
+
+def hold_trial(fault_hold: tuple[str, str] | None, variant: str, epoch: int) -> None:
+    """In a trial, after it reported `epoch`: the first to match writes its pid to the mark file
+    and waits to be killed; a restarted trial finds the mark and goes on."""
+    if fault_hold is None or fault_hold[0] != f"{variant}@{epoch}" or Path(fault_hold[1]).exists():
+        return
+    Path(fault_hold[1]).write_text(str(os.getpid()), encoding="utf-8")
     while True:
         time.sleep(3600)

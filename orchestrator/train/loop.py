@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from orchestrator import phases
 from orchestrator.files import array_hash
 from orchestrator.names import trial_name
 from orchestrator.train import checkpoint, distribute
@@ -211,6 +212,7 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
                 board.log_epoch(epoch + 1, metrics, net)
             if _report_epoch(spec, state, (net, model, engine), metrics, stopping, monitor, cadence, reporter, extra):
                 break
+            phases.hold_trial(setup.fault_hold, spec.variant, epoch + 1)
     finally:
         if board is not None:
             board.close()

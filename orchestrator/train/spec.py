@@ -95,6 +95,7 @@ class TrialSetup:
     checkpoint_every: int | None = None
     checkpoint_rungs: tuple[int, ...] = ()
     checkpoint_seconds: float = 60.0
+    fault_hold: tuple[str, str] | None = None  # tests only: `phases.hold_trial`
 
 
 @dataclass(frozen=True)

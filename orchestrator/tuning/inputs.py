@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator import phases
 from orchestrator.config import ExperimentConfig
 from orchestrator.data import Dataset
 from orchestrator.experiments import BOARD_DIR
@@ -31,6 +32,7 @@ def trial_inputs(config: ExperimentConfig, dataset: Dataset, plan: Plan, exp_dir
         model_ref=config.model.builder or (str(config.model.file) if config.model.file is not None else None),
         checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
         checkpoint_rungs=rung_epochs(config), checkpoint_seconds=config.output.checkpoint_seconds,
+        fault_hold=phases.trial_hold(),
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)

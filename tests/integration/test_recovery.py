@@ -37,19 +37,22 @@ def results(exp_dir: Path) -> dict[str, list[dict]]:
     return out
 
 
-def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, tmp_path):
+def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, tmp_path, monkeypatch):
     """The killed trial is an early-stopping one whose best epoch comes after the restart: the model
     it ends with is one the new process found, so its early-stopping state really carried over."""
     killed: dict = {}
+    mark = tmp_path / "held"
+    monkeypatch.setenv("GG_FAULT_HOLD", "early_stopping@3")  # the trial waits after reporting epoch 3
+    monkeypatch.setenv("GG_FAULT_MARK", str(mark))
 
     def kill_first_trial_at_epoch_3():
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
-            for name, rows in results(tmp_path / "kill").items() if (tmp_path / "kill" / "tune").exists() else []:
-                if name.startswith("early_stopping") and rows and rows[-1]["epoch"] >= 3:
-                    killed.update(name=name, pid=rows[-1]["pid"], epoch=rows[-1]["epoch"])
-                    os.kill(rows[-1]["pid"], signal.SIGKILL)
-                    return
+            if mark.exists() and mark.read_text():
+                killed.update(name=next(n for n in results(tmp_path / "kill") if n.startswith("early_stopping")),
+                              pid=int(mark.read_text()), epoch=3)
+                os.kill(killed["pid"], signal.SIGKILL)
+                return
             time.sleep(0.05)
 
     killer = threading.Thread(target=kill_first_trial_at_epoch_3, daemon=True)
