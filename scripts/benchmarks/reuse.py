@@ -65,7 +65,7 @@ def _median(values: list[float]) -> float:
 def _in_process() -> list[dict]:
     same = trial_plan(7, [list(HIDDEN_CYCLE[0])], epochs=3, seed=1)
     different = trial_plan(12, [list(h) for h in HIDDEN_CYCLE[1:] + HIDDEN_CYCLE[:1]], epochs=3, seed=2)
-    first = [t["first_report_s"] for t in run_trials(same + different, board=False)]
+    first = [t["first_report_s"] for t in run_trials(same + different)]
     print("  in one process, first report after (s): " + ", ".join(f"{s:.2f}" for s in first), flush=True)
     cold = "the process's first trial (s)"
     return [figure("in one process: first epoch, same architecture as the last trial (median s)", _median(first[1:7]),
