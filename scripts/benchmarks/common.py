@@ -67,8 +67,8 @@ def figure(name: str, value: float, reference_name: str, reference: float, goal:
 
 def repeats() -> int:
     """How many times a benchmark repeats its measurement and its reference, interleaved, to take
-    the median (GG_BENCH_REPEATS, default 1): the machine may be shared, so one run can mislead."""
-    return max(1, int(os.environ.get("GG_BENCH_REPEATS", "1")))
+    the median (GG_BENCH_REPEAT, default 1): the machine may be shared, so one run can mislead."""
+    return max(1, int(os.environ.get("GG_BENCH_REPEAT", "1")))
 
 
 def load_note() -> str:

@@ -8,7 +8,7 @@ process, imports included, on the same file:
   `fit(validation_split=0.2, verbose=0)` then `evaluate` on a test split;
 - HEAVIER, the reference of issue 10: a Normalization layer and a separate validation split.
 
-GG_BENCH_REPEATS (default 1) runs the four commands that many times, interleaved, and takes medians.
+GG_BENCH_REPEAT (default 1) runs the four commands that many times, interleaved, and takes medians.
 """
 
 from __future__ import annotations
