@@ -34,18 +34,18 @@ CHILD = textwrap.dedent("""
     x, y = classification(2 * rows, seed=3)
     data = TrialData(x[:rows], y[:rows], x[rows:rows * 3 // 2], y[rows:rows * 3 // 2])
 
-    class Reporter:
-        def __init__(self): self.times = []
+    class Reporter:  # each trial its own TensorBoard run, as in a Tune worker
+        def __init__(self, number): self.times, self.number = [], number
         def restore_dir(self): return contextlib.nullcontext(None)
         def report(self, metrics, checkpoint_dir): self.times.append(time.perf_counter())
-        def trial_id(self): return "bench"
+        def trial_id(self): return f"t{self.number:05d}"
 
     out = []
     with tempfile.TemporaryDirectory(prefix="gg-bench-inprocess-") as tmp:
         board = os.path.join(tmp, "tb") if plan["board"] else None
         setup = TrialSetup(n_classes=2, mean=x[:rows].mean(0), variance=x[:rows].var(0), board_root=board)
         for i, trial in enumerate(plan["trials"], 1):
-            reporter, start = Reporter(), time.perf_counter()
+            reporter, start = Reporter(i), time.perf_counter()
             run_trial(TrialSpec.from_config(dict(variant="v", patience=0, **trial)), setup, data, reporter)
             t = reporter.times
             out.append({"first_report_s": t[0] - start, "epoch_s": (t[-1] - t[0]) / max(1, len(t) - 1),
