@@ -48,12 +48,32 @@ def timed():
     end.append(time.perf_counter())
 
 
-def figure(name: str, value: float, reference_name: str, reference: float, goal: str, unit: str = "") -> dict:
-    """Print one figure beside its reference and the ratio; return it as a dict for --json."""
+def figure(name: str, value: float, reference_name: str, reference: float, goal: str = "", unit: str = "", *,
+           key: str | None = None, note: str = "") -> dict:
+    """Print one figure beside its reference and the ratio; return it as a dict for --json.
+
+    `key` names the figure's row in issue 27's table (`goals.GOALS`, which owns the bound); a
+    figure without one prints `goal` as given (a side figure, or "for reference")."""
+    from scripts.benchmarks.goals import GOALS
+
     ratio = value / reference if reference else float("nan")
-    print(f"{name}: {value:.4g}{unit}  |  {reference_name}: {reference:.4g}{unit}  |  ratio {ratio:.3g}  (goal {goal})", flush=True)
-    return {"figure": name, "value": value, "reference": reference_name, "reference_value": reference,
-            "ratio": ratio, "goal": goal}
+    row = {"figure": name, "value": value, "reference": reference_name, "reference_value": reference, "ratio": ratio,
+           "goal": GOALS[key].text() if key else goal, "key": key, "note": note}
+    verdict = f"goal {row['goal']} on the {GOALS[key].on}: {'met' if GOALS[key].met(row) else 'NOT met'}" if key else f"goal {goal}"
+    print(f"{name}: {value:.4g}{unit}  |  {reference_name}: {reference:.4g}{unit}  |  ratio {ratio:.3g}  ({verdict})"
+          + (f"  [{note}]" if note else ""), flush=True)
+    return row
+
+
+def repeats() -> int:
+    """How many times a benchmark repeats its measurement and its reference, interleaved, to take
+    the median (GG_BENCH_REPEAT, default 1): the machine may be shared, so one run can mislead."""
+    return max(1, int(os.environ.get("GG_BENCH_REPEAT", "1")))
+
+
+def load_note() -> str:
+    """The 1-minute load average, printed beside a figure: > ~0.5 on 2 cores means others ran too."""
+    return f"load {os.getloadavg()[0]:.2f}"
 
 
 def trial_results(tune_dir: Path) -> list[list[dict]]:

@@ -1,10 +1,19 @@
 """The seed's three-model comparison (`configs/seed.yaml`: baseline 128-64 for 100 epochs, L2 64-32
 for 50, dropout + early stopping 64-32 for up to 100) on a 600-row CSV: `gg-train launch` end to
-end against a plain script that trains the same three Keras models one after another with `fit`,
-as a user would by hand; both in fresh processes, both with their imports, both on the same file."""
+end as a user runs it (with the learning curve a launch draws by default; and, labelled, without
+it), against two plain scripts that train the same three Keras models one after another in one
+process, imports included, on the same file:
+
+- ARTICLE, the seed article's own script (issue 27's reference): a Sequential model per example,
+  `fit(validation_split=0.2, verbose=0)` then `evaluate` on a test split;
+- HEAVIER, the reference of issue 10: a Normalization layer and a separate validation split.
+
+GG_BENCH_REPEAT (default 1) runs the four commands that many times, interleaved, and takes medians.
+"""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -13,10 +22,51 @@ from pathlib import Path
 
 import yaml
 
-from scripts.benchmarks.common import ROOT, classification, figure, quiet_env, timed, write_csv
+from scripts.benchmarks.common import ROOT, classification, figure, load_note, quiet_env, repeats, timed, write_csv
 from scripts.benchmarks.launching import launch
 
-PLAIN = textwrap.dedent("""
+ARTICLE = textwrap.dedent("""
+    import sys
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    from tensorflow import keras
+    from tensorflow.keras import layers, regularizers
+
+    frame = pd.read_csv(sys.argv[1])
+    X, y = frame.drop(columns="label").to_numpy("float32"), frame["label"].to_numpy("int32")
+    x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+    scaler = StandardScaler()
+    x_train, x_test = scaler.fit_transform(x_train), scaler.transform(x_test)
+
+    def compiled(model):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    # Example 1: the baseline, no regularization
+    baseline = compiled(keras.Sequential([keras.Input(shape=(X.shape[1],)), layers.Dense(128, activation="relu"),
+                                          layers.Dense(64, activation="relu"), layers.Dense(1, activation="sigmoid")]))
+    baseline.fit(x_train, y_train, validation_split=0.2, epochs=100, batch_size=32, verbose=0)
+    print(baseline.evaluate(x_test, y_test, verbose=0))
+
+    # Example 2: L2 regularization
+    l2 = compiled(keras.Sequential([keras.Input(shape=(X.shape[1],)),
+                                    layers.Dense(64, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
+                                    layers.Dense(32, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
+                                    layers.Dense(1, activation="sigmoid")]))
+    l2.fit(x_train, y_train, validation_split=0.2, epochs=50, batch_size=32, verbose=0)
+    print(l2.evaluate(x_test, y_test, verbose=0))
+
+    # Example 3: dropout and early stopping
+    dropout = compiled(keras.Sequential([keras.Input(shape=(X.shape[1],)), layers.Dense(64, activation="relu"),
+                                         layers.Dropout(0.5), layers.Dense(32, activation="relu"), layers.Dropout(0.3),
+                                         layers.Dense(1, activation="sigmoid")]))
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+    dropout.fit(x_train, y_train, validation_split=0.2, epochs=100, batch_size=32, callbacks=[stop], verbose=0)
+    print(dropout.evaluate(x_test, y_test, verbose=0))
+""")
+
+HEAVIER = textwrap.dedent("""
     import sys
     import keras, numpy as np, pandas as pd
     from sklearn.model_selection import train_test_split
@@ -46,18 +96,41 @@ PLAIN = textwrap.dedent("""
 """)
 
 
+def _plain_seconds(script: str, csv: Path) -> float:
+    with timed() as took:
+        proc = subprocess.run([sys.executable, "-c", script, str(csv)], env=quiet_env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return took()
+
+
+def _seed_config(csv: Path, curve: bool) -> dict:
+    """configs/seed.yaml on the CSV; the learning curve left at the launch's default, or switched off."""
+    config = yaml.safe_load((ROOT / "configs" / "seed.yaml").read_text(encoding="utf-8"))
+    config["data"] = {"source": "csv", "path": str(csv), "label": "label"}
+    if not curve:
+        config.setdefault("diagnosis", {})["learning_curve"] = False
+    return config
+
+
 def run() -> list[dict]:
+    walls: dict[str, list[float]] = {"curve": [], "no_curve": [], "article": [], "heavier": []}
     with tempfile.TemporaryDirectory(prefix="gg-bench-seed-") as tmp:
         x, y = classification(600, seed=4)
         csv = write_csv(Path(tmp) / "seed.csv", x, y)
-        config = yaml.safe_load((ROOT / "configs" / "seed.yaml").read_text(encoding="utf-8"))
-        config["data"] = {"source": "csv", "path": str(csv), "label": "label"}
-        config.setdefault("diagnosis", {})["learning_curve"] = False  # the plain script draws no curve
-        wall, _, _ = launch(config, Path(tmp) / "runs", "seed")
-        with timed() as took:
-            proc = subprocess.run([sys.executable, "-c", PLAIN, str(csv)], env=quiet_env(), capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(proc.stderr[-2000:])
-        plain = took()
-        return [figure("seed comparison, gg-train launch end to end (s)", wall, "plain sequential Keras script (s)", plain,
-                       "≤ 0.5")]
+        for i in range(repeats()):
+            walls["curve"].append(launch(_seed_config(csv, True), Path(tmp) / "runs", "seed")[0])
+            walls["article"].append(_plain_seconds(ARTICLE, csv))
+            walls["no_curve"].append(launch(_seed_config(csv, False), Path(tmp) / "runs", "seed_no_curve")[0])
+            walls["heavier"].append(_plain_seconds(HEAVIER, csv))
+            print(f"  run {i + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in walls.items()) + f" ({load_note()})", flush=True)
+    m = {k: statistics.median(v) for k, v in walls.items()}
+    article, heavier = "the seed article's plain sequential script (s)", "issue 10's heavier plain script (s)"
+    return [figure("seed comparison, gg-train launch with the learning curve (s)", m["curve"], article, m["article"],
+                   key="seed", note=load_note()),
+            figure("seed comparison, gg-train launch with the learning curve (s)", m["curve"], heavier, m["heavier"],
+                   "for reference", note=load_note()),
+            figure("seed comparison, gg-train launch WITHOUT the learning curve (s)", m["no_curve"], article, m["article"],
+                   "for reference", note=load_note()),
+            figure("seed comparison, gg-train launch WITHOUT the learning curve (s)", m["no_curve"], heavier, m["heavier"],
+                   "≤ 0.5 (issue 10)", note=load_note())]
