@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `scripts.benchmarks` from any directory
 
-BENCHMARKS = ("epoch", "reuse", "memory", "seed", "quickstart", "tiny", "search", "bigdata", "phases")
+BENCHMARKS = ("epoch", "epochparts", "reuse", "memory", "seed", "quickstart", "tiny", "search", "bigdata", "phases")
 
 
 def main() -> None:
