@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,50 +39,21 @@ def _as_folder(found) -> Iterator[Path | None]:
         yield Path(directory)
 
 
-# A report overlaps the next epoch only while epochs are shorter than this: a stop that lands while
-# one is in flight then costs at most one such epoch, well inside the 2 s Tune gives a reused
-# worker's trial thread to end (TUNE_FUNCTION_THREAD_TIMEOUT_S) before it gives up on the worker.
-OVERLAP_BELOW_S = 0.5
-
-
 class TuneReporter:
-    """`Reporter` over Ray Tune's session API.
-
-    A function trainable's `tune.report` returns only when the driver has taken the result and
-    asked the worker for the next one: 2–5 ms on 2 busy cores, as long as a small model's epoch. A report
-    with no checkpoint that is not the trial's last is therefore sent from a thread of its own while
-    the next epoch trains; the next report waits for it first, so reports keep their order and a
-    trial Tune stopped inside one ends at the next (its SystemExit re-raised there). Reports with a
-    checkpoint (the scheduler's rung epochs, where ASHA stops trials, and the last epoch) wait, as
-    before, so no trial trains past a stop there and a checkpoint's folder outlives its report."""
-
-    def __init__(self) -> None:
-        self._pending: tuple[threading.Thread, list[BaseException]] | None = None
-        self._last_call: float | None = None
+    """`Reporter` over Ray Tune's session API."""
 
     def restore_dir(self):
         return _as_folder(tune.get_checkpoint())
 
     def report(self, metrics: dict, checkpoint_dir: Path | None) -> None:
-        metrics = {**metrics, "node_id": _node_id()}
-        self.flush()
-        now, last = time.monotonic(), self._last_call
-        self._last_call = now
-        if checkpoint_dir is None and not metrics.get("final") and last is not None and now - last < OVERLAP_BELOW_S:
-            self._pending = _in_background(tune.report, metrics)
-        elif checkpoint_dir is None:
+        # The node it ran on (Tune adds its host and IP, which several nodes on one machine share).
+        import ray
+
+        metrics = {**metrics, "node_id": ray.get_runtime_context().get_node_id()}
+        if checkpoint_dir is None:
             tune.report(metrics)
         else:
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
-
-    def flush(self) -> None:
-        """Wait for the report in flight; what ended it (Tune's SystemExit for a stopped trial) ends the trial here."""
-        if self._pending is None:
-            return
-        (thread, raised), self._pending = self._pending, None
-        thread.join()
-        if raised:
-            raise raised[0]
 
     def trial_id(self) -> str:
         return tune.get_context().get_trial_id()
@@ -94,36 +63,12 @@ class TuneReporter:
         return Path(tune.get_context().get_trial_dir())
 
 
-def _node_id() -> str:
-    """The node a report comes from (Tune adds its host and IP, which several nodes on one machine share)."""
-    import ray
-
-    return ray.get_runtime_context().get_node_id()
-
-
 def tune_trainable(config: dict, setup: TrialSetup, data: TrialData) -> None:
     """The Tune function trainable; `setup` and `data` arrive through `tune.with_parameters`."""
     if setup.workers > 1:
         _multi_worker_trial(config, setup, data)
         return
-    reporter = TuneReporter()
-    run_trial(TrialSpec.from_config(config), setup, data, reporter)
-    reporter.flush()  # its last report is sent before the trial's function returns
-
-
-def _in_background(send, metrics: dict) -> tuple[threading.Thread, list[BaseException]]:
-    """`send(metrics)` on a daemon thread: (the thread, what it raised, if anything)."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            send(metrics)
-        except BaseException as exc:  # noqa: BLE001  (SystemExit: Tune stopped the trial inside this report)
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="gg-report", daemon=True)
-    thread.start()
-    return thread, raised
+    run_trial(TrialSpec.from_config(config), setup, data, TuneReporter())
 
 
 class TrainReporter:
