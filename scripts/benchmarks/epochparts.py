@@ -24,7 +24,7 @@ def _trainable(config: dict) -> None:
     """Every mode, ROUNDS times, in this one Tune worker; per-epoch gaps written to config['out']."""
     from ray import tune
 
-    from orchestrator.train import distribute, loop, tune_adapter  # noqa: F401 (Timed subclasses its reporter)
+    from orchestrator.train import distribute, loop, tune_adapter
     from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
 
     distribute.configure_process(1, 0, 1)
