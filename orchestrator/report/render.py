@@ -34,12 +34,23 @@ NUMBER = re.compile(r"[+\-−]?\d+(\.\d+)?(e[+\-]\d+)?(/\d+)?")
 
 def render(report: dict, exp_dir: Path) -> dict[str, Path]:
     """Write the three outputs; returns {"markdown", "html", and one key per plot name} → path."""
-    exp_dir = Path(exp_dir)
-    (exp_dir / "plots").mkdir(parents=True, exist_ok=True)
+    return write_pages(report, exp_dir, draw(report, exp_dir))
+
+
+def draw(report: dict, exp_dir: Path) -> dict[str, bytes]:
+    """The plots (most of rendering's time), each written to plots/<name>.png; {name: PNG}. No plot
+    shows the export, so a launch draws them while the export's proof runs (`conclude.finish`)."""
+    (Path(exp_dir) / "plots").mkdir(parents=True, exist_ok=True)
     images = {name: png for name, png in draw_plots(report).items() if png}
-    written = {name: exp_dir / "plots" / f"{name}.png" for name in images}
     for name, png in images.items():
-        write_bytes_atomic(written[name], png)
+        write_bytes_atomic(Path(exp_dir) / "plots" / f"{name}.png", png)
+    return images
+
+
+def write_pages(report: dict, exp_dir: Path, images: dict[str, bytes]) -> dict[str, Path]:
+    """report.md and report.html around `images` (from `draw`); returns them and the plots' paths."""
+    exp_dir = Path(exp_dir)
+    written = {name: exp_dir / "plots" / f"{name}.png" for name in images}
     blocks = _blocks(report, images)
     title = f"gg-train report: {report.get('experiment', 'experiment')}"
     written["markdown"], written["html"] = exp_dir / "report.md", exp_dir / "report.html"

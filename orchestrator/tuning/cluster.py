@@ -11,8 +11,10 @@ import contextlib
 import logging
 import os
 import socket
+from typing import Callable
 
 from orchestrator import logfile
+from orchestrator.background import Background
 from orchestrator.errors import ClusterError
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
@@ -47,13 +49,18 @@ def check_reachable(address: str, timeout: float = 3.0) -> None:
                            "start the head node (ray start --head) or check the host and port") from None
 
 
-def connect(address: str | None) -> bool:
-    """Start a local Ray or join `address`; returns True when this call started it (so it stops it)."""
+def connect(address: str | None, meanwhile: Callable[[], object] | None = None) -> bool:
+    """Start a local Ray or join `address`; returns True when this call started it (so it stops it).
+    `meanwhile` (the driver's TensorFlow import) runs in a thread while Ray starts, where native
+    start-up lines cannot reach the console from there (`logfile.redirected`); its failure is left
+    for the caller's own import to meet."""
     import ray
 
     if ray.is_initialized():
         return False
     os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
+    if meanwhile is not None and logfile.redirected():
+        Background(meanwhile, "while-ray-starts")  # after `import ray`: no two threads importing the same modules
     # Workers' output stays in Ray's session logs (copied into runs/NAME/logs/ray/) unless --verbose.
     common = dict(logging_level=logging.WARNING, log_to_driver=logfile.verbose(), runtime_env={"env_vars": WORKER_ENV})
     if address:
@@ -83,9 +90,9 @@ def connect(address: str | None) -> bool:
 
 
 @contextlib.contextmanager
-def connected(address: str | None):
+def connected(address: str | None, meanwhile: Callable[[], object] | None = None):
     """`connect` for the length of a `with` block; stops Ray afterwards only if this call started it."""
-    started = connect(address)
+    started = connect(address, meanwhile)
     try:
         yield
     finally:
