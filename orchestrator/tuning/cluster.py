@@ -22,8 +22,13 @@ WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::Deprecatio
 # RAY_AIR_NEW_OUTPUT=0: Tune's new console output ignores verbose=0 and points TensorBoard at a temp dir.
 # TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1: no tensorboardX logger (trials write their own TensorBoard
 # runs, one HParams session each); the CSV and JSON loggers are added back explicitly in `run`.
+# RAY_enable_worker_prestart=0, RAY_prestart_worker_first_driver=0: a Ray started here prestarts no
+# idle workers. Ray starts one per CPU for the default environment, but Tune gives every trial actor a
+# runtime_env of its own (tune/execution/class_cache.py: env_vars PL_DISABLE_FORK), so no trial ever
+# runs in one, and a worker that ran a task is never handed to an actor either (both checked by pid,
+# with a TensorFlow-importing warm-up task per trial slot): they only took CPU while the driver starts.
 DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0",
-              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_enable_worker_prestart": "0", "RAY_prestart_worker_first_driver": "0"}
 
 
 def auth_for_joining(address: str | None) -> None:
