@@ -89,7 +89,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     checks = run_checks(dataset)
     imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
-    with cluster.connected(config.resources.address, meanwhile=_driver_tensorflow):
+    with cluster.connected(config.resources.address, meanwhile=None if dry_run else _driver_tensorflow):
         phases.enter(phases.RAY)
         plan = _plan(config)
         if dry_run:  # the plan printed; no folder, no trial

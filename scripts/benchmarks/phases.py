@@ -58,6 +58,8 @@ CHILD = textwrap.dedent("""
                           file=timings)
         setattr(owner, name, wrapper)
 
+    import orchestrator
+    print(f"  code under test: {os.path.dirname(orchestrator.__file__)}", file=timings)
     for module, name in STAGES:
         timed(module, name)
 
@@ -80,21 +82,25 @@ CHILD = textwrap.dedent("""
 
 def launch_once(config: str) -> float:
     """One launch in a child process: its stage lines printed, its wall returned."""
+    # The code under test is the one PYTHONPATH names (an older checkout, for a before/after), else this
+    # one; the launch runs in an empty folder so that the folder it starts in cannot shadow either.
+    env = dict(quiet_env(), PYTHONPATH=os.environ.get("PYTHONPATH") or str(ROOT))
     with tempfile.TemporaryDirectory(prefix="gg-bench-phases-") as runs:
         script = f"STAGES = {STAGES!r}\n" + CHILD
         begun = time.monotonic()
-        proc = subprocess.run([sys.executable, "-c", script, "launch", "--config", config, "--gpus", "0", "--name", "phases",
-                               "--runs-dir", runs], cwd=ROOT, env=quiet_env(), capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-c", script, "launch", "--config", str(ROOT / config), "--gpus", "0", "--name",
+                               "phases", "--runs-dir", runs], cwd=runs, env=env, capture_output=True, text=True)
         wall = time.monotonic() - begun
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    print("\n".join(line for line in proc.stderr.splitlines() if line.startswith("  ") and (" s (ends at " in line or "first report" in line)))
+    print("\n".join(line for line in proc.stderr.splitlines() if line.startswith("  ") and (" s (ends at " in line or "first report" in line or "code under test" in line)))
     print(f"  whole launch (interpreter start to exit): {wall:5.1f} s", flush=True)
     return wall
 
 
 def run() -> list[dict]:
-    """GG_BENCH_CONFIG picks the config (the quickstart by default), GG_BENCH_REPEAT the number of launches."""
+    """GG_BENCH_CONFIG picks the config (the quickstart by default), GG_BENCH_REPEAT the number of launches,
+    PYTHONPATH the code under test."""
     config = os.environ.get("GG_BENCH_CONFIG", "configs/quickstart.yaml")
     walls = []
     for n in range(int(os.environ.get("GG_BENCH_REPEAT", "1"))):
