@@ -9,6 +9,7 @@ The report is the one the sequential order gave: the same numbers, the same keys
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def finish(dataset: Dataset, exp_dir: Path, evaluated: Evaluation, curve=(), che
     built.update(evaluated.later)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
-    plots = Background(lambda: _draw(dict(built), exp_dir), "plots")  # no plot shows the export: drawn while it is proven
+    plots = Background(functools.partial(_draw, dict(built)), "plots")  # no plot shows the export: drawn while it is proven
     if best is not None:
         phases.enter(phases.EXPORT, exp_dir)
         try:
@@ -88,14 +89,15 @@ def finish(dataset: Dataset, exp_dir: Path, evaluated: Evaluation, curve=(), che
     return built
 
 
-def _draw(report: dict, exp_dir: Path) -> dict[str, bytes]:
+def _draw(report: dict) -> dict[str, bytes]:
     from orchestrator.report.render import draw
 
-    return draw(report, exp_dir)
+    return draw(report)
 
 
 def _report(exp_dir: Path, built: dict, plots: Background) -> None:
-    """report.json, then report.md and report.html with the plots drawn meanwhile: both carry the export's result."""
+    """report.json, then the plots drawn meanwhile and report.md and report.html: the pages carry the export's result.
+    Nothing of the report but report.json is written before this, the report phase."""
     from orchestrator.report import contract
     from orchestrator.report.render import write_pages
 

@@ -34,23 +34,22 @@ NUMBER = re.compile(r"[+\-−]?\d+(\.\d+)?(e[+\-]\d+)?(/\d+)?")
 
 def render(report: dict, exp_dir: Path) -> dict[str, Path]:
     """Write the three outputs; returns {"markdown", "html", and one key per plot name} → path."""
-    return write_pages(report, exp_dir, draw(report, exp_dir))
+    return write_pages(report, exp_dir, draw(report))
 
 
-def draw(report: dict, exp_dir: Path) -> dict[str, bytes]:
-    """The plots (most of rendering's time), each written to plots/<name>.png; {name: PNG}. No plot
-    shows the export, so a launch draws them while the export's proof runs (`conclude.finish`)."""
-    (Path(exp_dir) / "plots").mkdir(parents=True, exist_ok=True)
-    images = {name: png for name, png in draw_plots(report).items() if png}
-    for name, png in images.items():
-        write_bytes_atomic(Path(exp_dir) / "plots" / f"{name}.png", png)
-    return images
+def draw(report: dict) -> dict[str, bytes]:
+    """The plots as PNG bytes, in memory: {name: PNG}. Nothing here shows the export and nothing is
+    written, so a launch draws them while the export's proof runs (`conclude.finish`)."""
+    return {name: png for name, png in draw_plots(report).items() if png}
 
 
 def write_pages(report: dict, exp_dir: Path, images: dict[str, bytes]) -> dict[str, Path]:
-    """report.md and report.html around `images` (from `draw`); returns them and the plots' paths."""
+    """plots/<name>.png for each of `images` (from `draw`), then report.md and report.html around them."""
     exp_dir = Path(exp_dir)
+    (exp_dir / "plots").mkdir(parents=True, exist_ok=True)
     written = {name: exp_dir / "plots" / f"{name}.png" for name in images}
+    for name, png in images.items():
+        write_bytes_atomic(written[name], png)
     blocks = _blocks(report, images)
     title = f"gg-train report: {report.get('experiment', 'experiment')}"
     written["markdown"], written["html"] = exp_dir / "report.md", exp_dir / "report.html"
