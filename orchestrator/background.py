@@ -3,8 +3,7 @@ exception) handed to whoever waits for it.
 
 A launch's fixed costs are mostly waits: Ray's processes starting, trials running in Ray workers,
 the export proof's fresh process. The driver's own work (TensorFlow's import, the held-out
-evaluation, drawing the report's plots) runs in such a wait instead of after it (`launch`,
-`tuning.cluster.connect`). The thread is not a daemon: an interpreter that exits while the work
+evaluation) runs in such a wait instead of after it (`launch`, `tuning.cluster.connect`). The thread is not a daemon: an interpreter that exits while the work
 still runs (a bad input found meanwhile, Ctrl-C) waits for it, rather than finalizing under a
 half-imported TensorFlow.
 """

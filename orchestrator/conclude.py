@@ -1,15 +1,14 @@
 """After the trials: the held-out evaluation, the diagnosis, the export and its proof, the report.
 
-In two halves, so that the driver's work runs inside waits (`background.Background`). `evaluate`
+In two halves, so that the driver's work runs inside a wait (`background.Background`). `evaluate`
 needs only the trials, so a launch runs it while the learning curve's retrains train in Ray
 workers; `finish` adds what needs the curve (its points, the capacity ladder), diagnoses, writes
-report.json, and draws the report's plots while the export's proof runs in its fresh process.
+report.json, exports and proves the model, and renders the report with the export's result.
 The report is the one the sequential order gave: the same numbers, the same keys in the same order.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def evaluate(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes
 
 def finish(dataset: Dataset, exp_dir: Path, evaluated: Evaluation, curve=(), checker=None) -> dict:
     """The curve's points and the ladder (validation only), the diagnosis, report.json, then the
-    export and its proof with the plots drawn meanwhile, and the report pages last, with the export's result."""
+    export and its proof, and the report pages last, with the export's result."""
     from orchestrator.report import contract
     from orchestrator.results import evaluation
     from orchestrator.results.diagnosis import diagnose
@@ -75,31 +74,27 @@ def finish(dataset: Dataset, exp_dir: Path, evaluated: Evaluation, curve=(), che
     built.update(evaluated.later)
     built["diagnosis"] = diagnose(built)
     contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
-    plots = Background(functools.partial(_draw, dict(built)), "plots")  # no plot shows the export: drawn while it is proven
     if best is not None:
         phases.enter(phases.EXPORT, exp_dir)
         try:
             built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker, dataset.encoding, dataset.raw_test)
         except ExportError as err:
             built["export"] = {"verified": False, "error": err.one_line(), "kept_at": f"{experiments.BEST_DIR}.unverified"}
-            _report(exp_dir, built, plots)
+            _report(exp_dir, built)
             raise
     phases.enter(phases.REPORT, exp_dir)
-    _report(exp_dir, built, plots)
+    _report(exp_dir, built)
     return built
 
 
-def _draw(report: dict) -> dict[str, bytes]:
-    from orchestrator.report.render import draw
+def _report(exp_dir: Path, built: dict) -> None:
+    """report.json, then the plots, report.md and report.html, which carry the export's result.
 
-    return draw(report)
-
-
-def _report(exp_dir: Path, built: dict, plots: Background) -> None:
-    """report.json, then the plots drawn meanwhile and report.md and report.html: the pages carry the export's result.
-    Nothing of the report but report.json is written before this, the report phase."""
+    Not drawn during the export's proof, though nothing drawn shows the export: the report phase
+    would then be a few milliseconds of writes, too short for tests/integration/test_disk_full.py to
+    fill the disk inside it (it polls every 10 ms). Rendering costs 0.8-2.5 s of a launch (bench phases)."""
     from orchestrator.report import contract
-    from orchestrator.report.render import write_pages
+    from orchestrator.report.render import render
 
     contract.write(exp_dir, built)
-    write_pages(built, exp_dir, plots.result())
+    render(built, exp_dir)

@@ -34,19 +34,9 @@ NUMBER = re.compile(r"[+\-−]?\d+(\.\d+)?(e[+\-]\d+)?(/\d+)?")
 
 def render(report: dict, exp_dir: Path) -> dict[str, Path]:
     """Write the three outputs; returns {"markdown", "html", and one key per plot name} → path."""
-    return write_pages(report, exp_dir, draw(report))
-
-
-def draw(report: dict) -> dict[str, bytes]:
-    """The plots as PNG bytes, in memory: {name: PNG}. Nothing here shows the export and nothing is
-    written, so a launch draws them while the export's proof runs (`conclude.finish`)."""
-    return {name: png for name, png in draw_plots(report).items() if png}
-
-
-def write_pages(report: dict, exp_dir: Path, images: dict[str, bytes]) -> dict[str, Path]:
-    """plots/<name>.png for each of `images` (from `draw`), then report.md and report.html around them."""
     exp_dir = Path(exp_dir)
     (exp_dir / "plots").mkdir(parents=True, exist_ok=True)
+    images = {name: png for name, png in draw_plots(report).items() if png}
     written = {name: exp_dir / "plots" / f"{name}.png" for name in images}
     for name, png in images.items():
         write_bytes_atomic(written[name], png)
