@@ -28,8 +28,7 @@ STAGES = [  # where the code under test lacks one (an older checkout), it is ski
     ("orchestrator.conclude", "evaluate"), ("orchestrator.results.evaluation", "evaluate"),
     ("orchestrator.results.evaluation", "feature_use"), ("orchestrator.results.evaluation", "evaluate_curve"),
     ("orchestrator.results.references", "evaluate_references"), ("orchestrator.results.export", "export_and_verify"),
-    ("orchestrator.report.render", "render"), ("orchestrator.report.render", "draw"),
-    ("orchestrator.report.render", "write_pages"), ("orchestrator.tuning.cluster", "disconnect"),
+    ("orchestrator.report.render", "render"), ("orchestrator.tuning.cluster", "disconnect"),
 ]
 
 CHILD = textwrap.dedent("""
