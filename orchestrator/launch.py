@@ -6,6 +6,7 @@ input runs before the folder is created (launch) or before any trial is restarte
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator import disk, experiments, logfile, phases, state_seal, tune_state
+from orchestrator.background import Background
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
-from orchestrator.errors import ExperimentError, ExportError
+from orchestrator.errors import ExperimentError
 from orchestrator.experiments import BOARD_DIR
 from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
@@ -87,7 +89,7 @@ def _launch_claimed(config: ExperimentConfig, target: Path, overwrite: bool, con
     checks = run_checks(dataset)
     imbalanced = any(c["name"] == "class_imbalance" and c["status"] == "warn" for c in checks)
     config = with_balanced_twins(config, imbalanced, dataset.n_classes)
-    with cluster.connected(config.resources.address):
+    with cluster.connected(config.resources.address, meanwhile=None if dry_run else _driver_tensorflow):
         phases.enter(phases.RAY)
         plan = _plan(config)
         if dry_run:  # the plan printed; no folder, no trial
@@ -159,11 +161,19 @@ def _say_trusted(exp_dir: Path, console: Console, trust_unsealed: bool) -> None:
 def _resume_ray(config: ExperimentConfig, dataset: Dataset, manifest: dict, exp_dir: Path, console: Console,
                 started: float, restore: bool) -> LaunchResult:
     from orchestrator.tuning import cluster
-    with cluster.connected(config.resources.address):
+    with cluster.connected(config.resources.address, meanwhile=_driver_tensorflow):
         plan = _plan(config)
         experiments.update_manifest(exp_dir, status="running", resumed=manifest.get("resumed", 0) + 1,
                                     **experiments.process_identity())
         return _guarded(exp_dir, lambda: _run(config, dataset, plan, exp_dir, console, started, manifest.get("checks", []), restore=restore))
+
+
+def _driver_tensorflow() -> None:
+    """TensorFlow and Keras in the driver (evaluation, export), imported while Ray starts (`cluster.connect`)."""
+    from orchestrator.train.distribute import prepare_driver
+
+    prepare_driver()
+    import keras  # noqa: F401
 
 
 def _guarded(exp_dir: Path, body) -> LaunchResult:
@@ -204,6 +214,7 @@ def _start_board(config: ExperimentConfig, exp_dir: Path, console: Console, rest
 
 def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, console: Console, started: float,
          checks: list[dict], restore: bool) -> LaunchResult:
+    from orchestrator import conclude
     from orchestrator.tuning import run as tuning_run
     from orchestrator.results.export import Checker
 
@@ -218,8 +229,9 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
         total = len(config.variants) * config.search.samples
         phases.enter(phases.TRAINING, exp_dir)
         outcomes = tuning_run.run(config, plan, exp_dir, setup, data, Progress(console, total, metric, mode), restore=restore)
-        curve = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore)
-        built = _results(config, dataset, exp_dir, outcomes, checks, curve, checker)
+        evaluating = functools.partial(conclude.evaluate, config, dataset, exp_dir, outcomes, checks)
+        curve, evaluated = _learning_curve_trials(config, plan, exp_dir, setup, data, outcomes, console, restore, evaluating)
+        built = conclude.finish(dataset, exp_dir, evaluated.result(), curve, checker)
     finally:
         checker.close()
     seconds = time.monotonic() - started
@@ -229,8 +241,9 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
 
 
 def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
-                           restore: bool) -> list:
-    """Would more data help, and does the winner need its size? Retrains of its recipe (tuning/curve.py)."""
+                           restore: bool, evaluating) -> tuple[list, Background]:
+    """Would more data help, and does the winner need its size? Retrains of its recipe (tuning/curve.py),
+    while the driver evaluates the trials (`evaluating`, in the background: it does not read the curve)."""
     from orchestrator.results.evaluation import handed_over
     from orchestrator.results.selection import select
     from orchestrator.tuning.curve import announcement, curve_fractions, ladder_rungs, run_curve
@@ -238,63 +251,12 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
     metric, mode = selection(config)
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
     if not config.diagnosis.learning_curve or winner is None:
-        return []
+        phases.enter(phases.EVALUATION, exp_dir)
+        return [], Background(evaluating, "evaluation")
     fractions, rungs = curve_fractions(config.diagnosis.curve_fractions), ladder_rungs(config, winner)
     phases.enter(phases.LEARNING_CURVE, exp_dir)
+    evaluated = Background(evaluating, "evaluation")
     console.print(announcement(winner.variant, fractions, rungs), highlight=False)
-    return run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions) + len(rungs), metric, mode), restore)
-
-
-def _results(config: ExperimentConfig, dataset: Dataset, exp_dir: Path, outcomes, checks: list[dict], curve=(),
-             checker=None) -> dict:
-    """After the trials: evaluate the chosen checkpoints, diagnose, export and prove, write the report."""
-    from orchestrator.report import contract
-    from orchestrator.results import evaluation, references, significance
-    from orchestrator.results.diagnosis import diagnose
-    from orchestrator.results.export import export_and_verify
-
-    metric, mode = selection(config)
-    phases.enter(phases.EVALUATION, exp_dir)
-    outcomes = [evaluation.handed_over(o) for o in outcomes]  # ASHA-stopped early stopping: its best epoch
-    evaluated, best, confusion = evaluation.evaluate(outcomes, dataset, metric, mode)
-    checks = [c for c in checks if c.get("name") != "uninformative_features"]
-    if best is not None:  # a data check that needs the chosen model: which columns it does not use
-        checks.append(evaluation.feature_use(best, dataset, config.seed))
-    if config.output.tensorboard:
-        from orchestrator.report.tensorboard import log_outcomes
-
-        log_outcomes(exp_dir / BOARD_DIR, outcomes, evaluated)
-    built = contract.build(
-        name=exp_dir.name, exp_dir=exp_dir, dataset=dataset, metric=metric, mode=mode, outcomes=outcomes,
-        evaluated=evaluated, best=best, confusion=confusion, variant_order=[v.label for v in config.variants], checks=checks,
-        model=experiments.read_manifest(exp_dir).get("model"),
-    )
-    if best is not None and curve:
-        built["learning_curve"] = evaluation.evaluate_curve(list(curve), dataset, best, seen := {})  # seen: val scores by trial
-        built.update(evaluation.evaluate_ladder(list(curve), dataset, best, seen))
-    reference = significance.reference([{"variant": n, "kind": ev.outcome.kind, "hparams": ev.outcome.hparams}
-                                        for n, ev in evaluated.items()])
-    tested = {name: ev.test_correct for name, ev in evaluated.items()}
-    built["comparisons"] = significance.against_reference(tested, reference)
-    built["references"] = references.evaluate_references(dataset, built, tested)  # train → val → test once, like the trials
-    built["diagnosis"] = diagnose(built)
-    contract.write(exp_dir, built)  # the finished evaluation is kept whatever the export does
-    if best is not None:
-        phases.enter(phases.EXPORT, exp_dir)
-        try:
-            built["export"] = export_and_verify(exp_dir, best, dataset.test.x, checker, dataset.encoding, dataset.raw_test)
-        except ExportError as err:
-            built["export"] = {"verified": False, "error": err.one_line(), "kept_at": f"{experiments.BEST_DIR}.unverified"}
-            contract.write(exp_dir, built)
-            _render(exp_dir, built)
-            raise
-    phases.enter(phases.REPORT, exp_dir)
-    contract.write(exp_dir, built)
-    _render(exp_dir, built)
-    return built
-
-
-def _render(exp_dir: Path, built: dict) -> dict[str, Path]:
-    from orchestrator.report.render import render
-
-    return render(built, exp_dir)
+    curve = run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions) + len(rungs), metric, mode), restore)
+    phases.enter(phases.EVALUATION, exp_dir)  # what needs the curve: its points, the ladder, the diagnosis
+    return curve, evaluated

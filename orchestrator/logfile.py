@@ -151,6 +151,14 @@ def current() -> Path | None:
     return _capture.path if _capture is not None else None
 
 
+def redirected() -> bool:
+    """Whether native lines already go where they belong from any thread: into a command's log
+    (its capture), or onto the console with --verbose. Outside both, TensorFlow's start-up is muted
+    block by block (`native_stderr_muted`), which must not run in two threads at once: whoever mutes
+    descriptor 2 from a background thread mutes the main thread too."""
+    return _capture is not None or verbose()
+
+
 def verbose() -> bool:
     """--verbose or GG_DEBUG: Ray's and TensorFlow's lines are meant for the console (workers' too)."""
     return _verbose or bool(os.environ.get("GG_DEBUG"))
@@ -171,7 +179,7 @@ def native_stderr_muted(replay_on_error: bool = True):
     """Mute fd 2 inside the block (TensorFlow's start-up notes, the Ray GCS client's retry warnings);
     on an exception, replay what was muted when `replay_on_error`. Under a command's capture the
     lines go to its log instead, and with --verbose to the console: the block changes nothing."""
-    if _capture is not None or verbose():
+    if redirected():
         yield
         return
     sys.stderr.flush()

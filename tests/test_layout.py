@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "orchestrator"
 RAY_ALLOWED = ("tuning/", "train/tune_adapter.py")
 # Lower layers never import higher ones. Leaves import nothing of gg-train but errors.
 LAYERS = [
-    {"", "errors", "names", "files", "logfile", "models.catalogue"},  # "": the package itself
+    {"", "errors", "names", "files", "logfile", "background", "models.catalogue"},  # "": the package itself
     {"config", "disk", "state_seal"},
     {"experiments", "data", "phases", "tune_state"},
     {"models"},
@@ -31,7 +31,7 @@ LAYERS = [
     {"results"},
     {"report"},
     {"doctor"},  # examines a user's trained model: data, models, results' metrics; never Ray
-    {"launch", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
+    {"launch", "conclude", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
     {"cli"},
 ]
 

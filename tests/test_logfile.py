@@ -118,3 +118,26 @@ def test_a_piped_childs_output_is_relayed_to_the_log_or_with_verbose_the_console
     assert proc.returncode == 0, proc.stderr
     assert (proc.stdout, proc.stderr) == ("", "shown with --verbose\n")
     assert (tmp_path / "exp" / "logs" / "driver.log").read_text() == "the export check's start-up\n"
+
+
+def test_native_lines_from_a_background_thread_reach_the_log_and_never_the_console(tmp_path):
+    """The driver imports TensorFlow in a thread while Ray starts (`tuning.cluster.connect`): its
+    native start-up lines go where the main thread's go, before and after the folder exists."""
+    proc = _run("""
+        import threading
+        print(logfile.redirected())
+        with logfile.captured(verbose=False):
+            print(logfile.redirected(), file=logfile.stdout())
+            thread = threading.Thread(target=foreign, args=("threaded",))
+            thread.start()
+            thread.join()
+            logfile.attach(sys.argv[1])
+            thread = threading.Thread(target=foreign, args=("attached",))
+            thread.start()
+            thread.join()
+    """, tmp_path, str(tmp_path / "exp"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["False", "True"] and proc.stderr == ""
+    log = (tmp_path / "exp" / "logs" / "driver.log").read_text()
+    for tag in ("threaded", "attached"):
+        assert _foreign_kinds("\n".join(line for line in log.splitlines() if tag in line)) == ALL, log

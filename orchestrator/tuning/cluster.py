@@ -11,8 +11,10 @@ import contextlib
 import logging
 import os
 import socket
+from typing import Callable
 
 from orchestrator import logfile
+from orchestrator.background import Background
 from orchestrator.errors import ClusterError
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
@@ -20,8 +22,13 @@ WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::Deprecatio
 # RAY_AIR_NEW_OUTPUT=0: Tune's new console output ignores verbose=0 and points TensorBoard at a temp dir.
 # TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1: no tensorboardX logger (trials write their own TensorBoard
 # runs, one HParams session each); the CSV and JSON loggers are added back explicitly in `run`.
+# RAY_enable_worker_prestart=0, RAY_prestart_worker_first_driver=0: a Ray started here prestarts no
+# idle workers. Ray starts one per CPU for the default environment, but Tune gives every trial actor a
+# runtime_env of its own (tune/execution/class_cache.py: env_vars PL_DISABLE_FORK), so no trial ever
+# runs in one, and a worker that ran a task is never handed to an actor either (both checked by pid,
+# with a TensorFlow-importing warm-up task per trial slot): they only took CPU while the driver starts.
 DRIVER_ENV = {**WORKER_ENV, "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "RAY_AIR_NEW_OUTPUT": "0",
-              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_enable_worker_prestart": "0", "RAY_prestart_worker_first_driver": "0"}
 
 
 def auth_for_joining(address: str | None) -> None:
@@ -47,13 +54,18 @@ def check_reachable(address: str, timeout: float = 3.0) -> None:
                            "start the head node (ray start --head) or check the host and port") from None
 
 
-def connect(address: str | None) -> bool:
-    """Start a local Ray or join `address`; returns True when this call started it (so it stops it)."""
+def connect(address: str | None, meanwhile: Callable[[], object] | None = None) -> bool:
+    """Start a local Ray or join `address`; returns True when this call started it (so it stops it).
+    `meanwhile` (the driver's TensorFlow import) runs in a thread while Ray starts, where native
+    start-up lines cannot reach the console from there (`logfile.redirected`); its failure is left
+    for the caller's own import to meet."""
     import ray
 
     if ray.is_initialized():
         return False
     os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
+    if meanwhile is not None and logfile.redirected():
+        Background(meanwhile, "while-ray-starts")  # after `import ray`: no two threads importing the same modules
     # Workers' output stays in Ray's session logs (copied into runs/NAME/logs/ray/) unless --verbose.
     common = dict(logging_level=logging.WARNING, log_to_driver=logfile.verbose(), runtime_env={"env_vars": WORKER_ENV})
     if address:
@@ -83,9 +95,9 @@ def connect(address: str | None) -> bool:
 
 
 @contextlib.contextmanager
-def connected(address: str | None):
+def connected(address: str | None, meanwhile: Callable[[], object] | None = None):
     """`connect` for the length of a `with` block; stops Ray afterwards only if this call started it."""
-    started = connect(address)
+    started = connect(address, meanwhile)
     try:
         yield
     finally:

@@ -103,3 +103,16 @@ def test_evaluate_and_report_log_in_the_folder_and_verbose_shows_the_lines(launc
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert foreign_lines(proc.stderr), proc.stderr
     assert (exp_dir / "logs" / "evaluate.log").read_text(errors="replace") == logged  # --verbose: the console, not the log
+
+
+def test_tensorflows_start_up_in_the_drivers_import_thread_reaches_the_log_not_the_console(tmp_path):
+    """With the built-in model nothing imports TensorFlow before Ray starts, so the driver imports it
+    in a thread while Ray starts (`tuning.cluster.connect`): its native start-up lines come from that
+    thread, and still only into logs/driver.log."""
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({**CONFIG, "variants": [{"kind": "baseline"}]}), encoding="utf-8")
+    proc = _gg("launch", "--config", "exp.yaml", "--name", "builtin", "--gpus", "0", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert foreign_lines(proc.stdout) == [] and proc.stderr == "", proc.stdout + proc.stderr
+    log = (tmp_path / "runs" / "builtin" / "logs" / "driver.log").read_text(errors="replace")
+    if not re.search(r"^[IWEF]\d{4} |absl::InitializeLog", log, re.MULTILINE):
+        pytest.skip("TensorFlow printed nothing at start-up here: no native line to route")

@@ -3,9 +3,13 @@ multi-node cluster in tests/integration/test_multinode.py)."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 
 from orchestrator.errors import ClusterError
+from orchestrator.tuning import cluster
 from orchestrator.tuning.cluster import PACKAGES, _make_probe, _refuse_mismatch
 
 NODES = [{"NodeManagerAddress": "10.0.0.5", "NodeID": "aa" * 28}, {"NodeManagerAddress": "10.0.0.6", "NodeID": "bb" * 28}]
@@ -32,3 +36,27 @@ def test_the_probe_reads_this_environments_versions_and_the_marker(tmp_path):
     seen = _make_probe()(str(marker), PACKAGES)
     assert seen["sees"] is True and seen["versions"]["gg-train"] and seen["versions"]["tensorflow"]
     assert _make_probe()(str(tmp_path / "absent"), PACKAGES)["sees"] is False
+
+
+@pytest.mark.parametrize("redirected", [True, False])
+def test_the_drivers_import_runs_while_ray_starts_only_where_native_lines_cannot_reach_the_console(monkeypatch, redirected):
+    """`meanwhile` runs in its own thread during `ray.init` under a command's capture (or --verbose);
+    elsewhere (gg-train as a library) it is left to the caller, which imports muted, block by block."""
+    import ray
+
+    from orchestrator import logfile
+
+    ran, init = [], threading.Event()
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # connect sets Ray's variables for the process
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kwargs: init.wait(60))  # Ray "starting" until the import has run
+    monkeypatch.setattr(logfile, "redirected", lambda: redirected)
+
+    def meanwhile():
+        ran.append(threading.current_thread().name)
+        init.set()
+
+    if not redirected:
+        init.set()
+    assert cluster.connect(None, meanwhile) is True
+    assert ran == (["gg-while-ray-starts"] if redirected else [])
