@@ -3,22 +3,25 @@ has trained costs its arithmetic, not a new trace.
 
 Tracing a trial's training and validation passes costs 0.6-1 s, more than many epochs of a small
 model, and every trace leaves TensorFlow graph objects behind that no `clear_session` frees (a few
-MB a trial). So trials of the built-in MLP that share an architecture (input width, layer sizes,
-classes, activation, scaling statistics, batch size, optimizer kind, precision, devices) share one
-`MlpEngine`: one `nets.MlpNet` and one `epochs.EpochRunner` traced once. A trial hands it its own
+MB a trial). So trials of a built-in family (the MLP, the CNN) that share an architecture (input
+shape, layer sizes, the CNN's filters, depth, kernel, dense width and augmentation, classes,
+activation, scaling statistics, batch size, optimizer kind, precision, devices) share one
+`Engine`: one `nets.TunableNet` and one `epochs.EpochRunner` traced once. A trial hands it its own
 hyperparameters (learning rate, L2 strength, dropout rates: variables the step reads) and its
-starting point: the weights, dropout streams and optimizer state of the trial's own model, freshly
+starting point: the weights, random streams and optimizer state of the trial's own model, freshly
 built under the trial's seed or restored from its checkpoint, exactly what a fresh process would
 start from; `write_into` gives them back to that model before a checkpoint is written. The trial's
 model stays the plain Keras model (real Dropout layers, L2 regularizers) that checkpoints, the
 evaluation and the export hold; it loads in safe mode with no custom objects.
 
-At most `MAX_ENGINES` architectures are kept, the least recently used dropped first. User builders,
-saved models and the CNN trace per trial (`nets.KerasNet`), as do multi-worker trials.
+At most `MAX_ENGINES` architectures are kept, the least recently used dropped first. User builders
+and saved models trace per trial (`nets.KerasNet`: their regularizers are whatever their code
+builds), as do multi-worker trials, whose Ray Train workers live for one trial.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 
@@ -27,12 +30,12 @@ import numpy as np
 from orchestrator.train.spec import TrialSetup, TrialSpec
 
 MAX_ENGINES = 16  # a search over the hidden ladder and a few batch sizes fits: no trace is dropped
-_ENGINES: OrderedDict[tuple, "MlpEngine"] = OrderedDict()
+_ENGINES: OrderedDict[tuple, "Engine"] = OrderedDict()
 _STRATEGIES: dict[tuple, object] = {}
 
 
 def cacheable(setup: TrialSetup) -> bool:
-    return setup.model_kind == "mlp" and setup.workers == 1
+    return setup.model_kind in ("mlp", "cnn") and setup.workers == 1
 
 
 def seed_keeping_traces(seed: int) -> None:
@@ -68,54 +71,55 @@ def strategy_for(setup: TrialSetup):
     return _STRATEGIES[key]
 
 
-def architecture(spec: TrialSpec, setup: TrialSetup, n_features: int, precision: str, global_batch: int) -> tuple:
+def architecture(spec: TrialSpec, setup: TrialSetup, input_shape: tuple, precision: str, global_batch: int) -> tuple:
     """What a traced step is specific to; everything else of a trial is a value the step reads."""
     scaling = hashlib.sha256(np.asarray(setup.mean, np.float64).tobytes() + np.asarray(setup.variance, np.float64).tobytes())
-    return (n_features, tuple(spec.hidden), setup.n_classes, setup.activation, scaling.hexdigest(), global_batch,
-            setup.optimizer, precision, setup.gpus, setup.cpu_replicas)
+    return (setup.model_kind, tuple(input_shape), tuple(spec.hidden), spec.augment, tuple(sorted(spec.params.items())),
+            setup.n_classes, setup.activation, scaling.hexdigest(), global_batch, setup.optimizer, precision, setup.gpus,
+            setup.cpu_replicas)
 
 
-def engine_for(spec: TrialSpec, setup: TrialSetup, n_features: int, strategy, precision: str, global_batch: int):
+def engine_for(spec: TrialSpec, setup: TrialSetup, input_shape: tuple, strategy, precision: str, global_batch: int):
     """The worker's engine for this trial's architecture: kept, or built now (and the oldest dropped)."""
-    key = architecture(spec, setup, n_features, precision, global_batch)
+    key = architecture(spec, setup, input_shape, precision, global_batch)
     engine = _ENGINES.pop(key, None)
     if engine is None:
-        engine = MlpEngine(spec, setup, n_features, strategy, global_batch)
+        engine = Engine(spec, setup, input_shape, strategy, global_batch)
     _ENGINES[key] = engine
     while len(_ENGINES) > MAX_ENGINES:
         _ENGINES.popitem(last=False)
     return engine
 
 
-class MlpEngine:
-    """One MLP architecture's network and compiled passes, re-armed for each trial."""
+class Engine:
+    """One architecture's network and compiled passes, re-armed for each trial."""
 
-    def __init__(self, spec: TrialSpec, setup: TrialSetup, n_features: int, strategy, global_batch: int) -> None:
-        from orchestrator.models.mlp import build_model
+    def __init__(self, spec: TrialSpec, setup: TrialSetup, input_shape: tuple, strategy, global_batch: int) -> None:
+        from orchestrator.train.build import build_for_trial
         from orchestrator.train.epochs import EpochRunner
         from orchestrator.train.fitting import compile_model
-        from orchestrator.train.nets import MlpNet
+        from orchestrator.train.nets import TunableNet
 
-        with strategy.scope():
-            model = build_model(hidden=spec.hidden, l2=0.0, dropout=0.0, n_features=n_features, n_classes=setup.n_classes,
-                                mean=setup.mean, variance=setup.variance, activation=setup.activation)
+        with strategy.scope():  # the family's model without its Dropout layers and regularizers
+            model = build_for_trial(dataclasses.replace(spec, l2=0.0, dropout=0.0), setup, tuple(input_shape))
             compile_model(model, n_classes=setup.n_classes, optimizer=setup.optimizer, learning_rate=spec.learning_rate)
-        self.net, self.strategy = MlpNet(model, tuple(spec.hidden), strategy), strategy
+        self.kind, self.strategy = setup.model_kind, strategy
+        self.net = TunableNet(model, setup.model_kind, strategy)
         self.runner = EpochRunner(self.net, strategy, n_classes=setup.n_classes, global_batch=global_batch)
         self._fresh_optimizer = [v.numpy() for v in self.net.optimizer.variables]
         self.trials = 0
         self.checkpoint_cost: float | None = None  # seconds to write this architecture's checkpoint (`cadence`)
 
     def start(self, spec: TrialSpec, trial_model, optimizer_state: list | None = None) -> None:
-        """Arm the engine with this trial's hyperparameters and its model's weights and dropout
-        streams; the optimizer's state from its checkpoint, or a fresh optimizer's."""
-        from orchestrator.models.mlp import dropout_rates
-
+        """Arm the engine with this trial's hyperparameters and its model's weights and random
+        streams (dropout, augmentation); the optimizer's state from its checkpoint, or a fresh one's."""
         net = self.net
         net.model.set_weights(trial_model.get_weights())
-        for stream, layer in zip(net.streams, _dropout_layers(trial_model, len(net.streams), net.linear)):
+        for stream, layer in zip(net.streams, _dropout_layers(trial_model, net.layout.dropout_names)):
             stream.state.assign(layer.seed_generator.state.value if layer is not None else np.zeros(2, np.int64))
-        for variable, rate in zip(net.rates, dropout_rates(spec.dropout, len(net.rates))):
+        for theirs, ours in _layer_streams(trial_model, net.model):
+            ours.assign(theirs.value)
+        for variable, rate in zip(net.rates, self._rates(spec, len(net.rates)), strict=True):
             variable.assign(rate)
         net.l2.assign(spec.l2)
         for variable, value in zip(net.optimizer.variables, optimizer_state or self._fresh_optimizer, strict=True):
@@ -124,18 +128,37 @@ class MlpEngine:
         self.trials += 1
 
     def write_into(self, trial_model) -> list[np.ndarray]:
-        """The trained weights and dropout streams back into the trial's own model (before it is
+        """The trained weights and random streams back into the trial's own model (before it is
         checkpointed); returns the optimizer's state, which the checkpoint keeps beside it."""
         net = self.net
         trial_model.set_weights(net.model.get_weights())
-        for stream, layer in zip(net.streams, _dropout_layers(trial_model, len(net.streams), net.linear)):
+        for stream, layer in zip(net.streams, _dropout_layers(trial_model, net.layout.dropout_names)):
             if layer is not None:
                 layer.seed_generator.state.assign(stream.state.value)
+        for theirs, ours in _layer_streams(trial_model, net.model):
+            theirs.assign(ours.value)
         return [np.asarray(v.numpy()) for v in net.optimizer.variables]
 
+    def _rates(self, spec: TrialSpec, places: int) -> list[float]:
+        """One rate per place: the MLP's per layer (`mlp.dropout_rates`), the CNN's one rate at both."""
+        from orchestrator.models.mlp import dropout_rates
 
-def _dropout_layers(model, places: int, linear: bool) -> list:
-    """The trial model's Dropout layer at each place (None where its rate is 0 and it has none)."""
-    names = ["input_dropout"] if linear else [f"dropout_{i}" for i in range(places)]
+        return dropout_rates(spec.dropout, places) if self.kind == "mlp" else [spec.dropout_rate] * places
+
+
+def _dropout_layers(model, names: tuple[str, ...]) -> list:
+    """The trial model's Dropout layer of each name (None where its rate is 0 and it has none)."""
     present = {layer.name: layer for layer in model.layers}
     return [present.get(name) for name in names]
+
+
+def _layer_streams(trial_model, bare_model) -> list[tuple]:
+    """(the trial model's, the bare model's) random-stream variables of the layers both have: the
+    augmentation layers' (Dropout layers are the bare model's streams, `TunableNet.streams`)."""
+    pairs = []
+    for ours in bare_model.layers:
+        mine = [v for v in ours.variables if "seed_generator_state" in v.path]
+        if mine:
+            theirs = [v for v in trial_model.get_layer(ours.name).variables if "seed_generator_state" in v.path]
+            pairs += list(zip(theirs, mine, strict=True))
+    return pairs

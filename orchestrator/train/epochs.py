@@ -41,7 +41,7 @@ class EpochRunner:
 
     def __init__(self, net, strategy, *, n_classes: int, global_batch: int, train: tuple | None = None,
                  val: tuple | None = None):
-        """`net`: a `nets.KerasNet` or `nets.MlpNet` (a Keras model is wrapped in a KerasNet).
+        """`net`: a `nets.KerasNet` or `nets.TunableNet` (a Keras model is wrapped in a KerasNet).
         `train`: (x, y targets, per-row weights); `val`: (x, y targets, per-row balanced weights)."""
         import tensorflow as tf
 

@@ -157,7 +157,7 @@ def _runner(start: tuple, strategy, spec: TrialSpec, setup: TrialSetup, data: Tr
     model, optimizer_state = start
     if not engines.cacheable(setup):
         return EpochRunner(model, strategy, n_classes=setup.n_classes, global_batch=global_batch, train=train, val=val), None
-    engine = engines.engine_for(spec, setup, int(data.x_train.shape[1]), strategy, precision, global_batch)
+    engine = engines.engine_for(spec, setup, tuple(data.x_train.shape[1:]), strategy, precision, global_batch)
     engine.start(spec, model, optimizer_state)
     return engine.runner.bind(train, val), engine
 

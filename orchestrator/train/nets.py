@@ -4,17 +4,20 @@ trainable weights and its optimizer.
 `KerasNet` is any Keras model run as Keras runs it (user builders, saved models, the CNN): its
 dropout rates and L2 strengths are constants of its layers, so each trial traces its own step.
 
-`MlpNet` is the built-in MLP with its hyperparameters held in variables that the compiled step
-reads: the learning rate (the optimizer's own variable), the L2 strength, and one dropout rate per
-place a Dropout can stand (after each hidden layer; on the inputs of the linear rung), each with
-its own random stream. Every trial of one architecture then runs the step traced for the first
+`TunableNet` is a built-in family (the MLP, the CNN) with its hyperparameters held in variables
+that the compiled step reads: the learning rate (the optimizer's own variable), the L2 strength,
+and one dropout rate per place a Dropout can stand (`Layout`: after each hidden layer of the MLP,
+on the inputs of its linear rung, before and after the CNN's dense layer), each with its own
+random stream. Every trial of one architecture then runs the step traced for the first
 (`engines`). A rate of 0 passes its input through untouched, as a missing Dropout layer does. Its
 weights live in a plain Keras model with neither Dropout layers nor regularizers; the trial's own
 model (what checkpoints and the export hold, built by `build.build_for_trial` with the real
-layers) takes them over (`engines.MlpEngine.write_into`).
+layers) takes them over (`engines.Engine.write_into`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from orchestrator.train import replica_dropout
 
@@ -55,41 +58,60 @@ class KerasNet(_Net):
                 self.model.optimizer.build(self.model.trainable_variables)
 
 
-class MlpNet(_Net):
-    """The built-in MLP's forward pass with dropout rates and the L2 strength as variables."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a built-in family's regularizers stand, by layer name: a Dropout after each layer of
+    `drop_after` (the trial's own model names it `dropout_names[i]`), L2 on the kernels of `penalized`."""
 
-    def __init__(self, model, hidden: tuple[int, ...], strategy) -> None:
-        """`model`: a compiled `models.mlp.build_model` with l2=0 and dropout=0, built in `strategy`'s scope."""
+    drop_after: tuple[str, ...]
+    dropout_names: tuple[str, ...]
+    penalized: tuple[str, ...]
+
+
+def layout(model_kind: str, model) -> Layout:
+    """The layout of `models.mlp.build_model` or `models.cnn.build_cnn`, read off the bare model."""
+    names = [layer.name for layer in model.layers]
+    if model_kind == "cnn":
+        pooled = "flatten" if "flatten" in names else "global_pool"
+        convs = tuple(n for n in names if n.startswith("conv_"))
+        return Layout((pooled, "dense_0"), ("dropout_0", "dropout_1"), (*convs, "dense_0"))
+    dense = tuple(n for n in names if n.startswith("dense_"))
+    if not dense:  # the linear rung: dropout on the scaled inputs, L2 on the output
+        return Layout(("scaling",), ("input_dropout",), ("output",))
+    return Layout(dense, tuple(f"dropout_{i}" for i in range(len(dense))), dense)
+
+
+class TunableNet(_Net):
+    """A built-in family's forward pass with its dropout rates and L2 strength as variables."""
+
+    def __init__(self, model, model_kind: str, strategy) -> None:
+        """`model`: the family's compiled model built with l2=0 and dropout=0, in `strategy`'s scope."""
         import keras
         import tensorflow as tf
 
-        self.model, self.linear = model, not hidden
-        self.scaling, self.output = model.get_layer("scaling"), model.get_layer("output")
-        self.dense = [model.get_layer(f"dense_{i}") for i in range(len(hidden))]
-        places = 1 if self.linear else len(hidden)
+        self.model, self.layout = model, layout(model_kind, model)
+        self.layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        self.place = {name: i for i, name in enumerate(self.layout.drop_after)}
+        places = len(self.layout.drop_after)
         with strategy.scope():
             self.rates = [tf.Variable(0.0, trainable=False, name=f"dropout_rate_{i}") for i in range(places)]
             self.l2 = tf.Variable(0.0, trainable=False, name="l2")
             self.streams = [keras.random.SeedGenerator(0) for _ in range(places)]
             model.optimizer.build(model.trainable_variables)
 
-    @property
-    def penalized(self) -> list:
-        """The kernels the L2 strength applies to (as `models.mlp.build_model` puts its regularizers)."""
-        return [self.output.kernel] if self.linear else [layer.kernel for layer in self.dense]
-
     def forward(self, x, training: bool):
-        h = self.scaling(x)
-        if self.linear:
-            h = self._dropped(h, 0, training)
-        for place, layer in enumerate(self.dense):
-            h = self._dropped(layer(h), place, training)
-        return self.output(h)
+        h = x
+        for layer in self.layers:  # the bare models are chains
+            h = layer(h, training=training)  # augmentation acts only when training, as in the trial's model
+            if layer.name in self.place:
+                h = self._dropped(h, self.place[layer.name], training)
+        return h
 
     def penalty(self):
         import tensorflow as tf
 
-        return self.l2 * tf.add_n([tf.reduce_sum(tf.square(kernel)) for kernel in self.penalized])
+        kernels = [self.model.get_layer(name).kernel for name in self.layout.penalized]
+        return self.l2 * tf.add_n([tf.reduce_sum(tf.square(kernel)) for kernel in kernels])
 
     def build_optimizer(self, strategy) -> None:
         """Built with the network (`__init__`)."""
@@ -105,4 +127,4 @@ class MlpNet(_Net):
 
 def as_net(net):
     """A net as given, or a Keras model wrapped in a `KerasNet`."""
-    return net if isinstance(net, (KerasNet, MlpNet)) else KerasNet(net)
+    return net if isinstance(net, (KerasNet, TunableNet)) else KerasNet(net)

@@ -59,7 +59,7 @@ def _global_batch_dropout(keras_dropout):
 
 
 def variable_rate_dropout(inputs, rate, stream):
-    """Dropout at a rate held in a variable (`nets.MlpNet`), its mask keyed on `stream` (a Keras
+    """Dropout at a rate held in a variable (`nets.TunableNet`), its mask keyed on `stream` (a Keras
     SeedGenerator) as Keras keys its own, over the global batch under replicas like Keras' own."""
     import tensorflow as tf
 
