@@ -1,6 +1,6 @@
 """After the trials: the held-out evaluation, the diagnosis, the export and its proof, the report.
 
-In two halves, so that the driver's work runs inside a wait (`background.Background`). `evaluate`
+In two halves, so that the driver's work runs inside a wait (`background.in_background`). `evaluate`
 needs only the trials, so a launch runs it while the learning curve's retrains train in Ray
 workers; `finish` adds what needs the curve (its points, the capacity ladder), diagnoses, writes
 report.json, exports and proves the model, and renders the report with the export's result.
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import experiments, phases
-from orchestrator.background import Background
 from orchestrator.config import ExperimentConfig
 from orchestrator.data import Dataset
 from orchestrator.errors import ExportError

@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from orchestrator import disk, experiments, logfile, phases, state_seal, tune_state
-from orchestrator.background import Background
+from orchestrator.background import in_background
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError
@@ -241,7 +242,7 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
 
 
 def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup, data, outcomes, console: Console,
-                           restore: bool, evaluating) -> tuple[list, Background]:
+                           restore: bool, evaluating) -> tuple[list, Future]:
     """Would more data help, and does the winner need its size? Retrains of its recipe (tuning/curve.py),
     while the driver evaluates the trials (`evaluating`, in the background: it does not read the curve)."""
     from orchestrator.results.evaluation import handed_over
@@ -252,10 +253,10 @@ def _learning_curve_trials(config: ExperimentConfig, plan, exp_dir: Path, setup,
     _, winner = select([handed_over(o) for o in outcomes], metric, mode)
     if not config.diagnosis.learning_curve or winner is None:
         phases.enter(phases.EVALUATION, exp_dir)
-        return [], Background(evaluating, "evaluation")
+        return [], in_background(evaluating, "evaluation")
     fractions, rungs = curve_fractions(config.diagnosis.curve_fractions), ladder_rungs(config, winner)
     phases.enter(phases.LEARNING_CURVE, exp_dir)
-    evaluated = Background(evaluating, "evaluation")
+    evaluated = in_background(evaluating, "evaluation")
     console.print(announcement(winner.variant, fractions, rungs), highlight=False)
     curve = run_curve(config, plan, exp_dir, setup, data, winner, Progress(console, len(fractions) + len(rungs), metric, mode), restore)
     phases.enter(phases.EVALUATION, exp_dir)  # what needs the curve: its points, the ladder, the diagnosis

@@ -14,7 +14,7 @@ import socket
 from typing import Callable
 
 from orchestrator import logfile
-from orchestrator.background import Background
+from orchestrator.background import in_background
 from orchestrator.errors import ClusterError
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
@@ -65,7 +65,7 @@ def connect(address: str | None, meanwhile: Callable[[], object] | None = None) 
         return False
     os.environ.update({k: os.environ.get(k, v) for k, v in DRIVER_ENV.items()})
     if meanwhile is not None and logfile.redirected():
-        Background(meanwhile, "while-ray-starts")  # after `import ray`: no two threads importing the same modules
+        in_background(meanwhile, "while-ray-starts")  # after `import ray`: no two threads importing the same modules
     # Workers' output stays in Ray's session logs (copied into runs/NAME/logs/ray/) unless --verbose.
     common = dict(logging_level=logging.WARNING, log_to_driver=logfile.verbose(), runtime_env={"env_vars": WORKER_ENV})
     if address:

@@ -59,4 +59,4 @@ def test_the_drivers_import_runs_while_ray_starts_only_where_native_lines_cannot
     if not redirected:
         init.set()
     assert cluster.connect(None, meanwhile) is True
-    assert ran == (["gg-while-ray-starts"] if redirected else [])
+    assert [name.startswith("gg-while-ray-starts") for name in ran] == ([True] if redirected else [])
