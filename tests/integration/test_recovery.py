@@ -134,7 +134,11 @@ def _finished_trials(exp_dir: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("how", ["SIGINT"])  # SIGKILL, in every phase: tests/integration/test_kills.py
-def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_local, tmp_path, how):
+def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_local, tmp_path, how, monkeypatch):
+    # The last variant's trial waits at its 5th epoch until the stop: trials of a warm worker end in a
+    # second or two, so without the hold all four could finish before the signal lands.
+    monkeypatch.setenv("GG_FAULT_HOLD", "early_stopping@5")
+    monkeypatch.setenv("GG_FAULT_MARK", str(tmp_path / "held"))
     runs = tmp_path / "runs"
     yaml_path = tmp_path / "exp.yaml"
     raw = config(runs, training={"epochs": 25}, variants=[{"kind": k} for k in ("baseline", "l2", "dropout", "early_stopping")])
@@ -144,7 +148,7 @@ def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_lo
     proc = subprocess.Popen(_gg("launch", "--config", str(yaml_path), "--name", "stop", "--cpus-per-trial", "1"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     exp_dir = runs / "stop"
-    assert _wait_for(lambda: len(_finished_trials(exp_dir)) >= 1), proc.communicate(timeout=30)
+    assert _wait_for(lambda: len(_finished_trials(exp_dir)) >= 1 and (tmp_path / "held").exists()), proc.communicate(timeout=30)
     before = _finished_trials(exp_dir)
     sent = time.time()
     if how == "SIGINT":
