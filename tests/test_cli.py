@@ -39,7 +39,7 @@ def no_ray(monkeypatch):
         raise RayReached("the CLI got as far as starting Ray; the bad input was not caught")
 
     stub.connect = connect
-    stub.connected = lambda address: stub.connect(address)  # `with cluster.connected(...)` reaches `connect`
+    stub.connected = lambda address, meanwhile=None: stub.connect(address)  # `with cluster.connected(...)` reaches `connect`
     stub.auth_for_joining = lambda address: None  # an environment variable for Ray, not Ray itself
     monkeypatch.setitem(sys.modules, "orchestrator.tuning.cluster", stub)
     monkeypatch.setattr(orchestrator.tuning, "cluster", stub, raising=False)

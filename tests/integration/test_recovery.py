@@ -66,8 +66,9 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
     killer.join(5)
     assert killed, "the trial was never seen running"
     rows = results(result.exp_dir)[killed["name"]]
-    pids = [r["pid"] for r in rows]
-    assert len(set(pids)) == 2, "the trial was not restarted in a new process"
+    # The rows the killed process reported may be gone from result.json (Tune can rewrite it when it
+    # restarts the trial); the ones that count come from another process, resumed from a checkpoint.
+    assert rows[-1]["pid"] != killed["pid"], "the trial was not restarted in a new process"
     restarted = [r["epoch"] for r in rows if r["pid"] != killed["pid"]]
     # It continued from a checkpoint (epoch 2, 4, …: the epoch after one), not from epoch 1. Not
     # bounded by the killed process's last logged epoch: under load Tune can register a report's
