@@ -35,15 +35,16 @@ _STRATEGIES: dict[tuple, object] = {}
 
 
 def cacheable(setup: TrialSetup) -> bool:
+    """Whether this experiment's trials train on engines: the built-in families on one worker each."""
     return setup.model_kind in ("mlp", "cnn") and setup.workers == 1
 
 
 def seed_keeping_traces(seed: int) -> None:
     """What `keras.utils.set_random_seed` does, less TensorFlow's global seed: setting that clears
     TensorFlow's kernel cache, so every traced function is instantiated and optimized again (0.4 s
-    a trial), and `keras.backend.clear_session` clears the same cache. Nothing of an MLP trial
+    a trial), and `keras.backend.clear_session` clears the same cache. Nothing of a built-in trial
     draws from TensorFlow's global seed: its initializers seed from Python's `random`, its dropout
-    masks from its streams, its row order from (seed, epoch). Keras' global state (the seed, its
+    and augmentation from their streams, its row order from (seed, epoch). Keras' global state (the seed, its
     global SeedGenerator) is reset as `set_random_seed` resets it; layer-name counters keep
     counting, which changes no number (tests/train/test_reuse.py)."""
     import random
