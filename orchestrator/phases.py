@@ -54,9 +54,10 @@ def trial_hold() -> tuple[str, str] | None:
 
 def hold_trial(fault_hold: tuple[str, str] | None, variant: str, epoch: int) -> None:
     """In a trial, after it reported `epoch`: the first to match writes its pid to the mark file
-    and waits to be killed; a restarted trial finds the mark and goes on."""
+    and waits, to be killed or released (a file `<mark>.release`: then it trains on, and a stop
+    Tune sent meanwhile ends it at its next report); a restarted trial finds the mark and goes on."""
     if fault_hold is None or fault_hold[0] != f"{variant}@{epoch}" or Path(fault_hold[1]).exists():
         return
     Path(fault_hold[1]).write_text(str(os.getpid()), encoding="utf-8")
-    while True:
-        time.sleep(3600)
+    while not Path(fault_hold[1] + ".release").exists():
+        time.sleep(0.1)

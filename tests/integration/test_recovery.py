@@ -154,6 +154,7 @@ def test_an_interrupted_launch_resumes_without_retraining_finished_trials(ray_lo
     sent = time.time()
     if how == "SIGINT":
         proc.send_signal(signal.SIGINT)
+        (tmp_path / "held.release").touch()  # the held trial trains on: Tune's stop ends it at its next report
         _, err = proc.communicate(timeout=60)
         assert time.time() - sent < 15, "Ctrl-C must stop the launch within seconds"
         assert proc.returncode == 130 and "gg-train resume stop" in err, err
