@@ -59,5 +59,6 @@ def hold_trial(fault_hold: tuple[str, str] | None, variant: str, epoch: int) -> 
     if fault_hold is None or fault_hold[0] != f"{variant}@{epoch}" or Path(fault_hold[1]).exists():
         return
     Path(fault_hold[1]).write_text(str(os.getpid()), encoding="utf-8")
-    while not Path(fault_hold[1] + ".release").exists():
+    deadline = time.monotonic() + 300  # a test that never kills nor releases it fails, rather than hangs
+    while not Path(fault_hold[1] + ".release").exists() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -49,8 +49,7 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
             if mark.exists() and mark.read_text():
-                killed.update(name=next(n for n in results(tmp_path / "kill") if n.startswith("early_stopping")),
-                              pid=int(mark.read_text()), epoch=3)
+                killed.update(pid=int(mark.read_text()), epoch=3)
                 os.kill(killed["pid"], signal.SIGKILL)
                 return
             time.sleep(0.05)
@@ -65,6 +64,7 @@ def test_a_trial_killed_mid_training_is_retried_from_its_checkpoint(ray_local, t
     result = launch(build_config(config(tmp_path, training={"epochs": 12}, variants=variants, output=every_two)), name="kill")
     killer.join(5)
     assert killed, "the trial was never seen running"
+    killed["name"] = next(n for n in results(result.exp_dir) if n.startswith("early_stopping"))
     rows = results(result.exp_dir)[killed["name"]]
     # The rows the killed process reported may be gone from result.json (Tune can rewrite it when it
     # restarts the trial); the ones that count come from another process, resumed from a checkpoint.
