@@ -116,10 +116,8 @@ class Engine:
         streams (dropout, augmentation); the optimizer's state from its checkpoint, or a fresh one's."""
         net = self.net
         net.model.set_weights(trial_model.get_weights())
-        for stream, layer in zip(net.streams, _dropout_layers(trial_model, net.layout.dropout_names)):
-            stream.state.assign(layer.seed_generator.state.value if layer is not None else np.zeros(2, np.int64))
-        for theirs, ours in _layer_streams(trial_model, net.model):
-            ours.assign(theirs.value)
+        for theirs, ours in _stream_pairs(trial_model, net):
+            ours.assign(theirs.value if theirs is not None else np.zeros(2, np.int64))
         for variable, rate in zip(net.rates, self._rates(spec, len(net.rates)), strict=True):
             variable.assign(rate)
         net.l2.assign(spec.l2)
@@ -133,11 +131,9 @@ class Engine:
         checkpointed); returns the optimizer's state, which the checkpoint keeps beside it."""
         net = self.net
         trial_model.set_weights(net.model.get_weights())
-        for stream, layer in zip(net.streams, _dropout_layers(trial_model, net.layout.dropout_names)):
-            if layer is not None:
-                layer.seed_generator.state.assign(stream.state.value)
-        for theirs, ours in _layer_streams(trial_model, net.model):
-            theirs.assign(ours.value)
+        for theirs, ours in _stream_pairs(trial_model, net):
+            if theirs is not None:
+                theirs.assign(ours.value)
         return [np.asarray(v.numpy()) for v in net.optimizer.variables]
 
     def _rates(self, spec: TrialSpec, places: int) -> list[float]:
@@ -147,17 +143,14 @@ class Engine:
         return dropout_rates(spec.dropout, places) if self.kind == "mlp" else [spec.dropout_rate] * places
 
 
-def _dropout_layers(model, names: tuple[str, ...]) -> list:
-    """The trial model's Dropout layer of each name (None where its rate is 0 and it has none)."""
-    present = {layer.name: layer for layer in model.layers}
-    return [present.get(name) for name in names]
-
-
-def _layer_streams(trial_model, bare_model) -> list[tuple]:
-    """(the trial model's, the bare model's) random-stream variables of the layers both have: the
-    augmentation layers' (Dropout layers are the bare model's streams, `TunableNet.streams`)."""
-    pairs = []
-    for ours in bare_model.layers:
+def _stream_pairs(trial_model, net) -> list[tuple]:
+    """(the trial model's random-stream variable or None, the engine's) for every stream: each
+    dropout place (None where the trial's rate is 0 and it has no Dropout layer), then the
+    augmentation layers both models have."""
+    present = {layer.name: layer for layer in trial_model.layers}
+    pairs = [(present[name].seed_generator.state if name in present else None, stream.state)
+             for name, stream in zip(net.layout.dropout_names, net.streams)]
+    for ours in net.model.layers:
         mine = [v for v in ours.variables if "seed_generator_state" in v.path]
         if mine:
             theirs = [v for v in trial_model.get_layer(ours.name).variables if "seed_generator_state" in v.path]
