@@ -264,8 +264,8 @@ def _new_tuner(config: ExperimentConfig, plan: Plan, folder: TuneFolder, trainab
             mode=mode,
             search_alg=_searcher(config, metric, mode),
             scheduler=scheduler(config),
-            # The grid over variants repeats `samples` times; TPE's searcher hands out every trial itself.
-            num_samples=len(config.variants) * config.search.samples if tpe else config.search.samples,
+            # The grid holds every (variant, sample); TPE's searcher hands out every trial itself.
+            num_samples=len(config.variants) * config.search.samples if tpe else 1,
             max_concurrent_trials=plan.max_concurrent,
             reuse_actors=True,  # TensorFlow imported once per worker; `run_trial` starts each trial clean
             trial_name_creator=_tune_trial_name,

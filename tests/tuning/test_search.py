@@ -13,8 +13,11 @@ from orchestrator.tuning import schedulers, search
 
 
 def trials_of(config: ExperimentConfig, samples: int = 3) -> list[dict]:
-    space = search.param_space(config)
-    return [resolved for _ in range(samples) for _, resolved in generate_variants(space)]
+    """Every trial's config, as Tune's grid resolves them: each (variant, sample) once."""
+    space = search.param_space(config.model_copy(update={"search": config.search.model_copy(update={"samples": samples})}))
+    trials = [resolved for _, resolved in generate_variants(space)]
+    assert len(trials) == samples * len(config.variants)
+    return trials
 
 
 def test_each_variant_draws_from_its_own_domain():
