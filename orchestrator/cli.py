@@ -15,9 +15,8 @@ from typing import Annotated, Optional
 import typer
 
 from orchestrator import logfile
-from orchestrator.config import load_config, parse_override
 from orchestrator.doctor.command import doctor_command
-from orchestrator.errors import DataError, GGError
+from orchestrator.errors import GGError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Train regularization variants in parallel with Ray Tune; evaluate the winner once on held-out data.")
@@ -38,43 +37,6 @@ def _fail(err: GGError) -> None:
         raise err
     logfile.say(err.one_line(), err=True)
     raise typer.Exit(2)
-
-
-def _data_overrides(data: Optional[Path], label: Optional[str], test_data: Optional[Path] = None) -> list[tuple[list[str], object]]:
-    """Typed values, not `k=v` text: a label `0` or `yes` stays the string the user typed."""
-    sets: list[tuple[list[str], object]] = []
-    if data is not None:
-        suffix = data.suffix.lower()
-        if data.is_dir():
-            source = "images"  # one sub-folder per class
-        elif suffix in (".csv", ".parquet", ".npz"):
-            source = suffix[1:]
-        else:
-            raise DataError(f"cannot tell the format of '{data}' from its suffix {suffix or '(none)'}",
-                            "pass a .csv, .parquet or .npz file, or a folder of images with one sub-folder per class")
-        # Absolute, so that `gg-train resume` works from any directory.
-        sets += [(["data", "source"], source), (["data", "path"], str(data.expanduser().resolve()))]
-    sets += [(["data", "label"], label)] if label is not None else []
-    return sets + ([(["data", "test_path"], str(test_data.expanduser().resolve()))] if test_data is not None else [])
-
-
-def _model_override(model: Optional[str]) -> list[tuple[list[str], object]]:
-    """`--model saved.keras` trains that architecture; `--model file.py:build` or `module:build` a builder."""
-    if model is None:
-        return []
-    if model.endswith(".keras"):
-        return [(["model", "file"], model)]
-    return [(["model", "builder"], model)]
-
-
-def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
-    keys = {
-        "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
-        "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
-        "cpu_replicas": "resources.cpu_replicas", "workers_per_trial": "resources.workers_per_trial",
-        "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage",
-    }
-    return [(keys[k].split("."), str(v) if isinstance(v, Path) else v) for k, v in flags.items() if v is not None]
 
 
 @app.command()
@@ -104,25 +66,21 @@ def launch(
 ) -> None:
     """Train every regularization variant, pick the best on validation data, test it once."""
     try:
-        sets = _data_overrides(data, label, test_data) + _model_override(model) + _flag_overrides(
-            epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
-            cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-            storage=storage, workers_per_trial=workers_per_trial,
-        ) + [parse_override(s) for s in set_ or []]
-        cfg = load_config(config, sets)
-        from orchestrator import experiments
-        from orchestrator.launch import launch as run_launch
+        from orchestrator import api
 
         console = _console()
-        result = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite, console=console,
-                            dry_run=dry_run)
+        exp = api.launch(
+            config, data=data, label=label, test_data=test_data, model=model, name=name, runs_dir=runs_dir, gpus=gpus,
+            gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas,
+            workers_per_trial=workers_per_trial, epochs=epochs, samples=samples, seed=seed, address=address,
+            storage=storage, overrides=set_, overwrite=overwrite, dry_run=dry_run, verbose=verbose, console=console)
     except GGError as err:
         _fail(err)
         return
     except KeyboardInterrupt as stop:
         _interrupted(stop)
-    if result is not None:
-        _finish(console, result)
+    if exp is not None:
+        _finish(console, exp)
 
 
 def _interrupted(stop: BaseException) -> None:
@@ -134,20 +92,20 @@ def _interrupted(stop: BaseException) -> None:
     raise typer.Exit(130)
 
 
-def _finish(console, result) -> None:
+def _finish(console, exp) -> None:
     from orchestrator.report.tables import variant_table
 
-    console.print(variant_table(result.report))
-    best = result.report.get("best")
+    console.print(variant_table(exp.report))
+    best = exp.report.get("best")
     if best is None:
         logfile.say("no trial produced a usable model; see report.json for the errors", err=True)
         raise typer.Exit(1)
-    for sentence in result.report.get("diagnosis", {}).get("summary", []):  # one line each into a pipe or a file
+    for sentence in exp.report.get("diagnosis", {}).get("summary", []):  # one line each into a pipe or a file
         console.print(f"  {sentence}", highlight=False, soft_wrap=not console.is_terminal)
     console.print(f"best: {best['variant']} ({best['trial_id']}), test accuracy {best['test']['accuracy']:.3f} "
                   f"— chosen on validation, tested once", highlight=False)
-    console.print(f"report: {result.report_path} (and report.html)\nmodel:  {result.exp_dir / best['model']}\n"
-                  f"took {result.seconds:.0f} s", highlight=False)
+    console.print(f"report: {exp.paths.report_json} (and report.html)\nmodel:  {exp.folder / best['model']}\n"
+                  f"took {exp.seconds:.0f} s", highlight=False)
 
 
 def _console():
@@ -167,16 +125,16 @@ def resume(
 ) -> None:
     """Continue an interrupted experiment: finished trials stay, unfinished ones continue from checkpoints."""
     try:
-        from orchestrator.launch import resume as run_resume
+        from orchestrator import api
 
         console = _console()
-        result = run_resume(runs_dir, name, console=console, trust_unsealed=trust_unsealed)
+        exp = api.resume(name, runs_dir, trust_unsealed=trust_unsealed, verbose=verbose, console=console)
     except GGError as err:
         _fail(err)
         return
     except KeyboardInterrupt as stop:
         _interrupted(stop)
-    _finish(console, result)
+    _finish(console, exp)
 
 
 @app.command("list")

@@ -1,6 +1,9 @@
 """`gg-train launch`, `resume` and `report` as library calls: config → data → experiment folder →
 Ray Tune → held-out evaluation → diagnosis → export → report. Every check that can fail on user
 input runs before the folder is created (launch) or before any trial is restarted (resume).
+
+Called, `orchestrator.launch(...)` is the Python API's launch (`orchestrator.api.launch`: CLI-like
+arguments in, an `Experiment` out), which runs `launch` here.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import disk, experiments, logfile, phases, state_seal, tune_state
+from orchestrator import callable_module, disk, experiments, logfile, phases, state_seal, tune_state
 from orchestrator.background import in_background
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
@@ -24,6 +27,8 @@ from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
 from orchestrator.tuning.outcomes import Interrupted
 from orchestrator.tuning.progress import Progress, announce
+
+callable_module(__name__)
 
 
 @dataclass

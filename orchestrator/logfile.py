@@ -7,8 +7,10 @@ anonymous buffer, because the experiment folder does not exist yet (a refused bu
 start-up goes nowhere), then `runs/NAME/logs/<command>.log`, which receives the buffer (`attach`).
 gg-train's own lines go to copies of the original descriptors (`stdout()`, `stderr()`).
 
-`--verbose` or GG_DEBUG=1 changes nothing: every line shows as it comes, workers' too. Without a
-command around it (gg-train used as a library, the tests) nothing is redirected either, and
+`--verbose` or GG_DEBUG=1 changes nothing: every line shows as it comes, workers' too. The Python
+API (`orchestrator.launch`, `resume`, `doctor`) captures the same way around each call, with its
+`verbose` argument. Without a command or an API call around it (the pipelines called directly,
+the tests) nothing is redirected either, and
 `native_stderr_muted` keeps TensorFlow's start-up quiet block by block as before.
 """
 
@@ -110,14 +112,21 @@ def captured(verbose: bool):
         capture.close()
 
 
+@contextlib.contextmanager
+def libraries_logged(verbose: bool):
+    """Around a command or an API call (`orchestrator.launch`…) that runs TensorFlow or Ray: `captured`,
+    unless `verbose` (the --verbose flag) or GG_DEBUG=1 asks for their lines on the console."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads, here and in every child
+    with captured(verbose or bool(os.environ.get("GG_DEBUG"))):
+        yield
+
+
 def for_command(command):
-    """Decorates a CLI command that runs TensorFlow or Ray: `captured` for its whole run, unless it
-    is called with verbose=True (its --verbose flag) or GG_DEBUG=1 is set."""
+    """Decorates a CLI command that runs TensorFlow or Ray: `libraries_logged` for its whole run."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads, here and in every child
-        with captured(kwargs.get("verbose", False) or bool(os.environ.get("GG_DEBUG"))):
+        with libraries_logged(kwargs.get("verbose", False)):
             return command(*args, **kwargs)
 
     return run

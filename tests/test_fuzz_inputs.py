@@ -181,12 +181,12 @@ def test_set_overrides_are_a_config_or_one_line(sets):
 def _through_launch(path: Path, label: str | None) -> None:
     """`gg-train launch --data PATH --label LABEL` up to the start of Ray: the arrays handed to trials
     are finite float32 and their Normalization (`(x - mean) / max(sqrt(var), eps)`) stays finite."""
-    from orchestrator.cli import _data_overrides
+    from orchestrator.api.arguments import data_overrides
     from orchestrator.data import load_dataset
     from orchestrator.data.checks import run_checks
 
     try:
-        config = load_config(None, _data_overrides(path, label))
+        config = load_config(None, data_overrides(path, label))
         dataset = load_dataset(config.data, config.seed)
         checks = run_checks(dataset)
         mean, variance = dataset.scaling()
@@ -507,10 +507,10 @@ def test_regression_npz_with_no_rows(work):
 
 
 def _through_launch_raising(path: Path, label: str | None):
-    from orchestrator.cli import _data_overrides
+    from orchestrator.api.arguments import data_overrides
     from orchestrator.data import load_dataset
 
-    config = load_config(None, _data_overrides(path, label))
+    config = load_config(None, data_overrides(path, label))
     return load_dataset(config.data, config.seed)
 
 

@@ -32,8 +32,12 @@ LAYERS = [
     {"report"},
     {"doctor"},  # examines a user's trained model: data, models, results' metrics; never Ray
     {"launch", "conclude", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
-    {"cli"},
+    {"api"},  # the pipelines as Python calls returning objects (orchestrator.launch(...)…)
+    {"cli", "doctor.command"},  # doctor.command: the `gg-train doctor` command, kept beside the doctor
 ]
+# The one way up: the package's lazy attributes (PEP 562) and its callable modules (orchestrator.launch(...))
+# reach the API, imported on first use.
+FRONT_DOOR = {("orchestrator", "orchestrator.api")}
 
 
 def modules() -> list[Path]:
@@ -107,7 +111,7 @@ def test_imports_flow_one_way():
         own = layer(dotted(path))
         assert own is not None, f"{rel(path)} has no layer in tests/test_layout.py: place it"
         for module, _ in imports(path):
-            if not module.startswith("orchestrator."):
+            if not module.startswith("orchestrator.") or (dotted(path), module) in FRONT_DOOR:
                 continue
             target = layer(module)
             if target is not None and target > own:
@@ -119,6 +123,7 @@ def test_leaves_import_nothing_of_gg_train_but_errors():
     for path in modules():
         if layer(dotted(path)) == 0:
             used = {m for m, _ in imports(path) if m.startswith("orchestrator.")} - {"orchestrator.errors"}
+            used -= {module for package, module in FRONT_DOOR if package == dotted(path)}
             assert used == set(), rel(path)
 
 

@@ -154,15 +154,20 @@ def build_config(raw: dict, source: str = "config") -> ExperimentConfig:
     return config
 
 
-def load_config(path: Path | None, overrides: list[tuple[list[str], Any]] = ()) -> ExperimentConfig:
-    """Read `path` (or the built-in defaults), apply overrides in order, validate."""
-    raw = read_yaml(path) if path is not None else {}
+def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
+    """`raw` with `overrides` applied in order (changed in place, and returned)."""
     defaults = ExperimentConfig().model_dump(mode="json", exclude_none=True)
     for keys, value in overrides:
         if keys[0] not in raw and isinstance(defaults.get(keys[0]), list):
             raw[keys[0]] = defaults[keys[0]]  # `--set variants.0.epochs=5` edits the default list
         apply_override(raw, keys, value)
-    return build_config(raw, str(path) if path else "the built-in defaults")
+    return raw
+
+
+def load_config(path: Path | None, overrides: list[tuple[list[str], Any]] = ()) -> ExperimentConfig:
+    """Read `path` (or the built-in defaults), apply overrides in order, validate."""
+    raw = read_yaml(path) if path is not None else {}
+    return build_config(apply_overrides(raw, overrides), str(path) if path else "the built-in defaults")
 
 
 def to_yaml(config: ExperimentConfig) -> str:

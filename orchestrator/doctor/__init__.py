@@ -4,4 +4,11 @@ The user's model is loaded as it is (`loading`), matched to their tables (`table
 inference mode on each split (`scores`) next to cheap scikit-learn references (`references`), and
 every cause gets a verdict with its numbers (`causes`, thresholds in `thresholds`), written to
 `runs/NAME/doctor.json` (`report`). Never Ray.
+
+Called, `orchestrator.doctor(...)` is the Python API's doctor (`orchestrator.api.doctor`), which runs
+`run.doctor` and returns an `Examination`.
 """
+
+from orchestrator import callable_module
+
+callable_module(__name__)

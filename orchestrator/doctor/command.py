@@ -31,16 +31,14 @@ def doctor_command(fail: Callable[[GGError], None], console: Callable[[], object
     ) -> None:
         """Why does this saved model score low on this test file? Examines it as it is, trains nothing."""
         try:
-            from orchestrator import experiments
+            from orchestrator import api
             from orchestrator.doctor.report import print_summary
-            from orchestrator.doctor.run import DoctorRequest, doctor as run_doctor
 
-            chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
-            request = DoctorRequest(model, test, label, data, val, chosen)
-            report, path = run_doctor(request, runs_dir, name or experiments.default_name("doctor"))
+            exam = api.doctor(model, test, label=label, data=data, val=val, features=features, name=name,
+                              runs_dir=runs_dir, verbose=verbose)
         except GGError as err:
             fail(err)
             return
-        print_summary(console(), report, path)
+        print_summary(console(), exam.report, exam.paths.report_json)
 
     return logfile.for_command(doctor)

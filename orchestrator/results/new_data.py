@@ -44,7 +44,7 @@ def _threshold(best: Path) -> dict | None:
     return found if isinstance(found, dict) and isinstance(found.get("value"), (int, float)) else None
 
 
-def _verified_export(folder: Path, name: str) -> Path:
+def verified_export(folder: Path, name: str) -> Path:
     """best/ of an experiment whose export passed the fresh-process proof, else one line."""
     verified = ((experiments.read_report_json(folder) or {}).get("export") or {}).get("verified")
     best = folder / experiments.BEST_DIR
@@ -98,7 +98,7 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
         if described.get("kind") == "images":
             raise DataError(f"the model was trained on images; '{data}' is a table", "pass an image folder or an .npz of images")
         raw = read_table(cfg, keep_frame=True)
-        x = _complete_numbers(raw.frame, names, data)
+        x = complete_numbers(raw.frame, names, data)
         return x, x, raw.y
     raw = read_source(cfg, seed=0)
     if described.get("kind") == "images":
@@ -112,7 +112,7 @@ def _read_new(folder: Path, data: Path, label: str | None, described: dict):
     return raw.x, raw.x, raw.y
 
 
-def _complete_numbers(frame, names: list[str], data: Path) -> np.ndarray:
+def complete_numbers(frame, names: list[str], data: Path) -> np.ndarray:
     """The columns a model without an encoder was trained on, in training order, as float32; other
     columns are ignored, as they are for an encoded table. Such a model was trained on complete
     numbers and holds no rule for an empty cell or text (no fill value, no vocabulary), so one is
@@ -167,7 +167,7 @@ def evaluate_new_data(runs_dir: Path, name: str, data: Path, label: str | None) 
 
     folder = experiments.existing(runs_dir, name)
     logfile.attach(folder, "evaluate.log")  # under `gg-train evaluate`: TensorFlow's lines go there
-    best = _verified_export(folder, name)
+    best = verified_export(folder, name)
     described = experiments.read_manifest(folder)["data"]
     names = described["feature_names"]
     prepare_driver()
