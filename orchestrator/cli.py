@@ -109,10 +109,7 @@ def _finish(console, exp) -> None:
 
 
 def _console():
-    from rich.console import Console
-
-    out = logfile.stdout()
-    return Console(file=out, width=None if out.isatty() else 160)  # the variant table has ten columns
+    return logfile.console()
 
 
 @app.command()

@@ -17,6 +17,10 @@ class GGError(Exception):
         self.message = message
         self.hint = hint
 
+    def __str__(self) -> str:
+        """The problem and its fix, as a traceback shows it (the Python API raises these as they are)."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
     def one_line(self) -> str:
         text = f"{self.kind}: {self.message}"
         if self.hint:

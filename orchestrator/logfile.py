@@ -40,6 +40,9 @@ class _Capture:
         self.sink = tempfile.TemporaryFile()  # anonymous: what comes before the experiment folder exists
         self.path: Path | None = None
         self._point_at(self.sink)
+        self.python_streams = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = (_descriptor_stream(std, fd) if std is ours else std
+                                  for std, fd, ours in zip(self.python_streams, (1, 2), (self.out, self.err)))
 
     def _point_at(self, sink) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -64,6 +67,10 @@ class _Capture:
         for stream in (sys.stdout, sys.stderr, self.out, self.err):
             with contextlib.suppress(ValueError, OSError):
                 stream.flush()
+        replaced, (sys.stdout, sys.stderr) = (sys.stdout, sys.stderr), self.python_streams
+        for stream in replaced:
+            if stream not in self.python_streams:
+                stream.close()  # ours, on descriptor 1 or 2 (closefd=False)
         os.dup2(self.saved[0], 1)
         os.dup2(self.saved[1], 2)
         for stream in (self.out, self.err):
@@ -84,6 +91,13 @@ def _console_stream(std: TextIO, fd: int, copy: int) -> TextIO:
     if own:
         return std
     return open(copy, "w", buffering=1, encoding=getattr(std, "encoding", None) or "utf-8", errors="replace", closefd=False)
+
+
+def _descriptor_stream(std: TextIO, fd: int) -> TextIO:
+    """While `std` (a notebook's cell output, a test's CliRunner) carries gg-train's lines: a stream on
+    descriptor `fd` in its place, so that Python-level writers of sys.stdout/sys.stderr (Ray's log
+    handler, a child's relayed lines) reach the log like native ones instead of the cell."""
+    return open(fd, "w", buffering=1, encoding=getattr(std, "encoding", None) or "utf-8", errors="replace", closefd=False)
 
 
 _capture: _Capture | None = None
@@ -171,6 +185,15 @@ def redirected() -> bool:
 def verbose() -> bool:
     """--verbose or GG_DEBUG: Ray's and TensorFlow's lines are meant for the console (workers' too)."""
     return _verbose or bool(os.environ.get("GG_DEBUG"))
+
+
+def console(quiet: bool = False):
+    """A rich Console for gg-train's own lines (`stdout()`), 160 columns wide where the output is not a
+    terminal (a pipe, a file, a notebook's cell): the variant table has ten columns."""
+    from rich.console import Console
+
+    out = stdout()
+    return Console(file=out, width=None if out.isatty() else 160, quiet=quiet)
 
 
 def stdout() -> TextIO:

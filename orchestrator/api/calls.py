@@ -23,6 +23,7 @@ from orchestrator.api.arguments import (
 )
 from orchestrator.api.examination import Examination
 from orchestrator.api.experiment import Experiment
+from orchestrator.names import is_experiment_name
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,7 +55,7 @@ def launch(config: str | Path | Mapping | ExperimentConfig | None = None, *, dat
 
     with logfile.libraries_logged(verbose):
         ran = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite,
-                         console=console or _console(quiet), dry_run=dry_run)
+                         console=console or logfile.console(quiet), dry_run=dry_run)
     return None if ran is None else Experiment(ran.exp_dir, ran.report, ran.seconds)
 
 
@@ -65,7 +66,7 @@ def resume(name: str, runs_dir: str | Path = "runs", *, trust_unsealed: bool = F
     from orchestrator.launch import resume as run_resume
 
     with logfile.libraries_logged(verbose):
-        ran = run_resume(Path(runs_dir), name, console=console or _console(quiet), trust_unsealed=trust_unsealed)
+        ran = run_resume(Path(runs_dir), name, console=console or logfile.console(quiet), trust_unsealed=trust_unsealed)
     return Experiment(ran.exp_dir, ran.report, ran.seconds)
 
 
@@ -92,18 +93,11 @@ def load(name: str, runs_dir: str | Path = "runs") -> Experiment | Examination:
     status, finished or not; a finished one's model loads on first use."""
     from orchestrator.doctor.run import REPORT_FILE
 
-    folder = experiments.experiment_dir(Path(runs_dir), name, overwrite=True)  # the name checked, nothing created
-    if (folder / REPORT_FILE).is_file() and not (folder / experiments.MANIFEST).is_file():
+    folder = Path(runs_dir) / name
+    if is_experiment_name(name) and (folder / REPORT_FILE).is_file() and not (folder / experiments.MANIFEST).is_file():
         return Examination.read(folder)
-    return Experiment.read(experiments.existing(Path(runs_dir), name))
+    return Experiment.read(experiments.existing(Path(runs_dir), name))  # the name checked, nothing created
 
 
 def _path(value: str | Path | None) -> Path | None:
     return None if value is None else Path(value)
-
-
-def _console(quiet: bool) -> Console:
-    """gg-train's own lines onto the console, wherever Ray's and TensorFlow's go (`logfile.stdout`)."""
-    from rich.console import Console
-
-    return Console(file=logfile.stdout(), quiet=quiet)
