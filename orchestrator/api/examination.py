@@ -20,25 +20,19 @@ def _report_file() -> str:
 
 @dataclass(frozen=True)
 class ExaminationPaths:
+    """Where an examination's files are: doctor.json, doctor.md, doctor.html, logs/doctor.log."""
+
     folder: Path
+    report_json: Path
+    report_md: Path
+    report_html: Path
+    logs: Path
 
-    @property
-    def report_json(self) -> Path:
-        return self.folder / _report_file()
-
-    @property
-    def report_md(self) -> Path:
-        return self.folder / "doctor.md"
-
-    @property
-    def report_html(self) -> Path:
-        return self.folder / "doctor.html"
-
-    @property
-    def logs(self) -> Path:
+    @classmethod
+    def of(cls, folder: Path) -> "ExaminationPaths":
         from orchestrator.logfile import LOGS_DIR
 
-        return self.folder / LOGS_DIR
+        return cls(folder, folder / _report_file(), folder / "doctor.md", folder / "doctor.html", folder / LOGS_DIR)
 
 
 @dataclass(frozen=True)
@@ -68,7 +62,7 @@ class Examination:
 
     @property
     def paths(self) -> ExaminationPaths:
-        return ExaminationPaths(self.folder)
+        return ExaminationPaths.of(self.folder)
 
     @property
     def findings(self) -> list[dict]:

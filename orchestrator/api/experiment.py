@@ -23,42 +23,24 @@ class ExperimentPaths:
     `gg-train tensorboard NAME`, serve `saved_model` with TF Serving."""
 
     folder: Path
+    report_json: Path
+    report_md: Path
+    report_html: Path
+    best: Path  # the exported, verified model: model.keras, saved_model/, metrics.json, inputs.json
+    model: Path
+    saved_model: Path
+    tensorboard: Path
+    logs: Path  # Ray's and TensorFlow's lines: driver.log
 
-    @property
-    def report_json(self) -> Path:
-        return self.folder / experiments.REPORT
-
-    @property
-    def report_md(self) -> Path:
-        return self.folder / "report.md"
-
-    @property
-    def report_html(self) -> Path:
-        return self.folder / "report.html"
-
-    @property
-    def best(self) -> Path:
-        return self.folder / experiments.BEST_DIR
-
-    @property
-    def model(self) -> Path:
+    @classmethod
+    def of(cls, folder: Path) -> "ExperimentPaths":
+        from orchestrator.logfile import LOGS_DIR
+        from orchestrator.results.export_check import SAVED_MODEL_DIR
         from orchestrator.train.checkpoint import MODEL_FILE
 
-        return self.best / MODEL_FILE
-
-    @property
-    def saved_model(self) -> Path:
-        return self.best / "saved_model"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.folder / experiments.BOARD_DIR
-
-    @property
-    def logs(self) -> Path:
-        from orchestrator.logfile import LOGS_DIR
-
-        return self.folder / LOGS_DIR
+        best = folder / experiments.BEST_DIR
+        return cls(folder, folder / experiments.REPORT, folder / "report.md", folder / "report.html", best,
+                   best / MODEL_FILE, best / SAVED_MODEL_DIR, folder / experiments.BOARD_DIR, folder / LOGS_DIR)
 
 
 @dataclass(frozen=True)
@@ -99,7 +81,7 @@ class Experiment:
 
     @property
     def paths(self) -> ExperimentPaths:
-        return ExperimentPaths(self.folder)
+        return ExperimentPaths.of(self.folder)
 
     def _reported(self) -> dict:
         if self.report is None:
