@@ -73,6 +73,7 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
         "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
         "cpu_replicas": "resources.cpu_replicas", "workers_per_trial": "resources.workers_per_trial",
         "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage",
+        "mlflow": "output.mlflow",
     }
     return [(keys[k].split("."), str(v) if isinstance(v, Path) else v) for k, v in flags.items() if v is not None]
 
@@ -97,6 +98,7 @@ def launch(
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
     address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster instead of starting one here.")] = None,
     storage: Annotated[Optional[str], typer.Option(help="Shared storage for trials' checkpoints and logs on a cluster: s3://BUCKET/PATH, gs://BUCKET/PATH or a folder every node mounts.")] = None,
+    mlflow: Annotated[Optional[str], typer.Option(help="Log every trial to this MLflow tracking URI (http://HOST:PORT, sqlite:////ABSOLUTE/PATH.db or file:///FOLDER); the winner's run gets its test metrics, the report and the model. Needs pip install 'gg-train[mlflow]'.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check config, data, model, cluster and resources, print the plan, train nothing.")] = False,
     set_: SetOpt = None,
@@ -107,7 +109,7 @@ def launch(
         sets = _data_overrides(data, label, test_data) + _model_override(model) + _flag_overrides(
             epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
             cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, address=address, runs_dir=runs_dir,
-            storage=storage, workers_per_trial=workers_per_trial,
+            storage=storage, workers_per_trial=workers_per_trial, mlflow=mlflow,
         ) + [parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
         from orchestrator import experiments

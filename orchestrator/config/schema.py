@@ -226,6 +226,9 @@ class OutputConfig(Strict):
     # default) is you only (0700/0600); "group" lets your group read but not write (0750/0640), for
     # teams on shared storage; "inherit" keeps your umask. Never group-writable: resume unpickles Tune's state.
     permissions: Literal["private", "group", "inherit"] = "private"
+    # An MLflow tracking URI (http(s)://HOST:PORT, sqlite:////ABSOLUTE/PATH.db or file:///FOLDER): one MLflow run
+    # per trial, the winner tagged with its test metrics, the report and the model (report/tracking.py).
+    mlflow: str | None = None
 
     @model_validator(mode="after")
     def _storage_is_shared(self) -> "OutputConfig":

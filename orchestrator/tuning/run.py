@@ -21,7 +21,7 @@ from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
 from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, trial_status
-from orchestrator.tuning import restart_guard, trial_logs
+from orchestrator.tuning import mlflow_trials, restart_guard, trial_logs
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup
@@ -248,7 +248,7 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
         callbacks=[ProgressCallback(on_event, trial_logs.errors_folder(exp_dir)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
                    CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
-                   *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else [])],
+                   *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else []), *mlflow_trials.callbacks(config, folder)],
         verbose=0,
     )
 
