@@ -72,8 +72,7 @@ def _flag_overrides(**flags) -> list[tuple[list[str], object]]:
         "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
         "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
         "cpu_replicas": "resources.cpu_replicas", "workers_per_trial": "resources.workers_per_trial",
-        "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage",
-        "mlflow": "output.mlflow",
+        "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage", "mlflow": "output.mlflow",
     }
     return [(keys[k].split("."), str(v) if isinstance(v, Path) else v) for k, v in flags.items() if v is not None]
 

@@ -1,9 +1,9 @@
 """MLflow (`--mlflow URI`, `output.mlflow`): the store checked before anything trains, and the
 winner's run completed after the held-out evaluation.
 
-The trials reach MLflow through Ray Tune's own logger (`tuning/mlflow_trials.py`): one run per
-trial in the MLflow experiment named after the gg-train experiment, tagged `trial_name` with the
-trial's name (`names.trial_name`). Once report.json is written and the model exported, the winner's
+The trials reach MLflow through Ray Tune's own logger (`tuning/mlflow_trials.py`, the owner of the
+runs' names and tags): one run per trial in the MLflow experiment named after the gg-train
+experiment, tagged `trial_name` with the trial's name (`names.trial_name`). Once report.json is written and the model exported, the winner's
 run gets `gg_train.best = true`, its held-out metrics as `test_*`, the report and `best/` as
 artifacts, and becomes a version of the registered model named, like the MLflow experiment, after
 the gg-train experiment (a launch with --overwrite adds a version). Nothing of the
@@ -24,10 +24,9 @@ from urllib.parse import urlparse
 from orchestrator import experiments
 from orchestrator.errors import ConfigError
 from orchestrator.names import trial_name
+from orchestrator.tuning.mlflow_trials import TRIAL_TAG, experiment_name, trial_run
 
 INSTALL = "pip install 'gg-train[mlflow]'"
-TRIAL_TAG = "trial_name"  # Ray's MLflowLoggerCallback tags each trial's run with the trial's name
-STAGE_TAG = "gg_train.stage"  # "search" (the variants' trials) or "learning_curve" (the winner's retrains)
 BEST_TAG = "gg_train.best"
 HEALTH_SECONDS = 5.0  # a tracking server that has not answered /health by then is not there
 SCHEMES = ("http", "https", "sqlite", "file")
@@ -94,11 +93,6 @@ def _check_writable(uri: str, folder: Path) -> None:
                           "choose a folder you own in --mlflow")
 
 
-def experiment_name(exp_dir: Path) -> str:
-    """The MLflow experiment of a gg-train experiment: its name (the folder under the runs folder)."""
-    return Path(exp_dir).name
-
-
 def record_winner(uri: str | None, exp_dir: Path, report: dict, say: Callable[[str], None]) -> str | None:
     """The winner's run after the evaluation: the best tag, the `test_*` metrics, the report and the
     exported model as artifacts, and a registered model version. Returns the run id (None without
@@ -134,12 +128,6 @@ def winner_run(client, exp_dir: Path, trial: str) -> str:
     if run_id is None:
         raise LookupError(f"no MLflow run tagged {TRIAL_TAG} = {trial}")
     return run_id
-
-
-def trial_run(client, experiment_id: str, trial: str) -> str | None:
-    """The newest run tagged with a trial's name, if any."""
-    runs = client.search_runs([experiment_id], f"tags.{TRIAL_TAG} = '{trial}'", order_by=["attributes.start_time DESC"], max_results=1)
-    return runs[0].info.run_id if runs else None
 
 
 def test_metrics(best: dict) -> dict[str, float]:

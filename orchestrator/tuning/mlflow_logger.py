@@ -9,14 +9,14 @@ import time
 
 from ray.air.integrations.mlflow import MLflowLoggerCallback
 
-from orchestrator.report import tracking
+from orchestrator.tuning.mlflow_trials import trial_run
 
 
 class TrialRuns(MLflowLoggerCallback):
     """Ray's MLflow logger, with one batch per result at the epoch's step and resumed trials' runs reused."""
 
     def log_trial_start(self, trial) -> None:
-        earlier = None if trial in self._trial_runs else tracking.trial_run(self._client(), self.mlflow_util.experiment_id, str(trial))
+        earlier = None if trial in self._trial_runs else trial_run(self._client(), self.mlflow_util.experiment_id, str(trial))
         if earlier is not None:  # a trial `gg-train resume` continues: its run goes on
             self._trial_runs[trial] = earlier
         super().log_trial_start(trial)

@@ -20,6 +20,7 @@ from orchestrator.launch import launch
 from orchestrator.names import trial_name
 from orchestrator.report import tracking
 from orchestrator.report.tensorboard import free_port
+from orchestrator.tuning import mlflow_trials
 
 pytestmark = pytest.mark.ray
 
@@ -60,7 +61,7 @@ def _runs(uri: str, experiment: str) -> dict:
     client = mlflow.MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     assert found is not None, f"no MLflow experiment named {experiment}"
-    return {r.data.tags[tracking.TRIAL_TAG]: r for r in client.search_runs([found.experiment_id])}
+    return {r.data.tags[mlflow_trials.TRIAL_TAG]: r for r in client.search_runs([found.experiment_id])}
 
 
 def _tune_val_losses(trial_dir: Path) -> list[tuple[int, float]]:
@@ -78,7 +79,7 @@ def _check_tracked(uri: str, result, stage_dirs: dict[str, str]) -> dict:
               if (d / "result.json").is_file()}
     assert set(runs) == set(trials), "not one MLflow run per trial"
     for name, run in runs.items():
-        assert run.info.status == "FINISHED" and run.data.tags[tracking.STAGE_TAG] == trials[name]
+        assert run.info.status == "FINISHED" and run.data.tags[mlflow_trials.STAGE_TAG] == trials[name]
         history = sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, "val_loss"))
         expected = _tune_val_losses(result.exp_dir / stage_dirs[trials[name]] / name)
         assert [s for s, _ in history] == [s for s, _ in expected] == [1, 2, 3], name

@@ -9,7 +9,6 @@ from ray import cloudpickle
 
 from orchestrator.config import build_config
 from orchestrator.experiments import CURVE_DIR, TUNE_DIR
-from orchestrator.report import tracking
 from orchestrator.tuning import mlflow_trials
 from orchestrator.tuning.storage import TuneFolder
 
@@ -54,7 +53,7 @@ def test_a_resumed_trial_continues_its_run_at_its_epochs(tmp_path, monkeypatch):
     client = mlflow.MlflowClient(tracking_uri=uri)
     [run] = client.search_runs([client.get_experiment_by_name("exp").experiment_id])
     assert run.info.status == "FINISHED" and run.info.run_name == "baseline_abc12_00000"
-    assert run.data.tags[tracking.TRIAL_TAG] == "baseline_abc12_00000" and run.data.tags[tracking.STAGE_TAG] == "search"
+    assert run.data.tags[mlflow_trials.TRIAL_TAG] == "baseline_abc12_00000" and run.data.tags[mlflow_trials.STAGE_TAG] == "search"
     assert run.data.params == {"variant": "baseline", "learning_rate": "0.01"}
     assert [(m.step, m.value) for m in sorted(client.get_metric_history(run.info.run_id, "val_loss"), key=lambda m: m.step)] == [(1, 0.9), (2, 0.8)]
     assert "done" not in run.data.metrics and "node_id" not in run.data.metrics
@@ -64,4 +63,4 @@ def test_the_learning_curve_is_tagged_apart(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     config = build_config({"output": {"mlflow": (tmp_path / "mlruns").as_uri()}})
     [callback] = mlflow_trials.callbacks(config, TuneFolder(tmp_path / "exp", CURVE_DIR))
-    assert callback.tags == {tracking.STAGE_TAG: "learning_curve"} and callback.experiment_name == "exp"
+    assert callback.tags == {mlflow_trials.STAGE_TAG: "learning_curve"} and callback.experiment_name == "exp"
