@@ -115,6 +115,28 @@ def test_imports_flow_one_way():
     assert problems == []
 
 
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the gg-train modules it imports (lazy imports included: a circle through a function
+    is still a circle a reader has to hold in mind)."""
+    known = {dotted(p) for p in modules()}
+    return {dotted(p): {m for m, _ in imports(p) if m in known and m != dotted(p)} for p in modules()}
+
+
+def test_no_module_imports_itself_through_others():
+    """Within a stage too (`data/`'s dataset, table and sources once went round in a circle)."""
+    graph, circles = _import_graph(), []
+    for start in graph:
+        stack = [(start, [start])]
+        while stack and len(circles) < 5:
+            module, path = stack.pop()
+            for target in graph[module]:
+                if target == start:
+                    circles.append(" -> ".join(path + [start]))
+                elif target not in path and target > start:  # each circle once, from its smallest module
+                    stack.append((target, path + [target]))
+    assert circles == []
+
+
 def test_leaves_import_nothing_of_gg_train_but_errors():
     for path in modules():
         if layer(dotted(path)) == 0:

@@ -6,7 +6,8 @@ import numpy as np
 
 from orchestrator.config import DataConfig
 from orchestrator.data.dataset import Dataset, Split
-from orchestrator.data.sources import RawData, read_source
+from orchestrator.data.reading import read_source
+from orchestrator.data.sources import RawData
 from orchestrator.data.split import stratified_split
 from orchestrator.errors import DataError
 from orchestrator.files import array_hash
