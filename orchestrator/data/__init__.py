@@ -10,7 +10,7 @@ from orchestrator.data.reading import read_source
 from orchestrator.data.sources import RawData
 from orchestrator.data.split import stratified_split
 from orchestrator.errors import DataError
-from orchestrator.files import array_hash
+from orchestrator.folder.files import array_hash
 
 __all__ = ["Dataset", "Split", "array_hash", "load_dataset"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from orchestrator.files import array_hash
+from orchestrator.folder.files import array_hash
 
 SPLITS = ("train", "val", "test")  # the names of the three splits, in this order everywhere
 

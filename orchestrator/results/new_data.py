@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator import experiments, logfile
+from orchestrator import logfile
+
+from orchestrator.folder import experiments
 from orchestrator.config import DataConfig
 from orchestrator.data.labels import label_key
 from orchestrator.data.reading import read_source
 from orchestrator.errors import DataError, ExperimentError
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.files import write_json_atomic
 from orchestrator.train.checkpoint import MODEL_FILE
 
 

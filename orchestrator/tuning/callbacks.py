@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ray import tune
 
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.names import trial_name
 from orchestrator.tuning.storage import TuneFolder
 

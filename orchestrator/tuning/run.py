@@ -14,9 +14,9 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import disk, tune_state
+from orchestrator.folder import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
-from orchestrator.experiments import BOARD_DIR, TUNE_DIR
+from orchestrator.folder.experiments import BOARD_DIR, TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
