@@ -44,10 +44,6 @@ def test_site_builds_strict_with_its_pages(site):
     assert "examples/doctor/cancer.keras" in html.unescape(re.sub(r"<[^>]+>", "", (site / "index.html").read_text()))  # README's tour
 
 
-def _text(path: Path) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
-
-
 def test_cli_reference_names_every_command_and_flag(site):
     import typer.main
 
