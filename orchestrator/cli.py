@@ -111,7 +111,7 @@ def launch(
             storage=storage, workers_per_trial=workers_per_trial, mlflow=mlflow,
         ) + [parse_override(s) for s in set_ or []]
         cfg = load_config(config, sets)
-        from orchestrator import experiments
+        from orchestrator.folder import experiments
         from orchestrator.launch import launch as run_launch
 
         console = _console()
@@ -252,10 +252,10 @@ def tensorboard(
 ) -> None:
     """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
     try:
-        from orchestrator.experiments import BOARD_DIR
+        from orchestrator.folder.experiments import BOARD_DIR
         from orchestrator.report.tensorboard import is_loopback, serve
 
-        from orchestrator import experiments
+        from orchestrator.folder import experiments
 
         folder = experiments.existing(runs_dir, name)
         logfile.attach(folder, "tensorboard.log")

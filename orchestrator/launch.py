@@ -14,12 +14,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import disk, experiments, logfile, phases, state_seal, tune_state
+from orchestrator import logfile
+
+from orchestrator.folder import disk, experiments, phases, state_seal, tune_state
 from orchestrator.background import in_background
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
 from orchestrator.report import tracking

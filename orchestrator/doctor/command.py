@@ -31,7 +31,7 @@ def doctor_command(fail: Callable[[GGError], None], console: Callable[[], object
     ) -> None:
         """Why does this saved model score low on this test file? Examines it as it is, trains nothing."""
         try:
-            from orchestrator import experiments
+            from orchestrator.folder import experiments
             from orchestrator.doctor.report import print_summary
             from orchestrator.doctor.run import DoctorRequest, doctor as run_doctor
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-from orchestrator import experiments
+from orchestrator.folder import experiments
 from orchestrator.errors import ConfigError
 from orchestrator.names import trial_name
 from orchestrator.tuning.mlflow_trials import TRIAL_TAG, experiment_name, trial_run

@@ -1,8 +1,9 @@
 """Every trial in MLflow (`output.mlflow`) through Ray Tune's own logger, `MLflowLoggerCallback`:
 it makes one run per trial in the experiment named after the gg-train experiment, named and tagged
 (`trial_name`) with the trial's name, with the trial's Tune config as parameters, and ends it
-FINISHED or FAILED with the trial. `report/tracking.py` finds the winner's run by that tag. The
-class lives in `mlflow_logger.py`: this module's names and lookups import neither Ray nor mlflow.
+FINISHED or FAILED with the trial. `report/tracking.py` finds the winner's run by that tag. This
+module holds the runs' names, tags and lookup and imports neither Ray nor mlflow; the logger is in
+`mlflow_logger.py`, added to a Tune run by `callbacks.mlflow_runs`.
 
 Two things differ from Ray's callback, each for a reason of gg-train's:
 - a result's metrics go in one `log_batch` request at the step of the trial's epoch, where Ray's
@@ -22,14 +23,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.config import ExperimentConfig
-from orchestrator.experiments import CURVE_DIR
+from orchestrator.folder.experiments import CURVE_DIR
 
 if TYPE_CHECKING:
     from orchestrator.tuning.storage import TuneFolder
 
 TRIAL_TAG = "trial_name"  # Ray's MLflowLoggerCallback tags each trial's run with the trial's name
 STAGE_TAG = "gg_train.stage"  # "search" (the variants' trials) or "learning_curve" (the winner's retrains)
+
+
+def stage(folder: "TuneFolder") -> str:
+    """The stage a Tune run's trials are tagged with."""
+    return "learning_curve" if folder.name == CURVE_DIR else "search"
 
 
 def experiment_name(exp_dir: Path) -> str:
@@ -41,13 +46,3 @@ def trial_run(client, experiment_id: str, trial: str) -> str | None:
     """The newest run tagged with a trial's name, if any."""
     runs = client.search_runs([experiment_id], f"tags.{TRIAL_TAG} = '{trial}'", order_by=["attributes.start_time DESC"], max_results=1)
     return runs[0].info.run_id if runs else None
-
-
-def callbacks(config: ExperimentConfig, folder: "TuneFolder") -> list:
-    """The MLflow logger for a Tune run (the variants' trials or the learning curve's), or none."""
-    if config.output.mlflow is None:
-        return []
-    from orchestrator.tuning.mlflow_logger import TrialRuns  # Ray's MLflow module imports mlflow: only with a URI
-
-    stage = "learning_curve" if folder.name == CURVE_DIR else "search"
-    return [TrialRuns(config.output.mlflow, experiment_name=experiment_name(folder.exp_dir), tags={STAGE_TAG: stage})]

@@ -8,8 +8,9 @@ import mlflow
 from ray import cloudpickle
 
 from orchestrator.config import build_config
-from orchestrator.experiments import CURVE_DIR, TUNE_DIR
+from orchestrator.folder.experiments import CURVE_DIR, TUNE_DIR
 from orchestrator.tuning import mlflow_trials
+from orchestrator.tuning.callbacks import mlflow_runs
 from orchestrator.tuning.storage import TuneFolder
 
 
@@ -25,14 +26,14 @@ class Trial:
 
 def _restored_callback(config, folder):
     """The callback as a Tuner (new or restored) has it: through tuner.pkl's cloudpickle, then set up."""
-    [callback] = mlflow_trials.callbacks(config, folder)
+    [callback] = mlflow_runs(config, folder)
     callback = cloudpickle.loads(cloudpickle.dumps(callback))
     callback.setup()
     return callback
 
 
 def test_no_uri_no_logger(tmp_path):
-    assert mlflow_trials.callbacks(build_config({}), TuneFolder(tmp_path, TUNE_DIR)) == []
+    assert mlflow_runs(build_config({}), TuneFolder(tmp_path, TUNE_DIR)) == []
 
 
 def test_a_resumed_trial_continues_its_run_at_its_epochs(tmp_path, monkeypatch):
@@ -62,5 +63,5 @@ def test_a_resumed_trial_continues_its_run_at_its_epochs(tmp_path, monkeypatch):
 def test_the_learning_curve_is_tagged_apart(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     config = build_config({"output": {"mlflow": (tmp_path / "mlruns").as_uri()}})
-    [callback] = mlflow_trials.callbacks(config, TuneFolder(tmp_path / "exp", CURVE_DIR))
+    [callback] = mlflow_runs(config, TuneFolder(tmp_path / "exp", CURVE_DIR))
     assert callback.tags == {mlflow_trials.STAGE_TAG: "learning_curve"} and callback.experiment_name == "exp"
