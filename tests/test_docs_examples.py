@@ -87,6 +87,7 @@ def tour(tmp_path_factory) -> Path:
 
 
 @pytest.mark.examples
+@pytest.mark.long
 @pytest.mark.parametrize("block", [b for b in DOCS if b.mark != "not run"], ids=lambda b: b.where)
 def test_docs_example_runs(block, tour):
     run(block, tour)
@@ -103,6 +104,7 @@ def _fields(document: dict) -> set[str]:
 
 
 @pytest.mark.examples
+@pytest.mark.long
 @pytest.mark.parametrize("page, written", [("report-json.md", "runs/penguins/report.json"), ("doctor-json.md", "runs/cancer/doctor.json")])
 def test_json_reference_names_every_field_written(page, written, tour):
     named = {n.removesuffix("[]") for n in re.findall(r"`([^`]+)`", (ROOT / "docs/reference" / page).read_text())}

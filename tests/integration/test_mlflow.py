@@ -22,7 +22,7 @@ from orchestrator.report import tracking
 from orchestrator.report.tensorboard import free_port
 from orchestrator.tuning import mlflow_trials
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.long]  # a tracking server: `pytest -m long`
 
 
 def tiny_config(runs: Path, uri: str, **extra) -> dict:
