@@ -59,6 +59,7 @@ def launch(
     seed: Annotated[Optional[int], typer.Option(help="Seed for the split, the search and the weights.")] = None,
     address: Annotated[Optional[str], typer.Option(help="Join this Ray cluster instead of starting one here.")] = None,
     storage: Annotated[Optional[str], typer.Option(help="Shared storage for trials' checkpoints and logs on a cluster: s3://BUCKET/PATH, gs://BUCKET/PATH or a folder every node mounts.")] = None,
+    mlflow: Annotated[Optional[str], typer.Option(help="Log every trial to this MLflow tracking URI (http://HOST:PORT, sqlite:////ABSOLUTE/PATH.db or file:///FOLDER); the winner's run gets its test metrics, the report and the model. Needs pip install 'gg-train[mlflow]'.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing experiment of the same name.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check config, data, model, cluster and resources, print the plan, train nothing.")] = False,
     set_: SetOpt = None,
@@ -73,7 +74,7 @@ def launch(
             config, data=data, label=label, test_data=test_data, model=model, name=name, runs_dir=runs_dir, gpus=gpus,
             gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas,
             workers_per_trial=workers_per_trial, epochs=epochs, samples=samples, seed=seed, address=address,
-            storage=storage, overrides=set_, overwrite=overwrite, dry_run=dry_run, verbose=verbose, console=console)
+            storage=storage, mlflow=mlflow, overrides=set_, overwrite=overwrite, dry_run=dry_run, verbose=verbose, console=console)
     except GGError as err:
         _fail(err)
         return
@@ -206,10 +207,10 @@ def tensorboard(
 ) -> None:
     """Serve an experiment's TensorBoard (on 127.0.0.1 unless --host): curves per trial, HParams table of the variants."""
     try:
-        from orchestrator.experiments import BOARD_DIR
+        from orchestrator.folder.experiments import BOARD_DIR
         from orchestrator.report.tensorboard import is_loopback, serve
 
-        from orchestrator import experiments
+        from orchestrator.folder import experiments
 
         folder = experiments.existing(runs_dir, name)
         logfile.attach(folder, "tensorboard.log")

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import experiments, phases
+from orchestrator.folder import experiments, phases
 from orchestrator.config import ExperimentConfig
 from orchestrator.data import Dataset
 from orchestrator.errors import ExportError
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.models.variants import selection
 
 

@@ -17,14 +17,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import callable_module, disk, experiments, logfile, phases, state_seal, tune_state
+from orchestrator import callable_module, logfile
+from orchestrator.folder import disk, experiments, phases, state_seal, tune_state
 from orchestrator.background import in_background
 from orchestrator.config import ExperimentConfig, load_config, to_yaml
 from orchestrator.data import Dataset, load_dataset
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.models.preflight import prepare
 from orchestrator.models.variants import resolve_params, selection, with_balanced_twins
+from orchestrator.report import tracking
 from orchestrator.tuning.outcomes import Interrupted
 from orchestrator.tuning.progress import Progress, announce
 
@@ -76,6 +78,7 @@ def launch(config: ExperimentConfig, *, name: str, overwrite: bool = False, cons
     config = config.model_copy(update={"data": config.data.absolute()})  # resume from any directory
     for variant in config.variants:
         resolve_params(variant, config)  # a variant given a hyperparameter it does not use is a config error
+    tracking.check_store(config.output.mlflow)  # a bad URI or a silent server: one line, before the folder exists
     target = experiments.experiment_dir(config.output.runs_dir, name, overwrite)
     with experiments.permissions(config.output.permissions), experiments.claimed(target):  # a second launch of this name stops here, at once
         experiments.experiment_dir(config.output.runs_dir, name, overwrite)  # again, now that the name is ours
@@ -129,6 +132,7 @@ def _resume_claimed(exp_dir: Path, name: str, console: Console, started: float, 
     state_seal.check_key()
     tune_state.check_sealed(exp_dir, trust_unsealed)  # before its config is read: the builder it names is code
     config = load_config(exp_dir / experiments.CONFIG_FILE)
+    tracking.check_store(config.output.mlflow)
     from orchestrator.models.fingerprint import check_unchanged
     from orchestrator.tuning import cluster, storage
 
@@ -240,6 +244,7 @@ def _run(config: ExperimentConfig, dataset: Dataset, plan, exp_dir: Path, consol
         built = conclude.finish(dataset, exp_dir, evaluated.result(), curve, checker)
     finally:
         checker.close()
+    tracking.record_winner(config.output.mlflow, exp_dir, built, functools.partial(console.print, highlight=False))
     seconds = time.monotonic() - started
     experiments.update_manifest(exp_dir, status="finished" if built.get("best") is not None else "failed",
                                 seconds=round(seconds, 1), trials=built["trials"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator import disk, experiments, logfile
+from orchestrator import logfile
+
+from orchestrator.folder import disk, experiments
 from orchestrator.errors import ExperimentError
 
 

@@ -10,6 +10,9 @@
 - digits.npz       the same images as X (n, 8, 8) and y
 - sequential.keras an untrained Keras Sequential for cancer.csv (no dropout: gg-train adds it)
 - functional.keras an untrained functional model for cancer.csv, with its own Dropout and L2
+- penguins_2007_2008.csv, penguins_2009.csv  the penguins split by year: train on two years, evaluate on the third
+- doctor/          a model trained on standardized cancer columns and saved without that step
+                   (cancer.keras), with its train.csv and test.csv: what `gg-train doctor` finds
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def tables(out: Path) -> None:
     penguins = palmerpenguins.load_penguins()
     penguins.to_csv(out / "penguins.csv", index=False)
     penguins.to_parquet(out / "penguins.parquet", index=False)
+    penguins[penguins.year < 2009].to_csv(out / "penguins_2007_2008.csv", index=False)
+    penguins[penguins.year == 2009].to_csv(out / "penguins_2009.csv", index=False)
 
 
 def images(out: Path) -> None:
@@ -64,11 +69,35 @@ def saved_models(out: Path) -> None:
     keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="probs")(x)).save(out / "functional.keras")
 
 
+def doctor_case(out: Path) -> None:
+    """The commonest cause the doctor finds: columns standardized in pandas before `fit`, the model saved
+    without that step, so it is fed raw columns at test time."""
+    import keras
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    table = load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_"))
+    train, test = train_test_split(table, test_size=0.4, random_state=0, stratify=table.target)
+    folder = out / "doctor"
+    folder.mkdir(exist_ok=True)
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    features = train.drop(columns="target")
+    scaled = ((features - features.mean()) / features.std()).to_numpy("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    model.fit(scaled, train.target.to_numpy(), epochs=30, verbose=0)
+    model.save(folder / "cancer.keras")
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     tables(out)
     images(out)
     saved_models(out)
+    doctor_case(out)
     print(f"examples written to {out}: " + ", ".join(sorted(p.name for p in out.iterdir())))
 
 

@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from orchestrator import conclude, phases
+from orchestrator import conclude
+
+from orchestrator.folder import phases
 from orchestrator.errors import ExportError
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sample_report.json"

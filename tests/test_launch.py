@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import experiments, launch, state_seal
+from orchestrator import launch
+
+from orchestrator.folder import experiments, state_seal
 from orchestrator.config import load_config
 from orchestrator.data import load_dataset
 from orchestrator.errors import ExperimentError

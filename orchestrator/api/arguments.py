@@ -21,7 +21,7 @@ FLAG_KEYS = {
     "epochs": "training.epochs", "samples": "search.samples", "seed": "seed", "gpus": "resources.gpus",
     "gpus_per_trial": "resources.gpus_per_trial", "cpus_per_trial": "resources.cpus_per_trial",
     "cpu_replicas": "resources.cpu_replicas", "workers_per_trial": "resources.workers_per_trial",
-    "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage",
+    "address": "resources.address", "runs_dir": "output.runs_dir", "storage": "output.storage", "mlflow": "output.mlflow",
 }
 TABLE_SUFFIXES = (".csv", ".parquet", ".npz")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from orchestrator import experiments, logfile
+from orchestrator import logfile
 from orchestrator.api.arguments import (
     data_overrides,
     experiment_config,
@@ -23,6 +23,7 @@ from orchestrator.api.arguments import (
 )
 from orchestrator.api.examination import Examination
 from orchestrator.api.experiment import Experiment
+from orchestrator.folder import experiments
 from orchestrator.names import is_experiment_name
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def launch(config: str | Path | Mapping | ExperimentConfig | None = None, *, dat
            name: str | None = None, runs_dir: str | Path | None = None, gpus: int | None = None,
            gpus_per_trial: float | None = None, cpus_per_trial: float | None = None, cpu_replicas: int | None = None,
            workers_per_trial: int | None = None, epochs: int | None = None, samples: int | None = None,
-           seed: int | None = None, address: str | None = None, storage: str | None = None,
+           seed: int | None = None, address: str | None = None, storage: str | None = None, mlflow: str | None = None,
            overrides: Mapping[str, Any] | Sequence[str] | None = None, overwrite: bool = False, dry_run: bool = False,
            verbose: bool = False, quiet: bool = False, console: Console | None = None) -> Experiment | None:
     """Train every regularization variant, pick the best on validation data, test it once: `gg-train launch`.
@@ -49,7 +50,7 @@ def launch(config: str | Path | Mapping | ExperimentConfig | None = None, *, dat
     sets = data_overrides(data, label, test_data) + model_override(model) + flag_overrides(
         epochs=epochs, samples=samples, seed=seed, gpus=gpus, gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, workers_per_trial=workers_per_trial,
-        address=address, runs_dir=runs_dir, storage=storage) + user_overrides(overrides)
+        address=address, runs_dir=runs_dir, storage=storage, mlflow=mlflow) + user_overrides(overrides)
     cfg = experiment_config(config, sets)
     from orchestrator.launch import launch as run_launch
 

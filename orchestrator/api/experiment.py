@@ -10,8 +10,8 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import experiments
 from orchestrator.errors import ExperimentError
+from orchestrator.folder import experiments
 
 # report.json's per-split metrics the variants table shows, as `<split>_<metric>` columns.
 VARIANT_METRICS = ("accuracy", "balanced_accuracy", "f1", "loss")

@@ -115,12 +115,12 @@ ModelParam = Union[Domain, bool, int, float, str, list[int], list[float], list[s
 class HParams(Strict):
     """Fixed values of the hyperparameters, used wherever a variant does not search them."""
 
-    learning_rate: HParam = 1e-3
-    hidden: HParam = [128, 64]
-    l2: HParam = 0.01
-    dropout: HParam = [0.5, 0.3]
-    patience: HParam = 10
-    batch_size: HParam = 32
+    learning_rate: HParam = 1e-3  # the optimizer's step size
+    hidden: HParam = [128, 64]  # units per hidden layer of the built-in MLP ([] : a linear model)
+    l2: HParam = 0.01  # weight decay of the L2 variants
+    dropout: HParam = [0.5, 0.3]  # dropout rate of the dropout variants: one, or one per hidden layer
+    patience: HParam = 10  # early stopping: epochs without a better validation score before it stops
+    batch_size: HParam = 32  # rows per step (per replica unless training.batch_scope is global)
     # 'balanced' weighs each class by n / (K × its count): the minority class stops being ignored.
     class_weight: HParam = "none"
     # Augmentation strength for images (`models.cnn`): rotations up to augment/4 of a turn, zooms

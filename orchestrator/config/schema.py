@@ -22,11 +22,11 @@ from orchestrator.names import (
 
 
 class SyntheticConfig(Strict):
-    n_samples: int = Field(500, ge=30)
-    n_features: int = Field(10, ge=2)
-    n_informative: int = Field(4, ge=1)
-    label_noise: float = Field(0.2, ge=0, lt=0.5)
-    class_sep: float = Field(1.0, gt=0)
+    n_samples: int = Field(500, ge=30)  # rows of the built-in synthetic table (scikit-learn make_classification)
+    n_features: int = Field(10, ge=2)  # its columns
+    n_informative: int = Field(4, ge=1)  # columns that carry the label; the rest are noise
+    label_noise: float = Field(0.2, ge=0, lt=0.5)  # share of labels flipped at random (what a model can memorize)
+    class_sep: float = Field(1.0, gt=0)  # how far apart the classes lie: larger is easier
     positive_share: float | None = Field(None, gt=0, lt=1)  # e.g. 0.05: an imbalanced problem
 
     @model_validator(mode="after")
@@ -37,9 +37,9 @@ class SyntheticConfig(Strict):
 
 
 class SplitConfig(Strict):
-    train: float = Field(0.6, gt=0, lt=1)
-    val: float = Field(0.2, gt=0, lt=1)
-    test: float = Field(0.2, gt=0, lt=1)
+    train: float = Field(0.6, gt=0, lt=1)  # share of rows the trials train on
+    val: float = Field(0.2, gt=0, lt=1)  # share the trials are compared on (the winner is chosen on it alone)
+    test: float = Field(0.2, gt=0, lt=1)  # held out: only the winner is scored on it, once
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> "SplitConfig":
@@ -52,8 +52,8 @@ class DataConfig(Strict):
     # csv / parquet: a table (numbers, booleans, text, empty cells: encoded inside the model, `data.table`);
     # npz: X as rows of numbers, or as images (n, H, W[, C]); images: a folder with one sub-folder per class.
     source: Literal["synthetic", "csv", "parquet", "npz", "images"] = "synthetic"
-    path: Path | None = None
-    label: str | None = None
+    path: Path | None = None  # the table (CSV, Parquet), the .npz or the image folder (`--data`)
+    label: str | None = None  # the label column of a table (`--label`)
     # csv / parquet: the user's own test file (`launch --test-data`), the held-out split as given; train
     # and validation are then split from `path` alone (`data.test_file`).
     test_path: Path | None = None
@@ -83,7 +83,7 @@ class DataConfig(Strict):
 
 
 class ModelConfig(Strict):
-    activation: Literal["relu", "elu", "gelu", "tanh", "selu"] = "relu"
+    activation: Literal["relu", "elu", "gelu", "tanh", "selu"] = "relu"  # the built-in networks' hidden activation
     # auto: the CNN family for images, the MLP for tables; a builder or a saved model replaces both.
     family: Literal["auto", "mlp", "cnn"] = "auto"
     builder: str | None = None  # "path/to/models.py:build" or "package.module:build" (models/builder.py)
@@ -113,8 +113,8 @@ class ModelConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(30, ge=1, le=10_000)
-    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    epochs: int = Field(30, ge=1, le=10_000)  # each trial's epochs, unless its variant says otherwise (`--epochs`)
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"  # every trial's optimizer; the learning rate is a hyperparameter
     # hparams.batch_size is per replica (global = batch_size × replicas) or the global batch itself.
     batch_scope: Literal["per_replica", "global"] = "per_replica"
     # Mixed precision on GPU trials (CPU trials stay float32); the output layer is always float32.
@@ -123,8 +123,8 @@ class TrainingConfig(Strict):
 
 class VariantConfig(Strict):
     kind: Literal[VARIANT_KINDS]  # the catalogue's kinds (models/catalogue.py)
-    name: str | None = Field(None, pattern=VARIANT_NAME_PATTERN)
-    epochs: int | None = Field(None, ge=1, le=10_000)
+    name: str | None = Field(None, pattern=VARIANT_NAME_PATTERN)  # its label in tables and folders; None: its kind
+    epochs: int | None = Field(None, ge=1, le=10_000)  # this variant's epochs; None: training.epochs
     params: ParamOverrides = ParamOverrides()
 
     @property
@@ -137,15 +137,15 @@ HIDDEN_LADDER = ((), (16,), (64, 32), (128, 64), (256, 128))
 
 
 class SearchConfig(Strict):
-    enabled: bool = True
-    samples: int = Field(2, ge=1, le=1000)
+    enabled: bool = True  # false: every trial trains the fixed `hparams` values (samples then differ by seed only)
+    samples: int = Field(2, ge=1, le=1000)  # trials per variant, each with its own draw (`--samples`)
     # random: independent draws per variant (seeded); tpe: Optuna's TPE, one study per variant
     # (tuning/tpe.py), which pays off from about 10 trials per variant.
     algorithm: Literal["random", "tpe"] = "random"
     # None: `val_loss`, or `val_balanced_loss` when a variant can train with class_weight 'balanced'
     # (models.variants.selection): unweighted loss favours class_weight 'none' by construction.
     metric: Literal["val_loss", "val_balanced_loss", "val_pr_auc", "val_accuracy"] | None = None
-    mode: Literal["min", "max"] | None = None
+    mode: Literal["min", "max"] | None = None  # None: what the metric needs (min for losses)
     # auto: when the class_imbalance check warns, every variant trained without class weights gets
     # a twin `<name>_balanced` with class_weight 'balanced', and (unless `metric` is set) trials are
     # judged by the minority class's PR-AUC (two classes) or the class-balanced loss
@@ -177,9 +177,9 @@ class SearchConfig(Strict):
 
 
 class SchedulerConfig(Strict):
-    type: Literal["asha", "none"] = "asha"
-    grace_period: int = Field(5, ge=1)
-    reduction_factor: float = Field(3, gt=1)
+    type: Literal["asha", "none"] = "asha"  # asha: weak trials stop early, compared within their variant
+    grace_period: int = Field(5, ge=1)  # epochs every trial gets before ASHA may stop it
+    reduction_factor: float = Field(3, gt=1)  # at each rung, about 1 in this many trials continues
 
 
 class ResourcesConfig(Strict):
@@ -187,12 +187,12 @@ class ResourcesConfig(Strict):
     # None: 1 where there are GPUs. A share below 1 packs trials onto a GPU (0.25: four per GPU), each
     # capped to its share of the GPU's memory; 1 or more must be whole GPUs.
     gpus_per_trial: float | None = Field(None, gt=0, le=64)
-    cpus_per_trial: float = Field(1, gt=0)
+    cpus_per_trial: float = Field(1, gt=0)  # CPUs Ray reserves for each trial
     cpu_replicas: int = Field(1, ge=1, le=64)  # ≥2: MirroredStrategy over logical CPUs (development, CI)
     # ≥2: each trial trains on this many Ray Train workers (each with cpus_per_trial CPUs and
     # gpus_per_trial GPUs, spread over nodes) under MultiWorkerMirroredStrategy.
     workers_per_trial: int = Field(1, ge=1, le=64)
-    address: str | None = None
+    address: str | None = None  # a Ray cluster to join (`--address`); None: a local Ray
 
     @model_validator(mode="after")
     def _whole_or_share(self) -> "ResourcesConfig":
@@ -209,23 +209,26 @@ class ResourcesConfig(Strict):
 
 
 class OutputConfig(Strict):
-    runs_dir: Path = Path("runs")
+    runs_dir: Path = Path("runs")  # experiments go to <runs_dir>/<name>/ (`--runs-dir`)
     # Where trials keep checkpoints and TensorBoard logs on a cluster of several nodes: s3://BUCKET/PATH,
     # gs://BUCKET/PATH or an absolute folder every node mounts. None: the experiment folder (one machine).
     storage: str | None = None
-    checkpoints_to_keep: int = Field(2, ge=1)
+    checkpoints_to_keep: int = Field(2, ge=1)  # per trial; the newest kept
     # A trial checkpoints at ASHA's rung epochs, at its end, every `checkpoint_every` epochs ("auto":
     # whenever training since the last one cost 10× writing it, so checkpoints stay under ~10% of a
     # trial's time) and whenever `checkpoint_seconds` passed without one. A retried trial replays the
     # epochs since its last checkpoint to the same result.
     checkpoint_every: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
-    checkpoint_seconds: float = Field(60.0, gt=0)
+    checkpoint_seconds: float = Field(60.0, gt=0)  # with checkpoint_every auto: at most this long between checkpoints
     tensorboard: bool = True  # per-trial logs and HParams under runs/<name>/tensorboard/
     histograms: bool = False  # weight histograms every epoch (bigger logs)
     # Who may read what an experiment writes (its folder, checkpoints, logs, model): "private" (the
     # default) is you only (0700/0600); "group" lets your group read but not write (0750/0640), for
     # teams on shared storage; "inherit" keeps your umask. Never group-writable: resume unpickles Tune's state.
     permissions: Literal["private", "group", "inherit"] = "private"
+    # An MLflow tracking URI (http(s)://HOST:PORT, sqlite:////ABSOLUTE/PATH.db or file:///FOLDER): one MLflow run
+    # per trial, the winner tagged with its test metrics, the report and the model (report/tracking.py).
+    mlflow: str | None = None
 
     @model_validator(mode="after")
     def _storage_is_shared(self) -> "OutputConfig":

@@ -6,10 +6,11 @@ import numpy as np
 
 from orchestrator.config import DataConfig
 from orchestrator.data.dataset import Dataset, Split
-from orchestrator.data.sources import RawData, read_source
+from orchestrator.data.reading import read_source
+from orchestrator.data.sources import RawData
 from orchestrator.data.split import stratified_split
 from orchestrator.errors import DataError
-from orchestrator.files import array_hash
+from orchestrator.folder.files import array_hash
 
 __all__ = ["Dataset", "Split", "array_hash", "load_dataset"]
 

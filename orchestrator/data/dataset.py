@@ -10,14 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from orchestrator.files import array_hash
+from orchestrator.folder.files import array_hash
 
 SPLITS = ("train", "val", "test")  # the names of the three splits, in this order everywhere
-# Features travel as float32 and the model normalizes them by the training split's variance: a
-# feature beyond this magnitude has a variance (a square) past float32's 3.4e38, and becomes
-# infinite although every value is finite. Loading refuses such features (`sources`, `table`).
-FEATURE_MAX_ABS = 1e19
-
 
 @dataclass(frozen=True)
 class Split:

@@ -1,6 +1,6 @@
 """Images that stay on disk: a large image folder is not decoded into memory (nor shipped through
 Ray's object store to every trial); trials and the driver decode it batch by batch, every epoch,
-with the same decoding rule as the in-memory path (`images.load_fn`).
+with the decoding rule (`load_fn`) the in-memory path (`images`) uses too.
 
 An `ImageFiles` looks like the (n, H, W, C) uint8 array it stands for where gg-train needs it to:
 `shape`, `ndim`, `len`, indexing by row arrays (a subset, still on disk), `np.asarray` (decodes
@@ -53,8 +53,6 @@ class ImageFiles:
         """A tf.data pipeline of uint8 image batches in row order, decoded in parallel and prefetched."""
         import tensorflow as tf
 
-        from orchestrator.data.images import load_fn
-
         ds = tf.data.Dataset.from_tensor_slices(self.paths() or [""])
         if not self.files:
             ds = ds.take(0)
@@ -93,3 +91,28 @@ class ImageFiles:
 
 def is_on_disk(x) -> bool:
     return isinstance(x, ImageFiles)
+
+
+def load_fn(size: tuple[int, int], channels: int):
+    """The per-file tf.data map: decode, fix the channels, resize (antialiased only when shrinking), to uint8."""
+    import tensorflow as tf
+
+    height, width = size
+
+    def load(filename):
+        img = tf.io.decode_image(tf.io.read_file(filename), channels=0, expand_animations=False)
+        c = tf.shape(img)[-1]
+        if channels == 3:  # gray (+alpha) becomes RGB; RGBA drops alpha
+            img = tf.cond(c < 3, lambda: tf.tile(img[..., :1], [1, 1, 3]), lambda: img[..., :3])
+        else:
+            img = img[..., :1]
+        img = tf.cast(img, tf.float32)
+        h, w = tf.shape(img)[0], tf.shape(img)[1]
+        same = tf.logical_and(tf.equal(h, height), tf.equal(w, width))
+        shrink = tf.logical_or(h > height, w > width)
+        img = tf.cond(same, lambda: img, lambda: tf.cond(
+            shrink, lambda: tf.image.resize(img, size, antialias=True), lambda: tf.image.resize(img, size)))
+        img = tf.clip_by_value(tf.round(img), 0.0, 255.0)
+        return tf.ensure_shape(tf.cast(img, tf.uint8), (height, width, channels))
+
+    return load

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator.data.image_files import ImageFiles, load_fn
 from orchestrator.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -69,31 +70,6 @@ def _headers(path: Path, files: list[str]) -> tuple[list[tuple[int, int]], list[
             detail = _one_line(str(exc).replace(f"'{path / f}'", "").replace(str(path / f), "")) or type(exc).__name__
             raise DataError(f"cannot read image '{path / f}': {detail}", "replace or delete the file") from None
     return sizes, modes
-
-
-def load_fn(size: tuple[int, int], channels: int):
-    """The per-file tf.data map: decode, fix the channels, resize (antialiased only when shrinking), to uint8."""
-    import tensorflow as tf
-
-    height, width = size
-
-    def load(filename):
-        img = tf.io.decode_image(tf.io.read_file(filename), channels=0, expand_animations=False)
-        c = tf.shape(img)[-1]
-        if channels == 3:  # gray (+alpha) becomes RGB; RGBA drops alpha
-            img = tf.cond(c < 3, lambda: tf.tile(img[..., :1], [1, 1, 3]), lambda: img[..., :3])
-        else:
-            img = img[..., :1]
-        img = tf.cast(img, tf.float32)
-        h, w = tf.shape(img)[0], tf.shape(img)[1]
-        same = tf.logical_and(tf.equal(h, height), tf.equal(w, width))
-        shrink = tf.logical_or(h > height, w > width)
-        img = tf.cond(same, lambda: img, lambda: tf.cond(
-            shrink, lambda: tf.image.resize(img, size, antialias=True), lambda: tf.image.resize(img, size)))
-        img = tf.clip_by_value(tf.round(img), 0.0, 255.0)
-        return tf.ensure_shape(tf.cast(img, tf.uint8), (height, width, channels))
-
-    return load
 
 
 def _one_line(text: str) -> str:
@@ -156,7 +132,6 @@ def read_image_folder(path: Path, image_size: tuple[int, int] | None = None,
             raise DataError(f"image size {image_size} is not positive", "give a height and width of at least 1 pixel")
     channels = 1 if all(m in GRAY_MODES for m in modes) else 3
     if memory_mb is not None and len(files) * size[0] * size[1] * channels > memory_mb * 2**20:
-        from orchestrator.data.image_files import ImageFiles  # too big to hold: decoded per batch, every epoch
 
         return ImageFiles(str(path.resolve()), tuple(files), size, channels), np.asarray(labels, dtype=str), files
     x = _decode_all(path, files, size, channels)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.config import DataConfig
-from orchestrator.data.dataset import FEATURE_MAX_ABS
+from orchestrator.data.magnitude import check_magnitude
 from orchestrator.errors import DataError
 
 
@@ -77,18 +77,6 @@ def check_finite(x: np.ndarray, names: list[str], where: str) -> None:
     check_magnitude(x, names, where)
 
 
-def check_magnitude(x: np.ndarray, names: list[str], where: str) -> None:
-    """Refuse finite values beyond `FEATURE_MAX_ABS` (columns of `x`): their float32 variance is infinite."""
-    with np.errstate(invalid="ignore"):
-        big = np.abs(x) > FEATURE_MAX_ABS
-    if big.any():
-        col = int(np.argmax(big.any(axis=0)))
-        largest = float(np.nanmax(np.abs(np.asarray(x[:, col], dtype=np.float64))))
-        raise DataError(f"{where}: feature '{names[col]}' has values as large as {largest:.3g}, beyond the "
-                        f"{FEATURE_MAX_ABS:.0e} that float32 training can scale", "rescale that column (divide it by a "
-                        "power of ten, or take its log) before training")
-
-
 def _check_header(path: Path) -> None:
     """A header that names a column twice: pandas would quietly rename the second 'x.1' and train on both.
     Names are compared as written, as pandas compares them: 'a' and 'a ' are two columns."""
@@ -147,7 +135,7 @@ def read_table(cfg: DataConfig, keep_frame: bool = False, text_columns: tuple[st
         y = labels.astype(str).to_numpy()
     names = [str(c) for c in frame.columns]
     source = f"{cfg.source}:{path.name}"
-    from orchestrator.data.table import needs_encoding
+    from orchestrator.data.table import needs_encoding  # pandas' encoders, loaded when a table is read
 
     table = {"is_table": True, "inferred_types": cfg.source == "csv", "unlabelled": unlabelled}
     if keep_frame or needs_encoding(frame):
@@ -256,17 +244,3 @@ def read_images(cfg: DataConfig) -> RawData:
     # uint8 all the way to the trials (a quarter of float32 in Ray's object store); the model's
     # float32 input casts each batch
     return RawData(x, labels, [], f"images:{Path(cfg.path).name}")
-
-
-def read_source(cfg: DataConfig, seed: int) -> RawData:
-    if cfg.source == "synthetic":
-        return synthetic(cfg, seed)
-    if cfg.source in ("csv", "parquet"):
-        if cfg.test_path is not None:
-            from orchestrator.data.test_file import read_with_test_file
-
-            return read_with_test_file(cfg)
-        return read_table(cfg)
-    if cfg.source == "images":
-        return read_images(cfg)
-    return read_npz(cfg)

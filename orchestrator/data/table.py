@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from orchestrator.data.magnitude import check_magnitude
 from orchestrator.data.row_index import ID_MIN_ROWS, is_row_index
 from orchestrator.errors import DataError
 from orchestrator.names import input_names
@@ -124,7 +125,6 @@ def _as_number(series: pd.Series, name: str, tokens=(), unparsed_empty: bool = F
         values = parsed
     values = np.array(values, dtype=np.float64)
     values[~np.isfinite(values)] = np.nan
-    from orchestrator.data.sources import check_magnitude
 
     check_magnitude(values.reshape(-1, 1), [name], "the data")
     return values

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from orchestrator.config import DataConfig
+from orchestrator.data.sources import RawData, check_finite, read_table
 from orchestrator.errors import DataError
 
 
@@ -24,7 +25,6 @@ def read_with_test_file(cfg: DataConfig):
     """RawData of the training table with the test table's rows appended (`n_test_file` of them)."""
     import pandas as pd
 
-    from orchestrator.data.sources import RawData, check_finite, read_table
     from orchestrator.data.table import needs_encoding
 
     if not cfg.test_path.is_file():

@@ -61,10 +61,10 @@ def doctor(request: DoctorRequest, runs_dir: Path, name: str) -> tuple[dict, Pat
     """Examine, repair what is mechanical, then write runs_dir/name/doctor.md, doctor.html and doctor.json; returns (report, its path)."""
     from orchestrator import logfile
     from orchestrator.doctor.repair import write_repair
-    from orchestrator.experiments import experiment_dir
+    from orchestrator.folder.experiments import experiment_dir
     from orchestrator.doctor.markdown import render
     from orchestrator.doctor.page import render_html
-    from orchestrator.files import write_bytes_atomic, write_json_atomic
+    from orchestrator.folder.files import write_bytes_atomic, write_json_atomic
 
     if (Path(runs_dir) / name).exists():  # the doctor never replaces a folder: launch's --overwrite is not offered here
         raise ExperimentError(f"'{name}' already exists in {runs_dir}", "pick another --name")

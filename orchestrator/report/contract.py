@@ -19,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from orchestrator.data import Dataset
-from orchestrator.experiments import BEST_DIR, REPORT, read_report_json
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.experiments import BEST_DIR, REPORT, read_report_json
+from orchestrator.folder.files import write_json_atomic
 from orchestrator.results.evaluation import Evaluated
 from orchestrator.train.checkpoint import MODEL_FILE
 from orchestrator.tuning.outcomes import (

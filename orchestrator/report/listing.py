@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator import experiments, tune_state
+from orchestrator.folder import experiments, tune_state
 from orchestrator.report.contract import read_report, upgrade_trial_counts
 from orchestrator.report.tables import variant_table
 from orchestrator.tuning.outcomes import USABLE

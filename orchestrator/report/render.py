@@ -15,7 +15,7 @@ import html
 import re
 from pathlib import Path
 
-from orchestrator.files import write_bytes_atomic
+from orchestrator.folder.files import write_bytes_atomic
 from orchestrator.report.fields import class_names, fmt, get, isnum
 from orchestrator.report.plots import draw_plots
 from orchestrator.report.tables import threshold_section, variant_rows

@@ -25,8 +25,8 @@ import numpy as np
 
 from orchestrator import logfile
 from orchestrator.errors import ExportError
-from orchestrator.experiments import BEST_DIR
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.experiments import BEST_DIR
+from orchestrator.folder.files import write_json_atomic
 from orchestrator.names import TRAINED_MODEL_NAME
 from orchestrator.results.export_check import SAVED_MODEL_DIR
 from orchestrator.train.checkpoint import MODEL_FILE

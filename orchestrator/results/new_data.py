@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator import experiments, logfile
+from orchestrator import logfile
+
+from orchestrator.folder import experiments
 from orchestrator.config import DataConfig
 from orchestrator.data.labels import label_key
-from orchestrator.data.sources import read_source
+from orchestrator.data.reading import read_source
 from orchestrator.errors import DataError, ExperimentError
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.files import write_json_atomic
 from orchestrator.train.checkpoint import MODEL_FILE
 
 
@@ -120,7 +122,7 @@ def complete_numbers(frame, names: list[str], data: Path) -> np.ndarray:
     guess that a server of best/ would not make: evaluate scores what the exported model serves."""
     import pandas as pd
 
-    from orchestrator.data.sources import check_magnitude
+    from orchestrator.data.magnitude import check_magnitude
 
     missing = [n for n in names if n not in frame.columns]
     if missing:

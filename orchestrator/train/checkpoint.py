@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.files import write_json_atomic
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"

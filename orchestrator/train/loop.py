@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from orchestrator import phases
-from orchestrator.files import array_hash
+from orchestrator.folder import phases
+from orchestrator.folder.files import array_hash
 from orchestrator.names import trial_name
 from orchestrator.train import checkpoint, distribute
 from orchestrator.train.cadence import CheckpointCadence

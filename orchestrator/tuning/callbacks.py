@@ -1,5 +1,6 @@
 """Tune callbacks for what the trials leave behind outside the experiment's own folder: Train's
-placement groups (multi-worker trials) and the TensorBoard runs in shared storage."""
+placement groups (multi-worker trials), the TensorBoard runs in shared storage, and the trials'
+MLflow runs (`output.mlflow`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,21 @@ from pathlib import Path
 
 from ray import tune
 
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.config import ExperimentConfig
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.names import trial_name
+from orchestrator.tuning import mlflow_trials
 from orchestrator.tuning.storage import TuneFolder
+
+
+def mlflow_runs(config: ExperimentConfig, folder: TuneFolder) -> list:
+    """Ray's MLflow logger for a Tune run (the variants' trials or the learning curve's), or none."""
+    if config.output.mlflow is None:
+        return []
+    from orchestrator.tuning.mlflow_logger import TrialRuns  # Ray's MLflow module imports mlflow: only with a URI
+
+    return [TrialRuns(config.output.mlflow, experiment_name=mlflow_trials.experiment_name(folder.exp_dir),
+                      tags={mlflow_trials.STAGE_TAG: mlflow_trials.stage(folder)})]
 
 
 class TrainGroupCleanup(tune.Callback):

@@ -27,7 +27,7 @@ import numpy as np
 from ray import tune
 
 from orchestrator.config import ExperimentConfig
-from orchestrator.experiments import CURVE_DIR
+from orchestrator.folder.experiments import CURVE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name

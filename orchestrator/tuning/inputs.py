@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator import phases
+from orchestrator.folder import phases
 from orchestrator.config import ExperimentConfig
 from orchestrator.data import Dataset
-from orchestrator.experiments import BOARD_DIR
+from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.models.variants import selection
 from orchestrator.train.spec import TrialData, TrialSetup
 from orchestrator.tuning.resources import Plan

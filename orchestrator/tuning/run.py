@@ -14,9 +14,9 @@ from typing import Callable
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from orchestrator import disk, tune_state
+from orchestrator.folder import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
-from orchestrator.experiments import BOARD_DIR, TUNE_DIR
+from orchestrator.folder.experiments import BOARD_DIR, TUNE_DIR
 from orchestrator.models.catalogue import PARAM_PREFIX
 from orchestrator.models.variants import selection
 from orchestrator.names import trial_name
@@ -24,7 +24,7 @@ from orchestrator.tuning.outcomes import USABLE, Interrupted, TrialOutcome, tria
 from orchestrator.tuning import restart_guard, trial_logs
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
-from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup
+from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup, mlflow_runs
 from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
 from orchestrator.tuning.storage import TuneFolder
@@ -248,7 +248,7 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
         callbacks=[ProgressCallback(on_event, trial_logs.errors_folder(exp_dir)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
                    CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
-                   *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else [])],
+                   *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else []), *mlflow_runs(config, folder)],
         verbose=0,
     )
 

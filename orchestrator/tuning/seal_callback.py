@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ray import tune
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.tuning import restart_guard
 
 

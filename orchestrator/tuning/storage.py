@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import ClusterError, ExperimentError
-from orchestrator.experiments import CURVE_DIR, TUNE_DIR
-from orchestrator.files import write_bytes_atomic
-from orchestrator.state_seal import is_state_file, state_files
+from orchestrator.folder.experiments import CURVE_DIR, TUNE_DIR
+from orchestrator.folder.files import write_bytes_atomic
+from orchestrator.folder.state_seal import is_state_file, state_files
 
 BOARD_SUBDIR = "tensorboard"  # inside a trial's Tune folder, with shared storage: its TensorBoard run
 FETCHED_DIR = "checkpoints"  # in the experiment folder: the final checkpoints fetched from storage

@@ -11,7 +11,7 @@ import pytest
 from orchestrator.config import DataConfig
 from orchestrator.data import array_hash, load_dataset
 from orchestrator.data.checks import run_checks
-from orchestrator.data.sources import read_source
+from orchestrator.data.reading import read_source
 from orchestrator.errors import DataError
 
 

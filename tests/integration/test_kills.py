@@ -16,7 +16,7 @@ import psutil
 import pytest
 import yaml
 
-from orchestrator import experiments
+from orchestrator.folder import experiments
 from tests.integration.test_recovery import _finished_trials, _wait_for
 
 pytestmark = pytest.mark.ray

@@ -20,7 +20,7 @@ import pytest
 from orchestrator.names import trial_name
 from orchestrator.report.tensorboard import free_port
 
-pytestmark = [pytest.mark.ray, pytest.mark.multinode]  # `pytest -m multinode`; not in the default suite
+pytestmark = [pytest.mark.ray, pytest.mark.multinode, pytest.mark.long]  # `pytest -m long`; not in the default suite
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "gg-shared"
 STORAGE = f"s3://{BUCKET}/experiments"

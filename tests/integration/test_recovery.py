@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import experiments
+from orchestrator.folder import experiments
 from orchestrator.config import build_config
 from orchestrator.launch import launch, resume
 

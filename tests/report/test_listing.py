@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from orchestrator.cli import app
-from orchestrator.experiments import effective_status
+from orchestrator.folder.experiments import effective_status
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sample_report.json"
 

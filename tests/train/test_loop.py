@@ -192,7 +192,7 @@ def test_early_stopping_watches_the_metric_the_trial_is_judged_by(tmp_path):
 
 def test_a_learning_curve_trial_trains_on_its_fraction_of_the_rows_and_validates_on_all(data, tmp_path):
     from orchestrator.data.split import train_subset
-    from orchestrator.files import array_hash
+    from orchestrator.folder.files import array_hash
 
     trial_data, setup = data
     reporter = FakeReporter(tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.errors import ExperimentError
 from orchestrator.tuning import restart_guard
 from orchestrator.tuning.run import fit

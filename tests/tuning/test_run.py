@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.tuning.run import _worker_died, fit_settled
 from orchestrator.tuning.storage import TuneFolder
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pytest
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.errors import ClusterError, ExperimentError
 from orchestrator.tuning.cluster import _make_probe
 from orchestrator.tuning.storage import TuneFolder, root, write_marker, remove

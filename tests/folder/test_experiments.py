@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from orchestrator import experiments, state_seal, tune_state
+from orchestrator.folder import experiments, state_seal, tune_state
 from orchestrator.errors import ExperimentError
 
 
@@ -44,7 +44,7 @@ def test_resume_records_this_host_and_process(tmp_path):
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to tell processes apart")
 def test_a_reused_pid_does_not_make_a_dead_experiment_look_alive():
     """The recorded pid now belongs to another live process (this one): the start time tells them apart."""
-    child = subprocess.run([sys.executable, "-c", "import json, orchestrator.experiments as e; print(json.dumps(e.process_identity()))"],
+    child = subprocess.run([sys.executable, "-c", "import json, orchestrator.folder.experiments as e; print(json.dumps(e.process_identity()))"],
                            capture_output=True, text=True, check=True)
     import json
 
@@ -81,7 +81,7 @@ def test_a_uid_without_a_passwd_entry_still_gets_a_one_line_answer(tmp_path, mon
 HOLD = """
 import sys, time
 from pathlib import Path
-from orchestrator import experiments, state_seal, tune_state
+from orchestrator.folder import experiments, state_seal, tune_state
 with experiments.claimed(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)

@@ -9,7 +9,9 @@ import json
 
 import pytest
 
-from orchestrator import disk, launch
+from orchestrator import launch
+
+from orchestrator.folder import disk
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import json
 import os
 from pathlib import Path
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.errors import ExperimentError
-from orchestrator.experiments import CONFIG_FILE, CURVE_DIR, TUNE_DIR, read_manifest
+from orchestrator.folder.experiments import CONFIG_FILE, CURVE_DIR, TUNE_DIR, read_manifest
 
 TUNER_STATE = "tuner.pkl"
 

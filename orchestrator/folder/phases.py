@@ -31,7 +31,7 @@ ORDER = (DATA, RAY, TRAINING, LEARNING_CURVE, EVALUATION, EXPORT, REPORT)
 def enter(phase: str, exp_dir: Path | None = None) -> None:
     """Record `phase` in the experiment's manifest (once the folder exists), then honour a hold."""
     if exp_dir is not None:
-        from orchestrator.experiments import update_manifest
+        from orchestrator.folder.experiments import update_manifest
 
         update_manifest(exp_dir, phase=phase)
     if os.environ.get("GG_FAULT_HOLD") == phase:

@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from orchestrator import state_seal
+from orchestrator.folder import state_seal
 from orchestrator.errors import ExperimentError
-from orchestrator.files import write_json_atomic
+from orchestrator.folder.files import write_json_atomic
 from orchestrator.names import is_experiment_name
 
 MANIFEST = "manifest.json"

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from orchestrator import experiments, state_seal, tune_state
+from orchestrator.folder import experiments, state_seal, tune_state
 from orchestrator.errors import ExperimentError
 
 STATE = "experiment_state-2026-12-02_01-20-27.json"

@@ -29,7 +29,7 @@ import stat
 from pathlib import Path
 
 from orchestrator.errors import ExperimentError
-from orchestrator.files import write_bytes_atomic, write_json_atomic
+from orchestrator.folder.files import write_bytes_atomic, write_json_atomic
 
 KEY_ENV = "GG_SEAL_KEY"  # another key file, yours and mode 0600 like the default ~/.config/gg-train/seal.key
 KEPT_DIR = ".tune_state"  # in the experiment folder: the seals, and an atomic copy of each state file
