@@ -14,8 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from orchestrator import logfile
-from orchestrator.doctor.command import doctor_command
+from orchestrator.driver import logfile
+from orchestrator.checkup.command import doctor_command
 from orchestrator.errors import GGError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -185,7 +185,7 @@ def report(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_d
            verbose: VerboseOpt = False) -> None:
     """Regenerate report.json's diagnosis, report.md and report.html from saved results, without training."""
     try:
-        from orchestrator.regenerate import regenerate
+        from orchestrator.pipeline.regenerate import regenerate
 
         paths = regenerate(runs_dir, name)
     except GGError as err:
@@ -229,7 +229,7 @@ def tensorboard(
         logfile.say("TensorBoard stopped")
 
 
-app.command("doctor")(doctor_command(_fail, _console))  # its options and body: orchestrator/doctor/command.py
+app.command("doctor")(doctor_command(_fail, _console))  # its options and body: orchestrator/checkup/command.py
 
 
 def main() -> None:

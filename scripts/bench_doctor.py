@@ -48,7 +48,7 @@ def main() -> None:
         make_case(folder, args.rows)
     import keras  # the goal counts from here: TensorFlow is imported
 
-    from orchestrator.doctor.run import DoctorRequest, examine
+    from orchestrator.checkup.run import DoctorRequest, examine
 
     start = time.perf_counter()
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)

@@ -210,7 +210,7 @@ def test_overwrite_never_deletes_a_folder_that_is_not_an_experiment(tmp_path, no
 
 @pytest.fixture
 def fake_launch(monkeypatch, tmp_path):
-    import orchestrator.launch as launch_mod
+    import orchestrator.pipeline.launch as launch_mod
 
     calls = []
 
@@ -264,7 +264,7 @@ def test_dry_run_reaches_the_library_and_prints_no_results_table(fake_launch):
 
 
 def test_no_usable_model_is_exit_1(fake_launch, monkeypatch):
-    import orchestrator.launch as launch_mod
+    import orchestrator.pipeline.launch as launch_mod
 
     real_fake = launch_mod.launch
 

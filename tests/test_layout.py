@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "orchestrator"
 RAY_ALLOWED = ("tuning/", "train/tune_adapter.py")
 # Lower layers never import higher ones. Leaves import nothing of gg-train but errors.
 LAYERS = [
-    {"", "errors", "names", "folder.files", "logfile", "background", "models.catalogue"},  # "": the package itself
+    {"", "errors", "names", "folder.files", "driver", "driver.logfile", "driver.background", "models.catalogue"},  # "": the package itself
     {"config", "folder", "folder.disk", "folder.state_seal"},  # "folder": its __init__, a docstring
     {"folder.experiments", "data", "folder.phases", "folder.tune_state"},
     {"models"},
@@ -30,13 +30,13 @@ LAYERS = [
     {"tuning"},
     {"results"},
     {"report"},
-    {"doctor"},  # examines a user's trained model: data, models, results' metrics; never Ray
-    {"launch", "conclude", "regenerate"},  # the pipeline, and `gg-train report` (diagnosis + rendering again)
+    {"checkup"},  # the doctor: examines a user's trained model: data, models, results' metrics; never Ray
+    {"pipeline"},  # launch and resume, conclude, and `gg-train report` (diagnosis + rendering again)
     {"api"},  # the pipelines as Python calls returning objects (orchestrator.launch(...)…)
-    {"cli", "doctor.command"},  # doctor.command: the `gg-train doctor` command, kept beside the doctor
+    {"cli", "checkup.command"},  # checkup.command: the `gg-train doctor` command, kept beside the doctor
 ]
-# The one way up: the package's lazy attributes (PEP 562) and its callable modules (orchestrator.launch(...))
-# reach the API, imported on first use.
+# The one way up: the package's lazy attributes (PEP 562: orchestrator.launch(...)) reach the API,
+# imported on first use.
 FRONT_DOOR = {("orchestrator", "orchestrator.api")}
 
 

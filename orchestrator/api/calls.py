@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from orchestrator import logfile
+from orchestrator.driver import logfile
 from orchestrator.api.arguments import (
     data_overrides,
     experiment_config,
@@ -52,7 +52,7 @@ def launch(config: str | Path | Mapping | ExperimentConfig | None = None, *, dat
         cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas, workers_per_trial=workers_per_trial,
         address=address, runs_dir=runs_dir, storage=storage, mlflow=mlflow) + user_overrides(overrides)
     cfg = experiment_config(config, sets)
-    from orchestrator.launch import launch as run_launch
+    from orchestrator.pipeline.launch import launch as run_launch
 
     with logfile.libraries_logged(verbose):
         ran = run_launch(cfg, name=name or experiments.default_name(cfg.name), overwrite=overwrite,
@@ -64,7 +64,7 @@ def resume(name: str, runs_dir: str | Path = "runs", *, trust_unsealed: bool = F
            quiet: bool = False, console: Console | None = None) -> Experiment:
     """Continue an interrupted experiment (`gg-train resume`): finished trials stay, unfinished ones
     continue from their checkpoints, then the evaluation and report run as usual."""
-    from orchestrator.launch import resume as run_resume
+    from orchestrator.pipeline.launch import resume as run_resume
 
     with logfile.libraries_logged(verbose):
         ran = run_resume(Path(runs_dir), name, console=console or logfile.console(quiet), trust_unsealed=trust_unsealed)
@@ -79,8 +79,8 @@ def doctor(model: str | Path, test: str | Path, *, label: str | None = None, dat
 
     `features`: the columns the model takes, in its input order ("a,b,c" or a list); default: its
     input names, else every numeric column."""
-    from orchestrator.doctor.run import DoctorRequest
-    from orchestrator.doctor.run import doctor as run_doctor
+    from orchestrator.checkup.run import DoctorRequest
+    from orchestrator.checkup.run import doctor as run_doctor
 
     chosen = [f.strip() for f in features.split(",") if f.strip()] if isinstance(features, str) else features
     request = DoctorRequest(Path(model), Path(test), label, _path(data), _path(val), list(chosen) if chosen else None)
@@ -92,7 +92,7 @@ def doctor(model: str | Path, test: str | Path, *, label: str | None = None, dat
 def load(name: str, runs_dir: str | Path = "runs") -> Experiment | Examination:
     """An experiment (or a doctor's examination) already on disk, as `gg-train show` reads it: any
     status, finished or not; a finished one's model loads on first use."""
-    from orchestrator.doctor.run import REPORT_FILE
+    from orchestrator.checkup.run import REPORT_FILE
 
     folder = Path(runs_dir) / name
     if is_experiment_name(name) and (folder / REPORT_FILE).is_file() and not (folder / experiments.MANIFEST).is_file():

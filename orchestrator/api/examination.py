@@ -13,7 +13,7 @@ from orchestrator.errors import ExperimentError
 
 
 def _report_file() -> str:
-    from orchestrator.doctor.run import REPORT_FILE
+    from orchestrator.checkup.run import REPORT_FILE
 
     return REPORT_FILE
 
@@ -30,7 +30,7 @@ class ExaminationPaths:
 
     @classmethod
     def of(cls, folder: Path) -> "ExaminationPaths":
-        from orchestrator.logfile import LOGS_DIR
+        from orchestrator.driver.logfile import LOGS_DIR
 
         return cls(folder, folder / _report_file(), folder / "doctor.md", folder / "doctor.html", folder / LOGS_DIR)
 

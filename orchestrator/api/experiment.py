@@ -34,7 +34,7 @@ class ExperimentPaths:
 
     @classmethod
     def of(cls, folder: Path) -> "ExperimentPaths":
-        from orchestrator.logfile import LOGS_DIR
+        from orchestrator.driver.logfile import LOGS_DIR
         from orchestrator.results.export_check import SAVED_MODEL_DIR
         from orchestrator.train.checkpoint import MODEL_FILE
 

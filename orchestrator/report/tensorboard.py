@@ -128,7 +128,7 @@ def _launch(argv: list[str]) -> str:
 def serve(board_root: Path, port: int | None = None, host: str = "127.0.0.1") -> str:
     """Start TensorBoard in background threads on `host` (127.0.0.1 unless told: it has no
     authentication, so any other host first prints a warning on stderr); returns its URL."""
-    from orchestrator import logfile
+    from orchestrator.driver import logfile
     from orchestrator.errors import GGError
     from orchestrator.train.distribute import prepare_driver
 

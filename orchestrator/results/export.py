@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator import logfile
+from orchestrator.driver import logfile
 from orchestrator.errors import ExportError
 from orchestrator.folder.experiments import BEST_DIR
 from orchestrator.folder.files import write_json_atomic

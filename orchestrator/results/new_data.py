@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator import logfile
+from orchestrator.driver import logfile
 
 from orchestrator.folder import experiments
 from orchestrator.config import DataConfig

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-from orchestrator.logfile import native_stderr_muted
+from orchestrator.driver.logfile import native_stderr_muted
 
 
 def prepare_driver() -> None:

@@ -13,8 +13,8 @@ import os
 import socket
 from typing import Callable
 
-from orchestrator import logfile
-from orchestrator.background import in_background
+from orchestrator.driver import logfile
+from orchestrator.driver.background import in_background
 from orchestrator.errors import ClusterError
 
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}

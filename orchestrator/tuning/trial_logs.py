@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from orchestrator.logfile import LOGS_DIR
+from orchestrator.driver.logfile import LOGS_DIR
 from orchestrator.names import trial_name
 
 TRIAL_LOGS = "trials"  # runs/NAME/logs/trials/<trial>.log

@@ -25,7 +25,7 @@ STAGES = [  # where the code under test lacks one (an older checkout), it is ski
     ("orchestrator.data", "load_dataset"), ("orchestrator.data.checks", "run_checks"),
     ("orchestrator.tuning.cluster", "connect"), ("orchestrator.launch", "_driver_tensorflow"),
     ("orchestrator.train.distribute", "prepare_driver"), ("orchestrator.tuning.run", "run"), ("orchestrator.tuning.curve", "run_curve"),
-    ("orchestrator.conclude", "evaluate"), ("orchestrator.results.evaluation", "evaluate"),
+    ("orchestrator.pipeline.conclude", "evaluate"), ("orchestrator.results.evaluation", "evaluate"),
     ("orchestrator.results.evaluation", "feature_use"), ("orchestrator.results.evaluation", "evaluate_curve"),
     ("orchestrator.results.references", "evaluate_references"), ("orchestrator.results.export", "export_and_verify"),
     ("orchestrator.report.render", "render"), ("orchestrator.tuning.cluster", "disconnect"),

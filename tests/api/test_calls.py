@@ -7,7 +7,7 @@ import io
 import os
 import sys
 
-from orchestrator import logfile
+from orchestrator.driver import logfile
 
 
 class _Cell(io.StringIO):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from orchestrator import launch
+from orchestrator.pipeline import launch
 
 from orchestrator.folder import disk
 

@@ -13,7 +13,7 @@ import pytest
 
 from orchestrator.config import build_config, load_config, parse_override
 from orchestrator.data import array_hash, load_dataset
-from orchestrator.launch import launch
+from orchestrator.pipeline.launch import launch
 from orchestrator.models.outputs import predict_proba
 from orchestrator.train import checkpoint
 

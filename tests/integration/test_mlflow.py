@@ -16,7 +16,7 @@ import mlflow
 import pytest
 
 from orchestrator.config import build_config
-from orchestrator.launch import launch
+from orchestrator.pipeline.launch import launch
 from orchestrator.names import trial_name
 from orchestrator.report import tracking
 from orchestrator.report.tensorboard import free_port

@@ -16,7 +16,7 @@ import pytest
 
 from orchestrator.folder import experiments
 from orchestrator.config import build_config
-from orchestrator.launch import launch, resume
+from orchestrator.pipeline.launch import launch, resume
 
 pytestmark = pytest.mark.ray
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.config import build_config
-from orchestrator.launch import launch
+from orchestrator.pipeline.launch import launch
 from orchestrator.report.tables import variant_rows
 
 pytestmark = pytest.mark.ray

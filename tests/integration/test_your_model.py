@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from orchestrator.config import build_config
-from orchestrator.launch import launch
+from orchestrator.pipeline.launch import launch
 
 pytestmark = pytest.mark.ray
 EXAMPLE_BUILDER = "configs/builder_example.py:build"

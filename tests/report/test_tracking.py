@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator import launch as launch_mod
+from orchestrator.pipeline import launch as launch_mod
 from orchestrator.cli import app
 from orchestrator.errors import ConfigError
 from orchestrator.report import tracking
@@ -55,7 +55,7 @@ def test_without_mlflow_installed_the_line_says_how_to_get_it(monkeypatch):
 
 
 def test_no_uri_checks_nothing_and_imports_nothing():
-    probe = ("import sys\nfrom orchestrator.report import tracking\nimport orchestrator.launch, orchestrator.tuning.run\n"
+    probe = ("import sys\nfrom orchestrator.report import tracking\nimport orchestrator.pipeline.launch, orchestrator.tuning.run\n"
              "tracking.check_store(None)\nprint('mlflow' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

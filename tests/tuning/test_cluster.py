@@ -44,7 +44,7 @@ def test_the_drivers_import_runs_while_ray_starts_only_where_native_lines_cannot
     elsewhere (gg-train as a library) it is left to the caller, which imports muted, block by block."""
     import ray
 
-    from orchestrator import logfile
+    from orchestrator.driver import logfile
 
     ran, init = [], threading.Event()
     monkeypatch.setattr(os, "environ", dict(os.environ))  # connect sets Ray's variables for the process
