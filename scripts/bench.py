@@ -8,7 +8,7 @@ machine and these commands. Not part of the test suite: they take minutes.
     python scripts/bench.py all --json after.json
     python scripts/bench.py goals --from after.json [--before before.json]   # the issue's table, markdown
 
-Environment: GG_BENCH_REPEAT (seed: interleaved repetitions, medians), GG_BENCH_MEMORY_TRIALS (200),
+Environment: GG_BENCH_REPEAT (seed, epochparts: interleaved repetitions, medians), GG_BENCH_MEMORY_TRIALS (200),
 GG_BENCH_REUSE_TRIALS (8 per launch), GG_BENCH_TINY_TRIALS (500), GG_BENCH_CONFIG (phases).
 """
 

@@ -85,7 +85,7 @@ def run(trials: int, every: float, epochs: int) -> list[dict]:
         lost = trials - ended_well
         rows = trial_results(runs / "soak" / "tune")
         reported = sum(len(r) for r in rows)
-        needed = sum(max(line["training_iteration"] for line in r) for r in rows)
+        needed = sum(max(line["epoch"] for line in r) for r in rows)  # one row per epoch (training_iteration counts reports)
         print(f"  {len(kills)} trial workers killed over {wall:.0f} s; trials: {counts}")
         for trial in report.get("all_trials", []):
             if trial.get("status") not in ("completed", "early_stopped", "stopped_by_asha"):

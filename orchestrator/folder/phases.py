@@ -52,11 +52,16 @@ def trial_hold() -> tuple[str, str] | None:
     return (hold, os.environ.get("GG_FAULT_MARK", "")) if "@" in hold else None
 
 
+def holds(fault_hold: tuple[str, str] | None, variant: str, epoch: int) -> bool:
+    """Whether this trial waits after reporting `epoch` (so that epoch's report must go to Tune)."""
+    return fault_hold is not None and fault_hold[0] == f"{variant}@{epoch}" and not Path(fault_hold[1]).exists()
+
+
 def hold_trial(fault_hold: tuple[str, str] | None, variant: str, epoch: int) -> None:
     """In a trial, after it reported `epoch`: the first to match writes its pid to the mark file
     and waits, to be killed or released (a file `<mark>.release`: then it trains on, and a stop
     Tune sent meanwhile ends it at its next report); a restarted trial finds the mark and goes on."""
-    if fault_hold is None or fault_hold[0] != f"{variant}@{epoch}" or Path(fault_hold[1]).exists():
+    if not holds(fault_hold, variant, epoch):
         return
     Path(fault_hold[1]).write_text(str(os.getpid()), encoding="utf-8")
     deadline = time.monotonic() + 300  # a test that never kills nor releases it fails, rather than hangs

@@ -97,5 +97,5 @@ def _scalar_writer(selection: str):
 
     handle = tf.TensorSpec([], tf.resource)
     _SCALAR_WRITERS[selection] = tf.function(write, autograph=False, input_signature=[
-        handle, handle, handle, tf.TensorSpec([], tf.int64), tf.TensorSpec([6], tf.float32)])
-    return _SCALAR_WRITERS[selection]
+        handle, handle, handle, tf.TensorSpec([], tf.int64), tf.TensorSpec([6], tf.float32)]).get_concrete_function()
+    return _SCALAR_WRITERS[selection]  # its concrete function: called without matching arguments to a trace

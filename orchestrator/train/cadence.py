@@ -1,4 +1,7 @@
-"""When a trial writes a checkpoint: always at the scheduler's rung epochs (ASHA stops trials only
+"""When a trial reports to Tune (`ReportCadence`) and when its report carries a checkpoint
+(`CheckpointCadence`).
+
+A checkpoint: always at the scheduler's rung epochs (ASHA stops trials only
 there, so a stopped trial's last report has its checkpoint) and at the end; in between every
 `every` epochs, or, by default ("auto"), whenever the training since the last checkpoint has cost
 `OVERHEAD` times what that checkpoint cost to write, so checkpoints never take more than about
@@ -13,10 +16,13 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 OVERHEAD = 10  # auto: train at least this many times a checkpoint's cost between two checkpoints
+# A Tune trial reports at most this often unless an epoch must be seen now (`ReportCadence`).
+REPORT_SECONDS = 0.2
+EPOCH_ROWS = "epoch_rows"  # a report's rows of every epoch it stands for, its own last (`tuning.epoch_rows`)
 
 
 @dataclass
@@ -49,3 +55,32 @@ class CheckpointCadence:
         yield
         self._last = self.clock()
         self.cost = self._last - started
+
+
+@dataclass
+class ReportCadence:
+    """Which epochs' reports go to Tune now, and the rows each carries.
+
+    Tune's report waits for the driver's round trip (2.7 ms measured, as long as the training of a
+    300-row epoch), so a trial of millisecond epochs sends one report for the epochs of `seconds`
+    (0: every epoch), except when an epoch must be seen at once: one whose report has a checkpoint
+    (`CheckpointCadence`: so ASHA's rungs, where it decides on the epoch number a report carries,
+    and the last epoch, which early stopping's stop and a divergence make last), the run's first,
+    and one a test holds (`phases.hold_trial`). Every row waits for the next report and goes with it
+    (`EPOCH_ROWS`): the driver writes one result row per epoch from them. A checkpoint always goes
+    with a report, so no row waits across one: a retry from it replays every row still waiting.
+    """
+
+    seconds: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    _waiting: list[dict] = field(default_factory=list)
+    _last: float | None = None  # when the last report went; None: none yet in this run
+
+    def rows(self, row: dict, must: bool) -> list[dict] | None:
+        """Take an epoch's row; the rows its report sends now (this one last), or None: they wait."""
+        self._waiting.append(row)
+        now = self.clock()
+        if not must and self._last is not None and now - self._last < self.seconds:
+            return None
+        rows, self._waiting, self._last = self._waiting, [], now
+        return rows

@@ -1,6 +1,7 @@
 """One trial: build (or restore) the model inside its strategy scope, train it one compiled epoch
-at a time (`epochs.EpochRunner`), report metrics after every epoch and a checkpoint when the
-cadence says (`cadence.CheckpointCadence`).
+at a time (`epochs.EpochRunner`), report its epochs' metrics as often as the report cadence says
+(`cadence.ReportCadence`: every epoch, or together when epochs take milliseconds) and a checkpoint
+when the checkpoint cadence says (`cadence.CheckpointCadence`).
 
 `run_trial` knows nothing of Ray; it talks to a `Reporter` (`tune_adapter` is the Tune one), so
 the training loop is tested without a cluster. It starts from a clean Keras state, so a worker
@@ -25,7 +26,7 @@ from orchestrator.folder import phases
 from orchestrator.folder.files import array_hash
 from orchestrator.names import trial_name
 from orchestrator.train import checkpoint, distribute
-from orchestrator.train.cadence import CheckpointCadence
+from orchestrator.train.cadence import EPOCH_ROWS, CheckpointCadence, ReportCadence
 from orchestrator.train.checkpoint import TrialState
 from orchestrator.train.fitting import balanced_weights, class_weights, compile_model, minority_pr_auc, targets
 from orchestrator.train.spec import TrialData, TrialSetup, TrialSpec
@@ -197,8 +198,9 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     net = engine.net.model if engine is not None else model  # the weights being trained
     if engine is not None:
         extra["reused_trace"] = engine.trials > 1  # the worker had traced this architecture for an earlier trial
-    cadence = CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds,
-                                cost=engine.checkpoint_cost if engine is not None else None)
+    cadences = (CheckpointCadence(setup.checkpoint_every, frozenset(setup.checkpoint_rungs), setup.checkpoint_seconds,
+                                  cost=engine.checkpoint_cost if engine is not None else None),
+                ReportCadence(setup.report_seconds))
     scorer, monitor = _scorer(setup, data), _STOPPING_MONITOR.get(setup.selection, "val_loss")
     try:
         for epoch in range(state.epoch, spec.epochs):
@@ -210,7 +212,10 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
                 metrics.update(scorer(proba))
             if board is not None:  # before the report: Tune may end the trial inside its last report
                 board.log_epoch(epoch + 1, metrics, net)
-            if _report_epoch(spec, state, (net, model, engine), metrics, stopping, monitor, cadence, reporter, extra):
+            row = _epoch_row(spec, state, net, metrics, stopping, monitor, extra["devices"])
+            held = phases.holds(setup.fault_hold, spec.variant, epoch + 1)
+            _report_epoch(row, held, cadences, reporter, extra, (model, engine, state, stopping))
+            if row["final"]:
                 break
             phases.hold_trial(setup.fault_hold, spec.variant, epoch + 1)
     finally:
@@ -219,30 +224,41 @@ def run_trial(spec: TrialSpec, setup: TrialSetup, data: TrialData, reporter: Rep
     return state
 
 
-def _report_epoch(spec, state: TrialState, models: tuple, metrics: dict, stopping, monitor: str, cadence, reporter,
-                  extra) -> bool:
-    """Record and report one epoch (with a checkpoint when due); True when it was the trial's last.
-    `models`: (the network being trained, the trial's own model, the engine between them or None)."""
-    net, model, engine = models
+def _epoch_row(spec, state: TrialState, net, metrics: dict, stopping, monitor: str, devices: str) -> dict:
+    """Record one epoch in the trial's state; its result row: the metrics and how the trial stands
+    (early stopping, divergence, whether it is the last), all a report says but where it runs."""
     epoch = metrics["epoch"] - 1
     state.epoch = epoch + 1
     state.history.append(metrics)
     diverged = not all(math.isfinite(metrics[k]) for k in ("loss", "val_loss"))
     stop = stopping.update(metrics[monitor], epoch, net.get_weights) if stopping is not None else False
     final = diverged or stop or epoch + 1 >= spec.epochs
-    report = dict(metrics)
+    row = dict(metrics)
     if stopping is not None:
-        report.update(_early_stopping_report(stopping, state, net, epoch, final))
+        row.update(_early_stopping_report(stopping, state, net, epoch, final))
     if diverged:
-        report["diverged"] = True
-    report.setdefault("best_epoch", epoch + 1)
-    report["final"] = state.final = bool(final)
-    report.update(extra)
-    if final and (peak := distribute.gpu_peak_mb(extra["devices"])) is not None:
-        report["gpu_peak_mb"] = peak
-    if not cadence.due(epoch + 1, final):
+        row["diverged"] = True
+    row.setdefault("best_epoch", epoch + 1)
+    row["final"] = state.final = bool(final)
+    if final and (peak := distribute.gpu_peak_mb(devices)) is not None:
+        row["gpu_peak_mb"] = peak
+    return row
+
+
+def _report_epoch(row: dict, held: bool, cadences: tuple, reporter, extra: dict, trial: tuple) -> None:
+    """Report the epoch when the report cadence says (with the rows of the epochs since the last
+    report), with a checkpoint when the checkpoint cadence says; a checkpoint is always reported.
+    `trial`: (its own model, the engine that trains it or None, its state, early stopping or None)."""
+    cadence, reports = cadences
+    model, engine, state, stopping = trial
+    checkpoint_due = cadence.due(row["epoch"], row["final"])
+    rows = reports.rows(row, must=checkpoint_due or held)
+    if rows is None:
+        return
+    report = {**row, **extra, EPOCH_ROWS: rows}
+    if not checkpoint_due:
         reporter.report(report, None)
-        return final
+        return
     with tempfile.TemporaryDirectory(prefix="gg-ckpt-") as tmp:
         with cadence.saving():
             optimizer_state = engine.write_into(model) if engine is not None else None
@@ -250,4 +266,3 @@ def _report_epoch(spec, state: TrialState, models: tuple, metrics: dict, stoppin
         if engine is not None:
             engine.checkpoint_cost = cadence.cost  # the next trial of this architecture need not measure it
         reporter.report(report, Path(tmp))
-    return final

@@ -95,6 +95,9 @@ class TrialSetup:
     checkpoint_every: int | None = None
     checkpoint_rungs: tuple[int, ...] = ()
     checkpoint_seconds: float = 60.0
+    # At most how often a report goes to Tune when no epoch must be seen at once (`cadence.ReportCadence`);
+    # 0: every epoch. A Tune run gives its trials `cadence.REPORT_SECONDS`.
+    report_seconds: float = 0.0
     fault_hold: tuple[str, str] | None = None  # tests only: `phases.hold_trial`
 
 

@@ -123,7 +123,8 @@ def _trainer(config: dict, setup: TrialSetup, data_ref, trial_id: str, reports):
             # dashboard); without it, it outlives every trial Tune ends. The driver cleans instead.
             return [c for c in super()._create_default_callbacks() if type(c).__name__ != "PlacementGroupCleanerCallback"]
 
-    worker_setup = dataclasses.replace(setup, board_root=None, board_in_trial=False)  # the trial writes TensorBoard
+    # The trial writes TensorBoard; every epoch is reported: Train's report is a barrier all ranks must reach alike.
+    worker_setup = dataclasses.replace(setup, board_root=None, board_in_trial=False, report_seconds=0.0)
     return Trainer(
         _train_worker, train_loop_config={"config": config, "setup": worker_setup, "data": data_ref, "trial_id": trial_id},
         scaling_config=ray.train.ScalingConfig(num_workers=setup.workers, use_gpu=setup.gpus > 0, placement_strategy="SPREAD",

@@ -11,6 +11,7 @@ from orchestrator.config import ExperimentConfig
 from orchestrator.data import Dataset
 from orchestrator.folder.experiments import BOARD_DIR
 from orchestrator.models.variants import selection
+from orchestrator.train.cadence import REPORT_SECONDS
 from orchestrator.train.spec import TrialData, TrialSetup
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import rung_epochs
@@ -32,7 +33,7 @@ def trial_inputs(config: ExperimentConfig, dataset: Dataset, plan: Plan, exp_dir
         model_ref=config.model.builder or (str(config.model.file) if config.model.file is not None else None),
         checkpoint_every=None if config.output.checkpoint_every == "auto" else config.output.checkpoint_every,
         checkpoint_rungs=rung_epochs(config), checkpoint_seconds=config.output.checkpoint_seconds,
-        fault_hold=phases.trial_hold(),
+        report_seconds=REPORT_SECONDS, fault_hold=phases.trial_hold(),
     )
     # The held-out rule: only train and validation travel to trials; TrialData has no test field.
     data = TrialData(dataset.train.x, dataset.train.y, dataset.val.x, dataset.val.y)

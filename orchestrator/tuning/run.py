@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable
 
 from ray import tune
-from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from orchestrator.folder import disk, tune_state
 from orchestrator.config import ExperimentConfig, HParams
@@ -25,6 +24,7 @@ from orchestrator.tuning import restart_guard, trial_logs
 from orchestrator.tuning.resources import Plan
 from orchestrator.tuning.schedulers import scheduler
 from orchestrator.tuning.callbacks import BoardPull, TrainGroupCleanup, mlflow_runs
+from orchestrator.tuning.epoch_rows import CsvRows, JsonRows
 from orchestrator.tuning.seal_callback import StateSeal
 from orchestrator.tuning.search import param_space
 from orchestrator.tuning.storage import TuneFolder
@@ -247,7 +247,7 @@ def run_config(config: ExperimentConfig, folder: TuneFolder, on_event, checkpoin
         # Shared storage: what a trial writes in its own folder (its TensorBoard run) reaches it too.
         sync_config=tune.SyncConfig(sync_artifacts=folder.shared is not None),
         callbacks=[ProgressCallback(on_event, trial_logs.errors_folder(exp_dir)), DiskWatch(exp_dir), StateSeal(exp_dir, folder.name),
-                   CSVLoggerCallback(), JsonLoggerCallback(), *([BoardPull(folder)] if board_pull else []),
+                   CsvRows(), JsonRows(), *([BoardPull(folder)] if board_pull else []),
                    *([TrainGroupCleanup()] if config.resources.workers_per_trial > 1 else []), *mlflow_runs(config, folder)],
         verbose=0,
     )

@@ -106,8 +106,17 @@ def trial_seconds(csv: Path, runs: Path, batch: int, name: str) -> tuple[list[fl
     """Each epoch after the first, by Tune's clock and by the wall clock, of one trial through `gg-train launch`."""
     config = one_variant_config(csv, epochs=EPOCHS, batch=batch)
     _, exp_dir, _ = launch(config, runs, name)
-    (reports,) = trial_results(exp_dir / "tune")
-    return [r["time_this_iter_s"] for r in reports[1:]], board_seconds(exp_dir)
+    (rows,) = trial_results(exp_dir / "tune")
+    return tune_clock(rows), board_seconds(exp_dir)
+
+
+def tune_clock(rows: list[dict]) -> list[float]:
+    """Each epoch after the first report's by Tune's clock: a report standing for n epochs (its
+    result rows share its `training_iteration`) counts n epochs of 1/n its `time_this_iter_s`."""
+    reports: dict[int, list[float]] = {}
+    for row in rows:
+        reports.setdefault(row["training_iteration"], []).append(row["time_this_iter_s"])
+    return [t / len(ts) for it, ts in sorted(reports.items())[1:] for t in ts]
 
 
 def in_process_seconds(train_rows: int, batch: int) -> float:
