@@ -65,3 +65,23 @@ def test_the_learning_curve_is_tagged_apart(tmp_path, monkeypatch):
     config = build_config({"output": {"mlflow": (tmp_path / "mlruns").as_uri()}})
     [callback] = mlflow_runs(config, TuneFolder(tmp_path / "exp", CURVE_DIR))
     assert callback.tags == {mlflow_trials.STAGE_TAG: "learning_curve"} and callback.experiment_name == "exp"
+
+
+def test_a_report_standing_for_several_epochs_logs_each_at_its_step(tmp_path, monkeypatch):
+    """Millisecond epochs report once for several (`train.cadence`): MLflow still gets every epoch."""
+    from orchestrator.train.cadence import EPOCH_ROWS
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = (tmp_path / "mlruns").as_uri()
+    callback = _restored_callback(build_config({"output": {"mlflow": uri}}), TuneFolder(tmp_path / "exp", TUNE_DIR))
+    trial = Trial("baseline_abc12_00000", {"variant": "baseline"})
+    callback.log_trial_start(trial)
+    rows = [{"epoch": e, "val_loss": 1.0 / e} for e in range(1, 401)]  # 400 epochs x 2 keys: more than one batch
+    callback.log_trial_result(1, trial, {**rows[-1], EPOCH_ROWS: rows, "training_iteration": 1, "done": True})
+    callback.log_trial_end(trial)
+
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    [run] = client.search_runs([client.get_experiment_by_name("exp").experiment_id])
+    history = sorted(client.get_metric_history(run.info.run_id, "val_loss"), key=lambda m: m.step)
+    assert [(m.step, m.value) for m in history] == [(e, 1.0 / e) for e in range(1, 401)]
+    assert len(client.get_metric_history(run.info.run_id, "epoch")) == 400
