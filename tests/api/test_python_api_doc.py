@@ -21,7 +21,8 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
 
 
 @pytest.mark.ray
-@pytest.mark.slow
+@pytest.mark.examples
+@pytest.mark.long
 def test_the_python_api_page_runs_and_returns_what_it_says(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "python_api_page"}

@@ -19,7 +19,7 @@ import yaml
 from orchestrator.folder import experiments
 from tests.integration.test_recovery import _finished_trials, _wait_for
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.long]  # a launch killed at every phase (about 2 minutes): `pytest -m long`
 NAME = "kills"
 
 

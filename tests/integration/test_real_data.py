@@ -62,11 +62,11 @@ def test_wine_npz_multiclass(ray_local, tmp_path):
 # computed from the card itself, are left out.
 AWKWARD_HEADERS = {"card": "class", "reports": "def", "age": "my col", "income": "1st-place", "owner": "naïve score",
                    "selfemp": "a.b", "dependents": "x/y", "months": "None", "majorcards": "lambda", "active": "for"}
-README = Path(__file__).resolve().parents[2] / "README.md"
+SERVING_PAGE = Path(__file__).resolve().parents[2] / "docs" / "data.md"  # the serving example users copy
 
 
-def _readme_serving_example() -> str:
-    return next(b for b in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+def _docs_serving_example() -> str:
+    return next(b for b in re.findall(r"```python\n(.*?)```", SERVING_PAGE.read_text(encoding="utf-8"), re.S)
                 if "serving_default" in b)
 
 
@@ -94,13 +94,13 @@ def test_headers_as_people_write_them_train_export_prove_evaluate_and_serve(ray_
     evaluated = evaluate_new_data(runs, "headers", csv, "class")  # the new data by its original headers
     assert evaluated["n"] == len(frame) and evaluated["metrics"]["accuracy"] > 0.5
 
-    # The README's serving example, as written: it reads runs/titanic/best and titanic.csv.
+    # The docs' serving example (docs/data.md), as written: it reads runs/titanic/best and titanic.csv.
     (tmp_path / "serve" / "runs").mkdir(parents=True)
     (tmp_path / "serve" / "runs" / "titanic").symlink_to(runs / "headers")
     (tmp_path / "serve" / "titanic.csv").symlink_to(csv)
     monkeypatch.chdir(tmp_path / "serve")
     namespace: dict = {}
-    exec(_readme_serving_example(), namespace)
+    exec(_docs_serving_example(), namespace)
     folder = runs / "headers"
     inputs, _, _ = _read_new(folder, csv, "class", read_manifest(folder)["data"])  # what evaluate feeds the model
     expected = predict_proba(load_model(folder / "best", compile=False), inputs)
