@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.long]  # two launches racing for one name beside a third (about a minute): `pytest -m long`
 
 
 def _config(runs: Path) -> dict:

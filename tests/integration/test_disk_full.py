@@ -20,7 +20,7 @@ import yaml
 
 from tests.integration.test_recovery import _wait_for
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.long]  # a disk filled at each moment, then resumed (about 3 minutes): `pytest -m long`
 
 
 @pytest.fixture
