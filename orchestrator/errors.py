@@ -52,3 +52,9 @@ class ModelError(GGError):
     """A user's model builder or saved model that gg-train cannot train (import, return type, shapes)."""
 
     kind = "model error"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (its type's name when it has no message), at most 200 characters:
+    what a one-line message quotes of a library's error."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -22,7 +22,7 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from orchestrator.folder import experiments
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, first_line
 from orchestrator.names import trial_name
 from orchestrator.tuning.mlflow_trials import TRIAL_TAG, experiment_name, trial_run
 
@@ -112,7 +112,7 @@ def record_winner(uri: str | None, exp_dir: Path, report: dict, say: Callable[[s
             client.log_metric(run_id, key, value)
         _log_artifacts(client, run_id, Path(exp_dir))
     except (MlflowException, OSError, LookupError) as err:
-        say(f"gg-train: warning: MLflow: the winner's run was not completed ({_first_line(err)}); the experiment is complete in {exp_dir}")
+        say(f"gg-train: warning: MLflow: the winner's run was not completed ({first_line(err)}); the experiment is complete in {exp_dir}")
         return None
     _register(client, run_id, experiment_name(exp_dir), say)
     say(f"gg-train: MLflow: winner {best['variant']} is run {run_id} of experiment '{experiment_name(exp_dir)}' at {uri}")
@@ -157,10 +157,6 @@ def _register(client, run_id: str, model_name: str, say: Callable[[str], None]) 
         source = f"{client.get_run(run_id).info.artifact_uri}/{experiments.BEST_DIR}"
         version = client.create_model_version(model_name, source=source, run_id=run_id)
     except MlflowException as err:
-        say(f"gg-train: MLflow: no model registry at this store ({_first_line(err)}); the model is an artifact of run {run_id}")
+        say(f"gg-train: MLflow: no model registry at this store ({first_line(err)}); the model is an artifact of run {run_id}")
         return
     say(f"gg-train: MLflow: registered model '{model_name}' version {version.version}")
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]

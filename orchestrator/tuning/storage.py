@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import ClusterError, ExperimentError
+from orchestrator.errors import ClusterError, ExperimentError, first_line
 from orchestrator.folder.experiments import CURVE_DIR, TUNE_DIR
 from orchestrator.folder.files import write_bytes_atomic
 from orchestrator.folder.state_seal import is_state_file, state_files
@@ -48,7 +48,7 @@ def filesystem(where: str):
     try:
         return pafs.FileSystem.from_uri(where)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError… for a bad scheme or missing support
-        raise ClusterError(f"storage {where} cannot be opened: {_first_line(exc)}",
+        raise ClusterError(f"storage {where} cannot be opened: {first_line(exc)}",
                            "give s3://BUCKET/PATH, gs://BUCKET/PATH or an absolute folder every node mounts") from None
 
 
@@ -58,12 +58,8 @@ def reaching(where: str):
     try:
         yield
     except OSError as exc:
-        raise ClusterError(f"storage {where} cannot be read or written from this driver: {_first_line(exc)}",
+        raise ClusterError(f"storage {where} cannot be read or written from this driver: {first_line(exc)}",
                            "check the bucket or folder and this machine's credentials, then run the command again") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def write_marker(where: str) -> str:
@@ -76,7 +72,7 @@ def write_marker(where: str) -> str:
         with fs.open_output_stream(f"{path}/{name}") as out:
             out.write(b"gg-train")
     except Exception as exc:
-        raise ClusterError(f"storage {where} is not writable from this driver: {_first_line(exc)}",
+        raise ClusterError(f"storage {where} is not writable from this driver: {first_line(exc)}",
                            "check the bucket or folder name and this machine's credentials (AWS_*, AWS_ENDPOINT_URL, "
                            "GOOGLE_APPLICATION_CREDENTIALS)") from None
     return f"{where.rstrip('/')}/{name}"
