@@ -69,7 +69,7 @@ def launch(
     try:
         from orchestrator import api
 
-        console = _console()
+        console = logfile.console()
         exp = api.launch(
             config, data=data, label=label, test_data=test_data, model=model, name=name, runs_dir=runs_dir, gpus=gpus,
             gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial, cpu_replicas=cpu_replicas,
@@ -109,10 +109,6 @@ def _finish(console, exp) -> None:
                   f"took {exp.seconds:.0f} s", highlight=False)
 
 
-def _console():
-    return logfile.console()
-
-
 @app.command()
 @logfile.for_command
 def resume(
@@ -125,7 +121,7 @@ def resume(
     try:
         from orchestrator import api
 
-        console = _console()
+        console = logfile.console()
         exp = api.resume(name, runs_dir, trust_unsealed=trust_unsealed, verbose=verbose, console=console)
     except GGError as err:
         _fail(err)
@@ -140,7 +136,7 @@ def list_(runs_dir: RunsDirOpt = Path("runs")) -> None:
     """Every experiment under --runs-dir: status, trials done, best variant and its test accuracy, age."""
     from orchestrator.report.listing import experiments_table
 
-    _console().print(experiments_table(runs_dir))
+    logfile.console().print(experiments_table(runs_dir))
 
 
 @app.command()
@@ -153,7 +149,7 @@ def show(name: Annotated[str, typer.Argument(help="Experiment name.")], runs_dir
     except GGError as err:
         _fail(err)
         return
-    console = _console()
+    console = logfile.console()
     for line in lines:
         console.print(line, highlight=False)
 
@@ -229,7 +225,7 @@ def tensorboard(
         logfile.say("TensorBoard stopped")
 
 
-app.command("doctor")(doctor_command(_fail, _console))  # its options and body: orchestrator/checkup/command.py
+app.command("doctor")(doctor_command(_fail, logfile.console))  # its options and body: orchestrator/checkup/command.py
 
 
 def main() -> None:
